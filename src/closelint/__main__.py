@@ -1,0 +1,3 @@
+from closelint.cli import main
+
+raise SystemExit(main())
