@@ -1,0 +1,78 @@
+"""Declarative tables: what creates a socket, what closes one, which calls cannot keep or raise."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Family(enum.Enum):
+    INET = "inet"
+    UNIX = "unix"
+    UNKNOWN = "unknown"
+
+
+class SockType(enum.Enum):
+    STREAM = "stream"
+    DGRAM = "dgram"
+    UNKNOWN = "unknown"
+
+
+class Role(enum.Enum):
+    """What the socket is for, as far as its creation tells."""
+
+    CONNECTED = "connected"
+    LISTENING = "listening"
+    UNKNOWN = "unknown"
+
+
+#: qualified name -> (family, type, role, number of sockets the call returns as a tuple (0: one socket))
+SOCKET_FACTORIES: dict[str, tuple[Family, SockType, Role, int]] = {
+    "socket.socket": (Family.INET, SockType.STREAM, Role.UNKNOWN, 0),
+    "socket.SocketType": (Family.INET, SockType.STREAM, Role.UNKNOWN, 0),
+    "socket.create_connection": (Family.INET, SockType.STREAM, Role.CONNECTED, 0),
+    "socket.create_server": (Family.INET, SockType.STREAM, Role.LISTENING, 0),
+    "socket.socketpair": (Family.UNIX, SockType.STREAM, Role.CONNECTED, 2),
+    "socket.fromfd": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
+    "socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
+}
+
+#: qualified names of socket constants that decide the kind of a `socket.socket(...)` call
+FAMILY_CONSTANTS: dict[str, Family] = {
+    "socket.AF_INET": Family.INET,
+    "socket.AF_INET6": Family.INET,
+    "socket.AF_UNIX": Family.UNIX,
+}
+TYPE_CONSTANTS: dict[str, SockType] = {
+    "socket.SOCK_STREAM": SockType.STREAM,
+    "socket.SOCK_DGRAM": SockType.DGRAM,
+    "socket.SOCK_RAW": SockType.DGRAM,
+    "socket.SOCK_SEQPACKET": SockType.DGRAM,
+}
+
+#: method names that wrap a socket into a new owned socket (the argument's ownership moves into it)
+WRAPPING_METHODS = frozenset({"wrap_socket"})
+WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket"})
+
+#: methods on an owned socket that return a new owned socket
+DUPLICATING_METHODS = frozenset({"dup"})
+
+#: methods on the owned socket itself that cannot raise (SPEC §2, CL102)
+NON_RAISING_METHODS = frozenset({"setblocking", "settimeout", "gettimeout", "fileno", "getsockname", "close",
+                                 "detach"})
+
+#: functions that close the socket passed as their first argument
+CLOSING_FUNCTIONS_SUFFIX = ("graceful_close",)
+
+#: wrappers used in `with` that close their argument on exit
+CLOSING_CONTEXTS = frozenset({"contextlib.closing", "closelint.graceful.graceful"})
+
+#: calls that look at their arguments but cannot keep a reference to them
+NON_KEEPING_CALLS = frozenset(
+    "builtins." + name
+    for name in ("print", "len", "isinstance", "issubclass", "id", "repr", "str", "bool", "hasattr", "getattr",
+                 "type", "hash", "format", "callable", "vars", "dir")
+) | frozenset({"select.select", "socket.close", "os.close"})
+
+#: methods of any object that only log or format their arguments
+NON_KEEPING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+                                 "format", "write"})

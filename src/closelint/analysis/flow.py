@@ -1,0 +1,669 @@
+"""The lifetime analysis: a structured walk over one scope that tracks every socket the scope owns.
+
+Python's control flow is structured, so no general CFG is needed. `ScopeWalker.block` walks a list of
+statements from an incoming `State` and returns the state on the normal fall-through path (None when no
+path falls through); the other ways out of a block (`return`, `break`, `continue`, and exceptions) are
+collected in an `Exits` record that the enclosing loop, `try`, `with` or function consumes.
+
+A `State` maps each owned socket (a `Resource`, identified by its creating call) to the set of `Facts`
+that may hold for it on the paths reaching that point, and each variable to the resources it may name.
+The walk records what the rules need (`ScopeFacts`): leaks at normal and exceptional exits, and the
+facts that hold where each socket is closed.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from closelint.analysis import factories as F
+from closelint.analysis.names import ImportTable
+from closelint.analysis.scopes import NESTED_SCOPES, captured_names
+
+
+class Life(enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+    ESCAPED = "escaped"
+    ABSENT = "absent"  # not created on this path, or the variable is known to be None here
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What may hold for one socket on one family of paths."""
+
+    life: Life
+    exceptional: bool = False  # the path took an exception edge since the socket was created
+    sent: bool = False
+    shut: bool = False
+    drained: bool = False
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One socket this scope owns, identified by the call that creates it."""
+
+    rid: int
+    node: ast.expr
+    name: str
+    family: F.Family
+    type: F.SockType
+    role: F.Role
+    loop: ast.stmt | None
+
+
+ABSENT = frozenset({Facts(Life.ABSENT)})
+
+
+@dataclass(frozen=True)
+class State:
+    facts: dict[int, frozenset[Facts]]
+    binds: dict[str, frozenset[int]]
+
+    def rids(self, name: str) -> frozenset[int]:
+        return self.binds.get(name, frozenset())
+
+    def update(self, rids: Iterable[int], change: Callable[[Facts], Facts]) -> State:
+        facts = dict(self.facts)
+        for rid in rids:
+            if rid in facts:
+                facts[rid] = frozenset(change(f) for f in facts[rid])
+        return State(facts, self.binds)
+
+    def bind(self, name: str, rids: frozenset[int]) -> State:
+        return State(self.facts, {**self.binds, name: rids})
+
+    def born(self, rid: int, name: str | None) -> State:
+        facts = {**self.facts, rid: frozenset({Facts(Life.OPEN)})}
+        binds = {**self.binds, name: frozenset({rid})} if name else self.binds
+        return State(facts, binds)
+
+    def drop(self, rids: Iterable[int]) -> State:
+        gone = set(rids)
+        return State({k: v for k, v in self.facts.items() if k not in gone}, self.binds)
+
+
+EMPTY = State({}, {})
+
+
+def merge(states: Iterable[State | None]) -> State | None:
+    """Join the states of several paths; None (no path) is the identity."""
+    live = [s for s in states if s is not None]
+    if len(live) <= 1:
+        return live[0] if live else None
+    facts: dict[int, frozenset[Facts]] = {}
+    for rid in set(itertools.chain.from_iterable(s.facts for s in live)):
+        facts[rid] = frozenset(itertools.chain.from_iterable(s.facts.get(rid, ABSENT) for s in live))
+    binds: dict[str, frozenset[int]] = {}
+    for name in set(itertools.chain.from_iterable(s.binds for s in live)):
+        binds[name] = frozenset(itertools.chain.from_iterable(s.rids(name) for s in live))
+    return State(facts, binds)
+
+
+def _exceptional(f: Facts) -> Facts:
+    return replace(f, exceptional=True) if f.life is Life.OPEN else f
+
+
+def _close(f: Facts) -> Facts:
+    return replace(f, life=Life.CLOSED) if f.life is Life.OPEN else f
+
+
+def _escape(f: Facts) -> Facts:
+    return replace(f, life=Life.ESCAPED) if f.life is Life.OPEN else f
+
+
+def _absent(f: Facts) -> Facts:
+    return Facts(Life.ABSENT)
+
+
+@dataclass
+class Exits:
+    """States leaving a block other than by falling through."""
+
+    ret: list[State] = field(default_factory=list)
+    brk: list[State] = field(default_factory=list)
+    cont: list[State] = field(default_factory=list)
+    exc: list[State] = field(default_factory=list)
+
+    def raise_from(self, state: State) -> None:
+        self.exc.append(state.update(state.facts, _exceptional))
+
+
+@dataclass(frozen=True)
+class CloseSite:
+    """Where a socket is closed, and what may hold for it there on normal paths."""
+
+    resource: Resource
+    node: ast.AST  # the close() call, or the `with` statement whose exit closes it
+    facts: frozenset[Facts]
+
+
+@dataclass
+class ScopeFacts:
+    """What the walk of one scope found; rules are queries over it."""
+
+    node: ast.AST
+    resources: list[Resource] = field(default_factory=list)
+    normal_leaks: set[int] = field(default_factory=set)
+    exceptional_leaks: set[int] = field(default_factory=set)
+    closes: dict[tuple[int, int], CloseSite] = field(default_factory=dict)
+    stored_on_self: list[tuple[str, Resource]] = field(default_factory=list)
+
+    def record_close(self, resource: Resource, node: ast.AST, facts: frozenset[Facts]) -> None:
+        key = (resource.rid, id(node))
+        old = self.closes.get(key)
+        self.closes[key] = CloseSite(resource, node, facts | old.facts if old else facts)
+
+
+_CATCH_ALL = frozenset({"builtins.Exception", "builtins.BaseException"})
+_SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
+
+
+class ScopeWalker:
+    """Walks one function (or the module body) and fills a `ScopeFacts`."""
+
+    def __init__(self, scope: ast.AST, body: list[ast.stmt], imports: ImportTable, self_name: str | None,
+                 ids: Iterator[int]) -> None:
+        self.body = body
+        self.imports = imports
+        self.self_name = self_name
+        self.ids = ids
+        self.captured = captured_names(body)
+        self.facts = ScopeFacts(scope)
+        self.by_rid: dict[int, Resource] = {}
+        self.loops: list[ast.stmt] = []
+
+    # ------------------------------------------------------------------ entry point
+    def run(self) -> ScopeFacts:
+        exits = Exits()
+        end = self.block(self.body, EMPTY, exits)
+        for state in [end, *exits.ret]:
+            if state is not None:
+                self._check_exit(state, self.by_rid)
+        for state in exits.exc:
+            self._check_exit(state, self.by_rid, exceptional=True)
+        return self.facts
+
+    def _check_exit(self, state: State, rids: Iterable[int], exceptional: bool = False) -> None:
+        for rid in rids:
+            for f in state.facts.get(rid, ()):
+                if f.life is Life.OPEN:
+                    if exceptional or f.exceptional:
+                        self.facts.exceptional_leaks.add(rid)
+                    else:
+                        self.facts.normal_leaks.add(rid)
+
+    # ------------------------------------------------------------------ blocks and statements
+    def block(self, stmts: list[ast.stmt], state: State | None, exits: Exits) -> State | None:
+        for stmt in stmts:
+            if state is None:
+                return None
+            state = self.statement(stmt, state, exits)
+        return state
+
+    def statement(self, stmt: ast.stmt, state: State, exits: Exits) -> State | None:
+        handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+        if handler is not None:
+            result: State | None = handler(stmt, state, exits)
+            return result
+        return self.evaluate(stmt, state, exits, sink=False)
+
+    def stmt_Return(self, stmt: ast.Return, state: State, exits: Exits) -> None:
+        if stmt.value is not None:
+            state = self.evaluate(stmt.value, state, exits, sink=True)
+        exits.ret.append(state)
+
+    def stmt_Raise(self, stmt: ast.Raise, state: State, exits: Exits) -> None:
+        state = self.evaluate(stmt, state, exits, sink=False)
+        exits.raise_from(state)
+
+    def stmt_Break(self, stmt: ast.Break, state: State, exits: Exits) -> None:
+        exits.brk.append(state)
+
+    def stmt_Continue(self, stmt: ast.Continue, state: State, exits: Exits) -> None:
+        exits.cont.append(state)
+
+    def stmt_AugAssign(self, stmt: ast.AugAssign, state: State, exits: Exits) -> State:
+        return self.evaluate(stmt.value, state, exits, sink=True)
+
+    def stmt_Delete(self, stmt: ast.Delete, state: State, exits: Exits) -> State:
+        return state
+
+    def stmt_If(self, stmt: ast.If, state: State, exits: Exits) -> State | None:
+        state = self.evaluate(stmt.test, state, exits, sink=False)
+        yes = self.block(stmt.body, self._refine(stmt.test, state, True), exits)
+        no = self.block(stmt.orelse, self._refine(stmt.test, state, False), exits)
+        return merge([yes, no])
+
+    def stmt_Match(self, stmt: ast.Match, state: State, exits: Exits) -> State | None:
+        state = self.evaluate(stmt.subject, state, exits, sink=False)
+        ends = [self.block(case.body, state, exits) for case in stmt.cases]
+        return merge([*ends, state])
+
+    def stmt_While(self, stmt: ast.While, state: State, exits: Exits) -> State | None:
+        state = self.evaluate(stmt.test, state, exits, sink=False)
+        forever = isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
+        return self._loop(stmt, state, exits, may_skip=not forever)
+
+    def stmt_For(self, stmt: ast.For | ast.AsyncFor, state: State, exits: Exits) -> State | None:
+        state = self.evaluate(stmt.iter, state, exits, sink=False)
+        target = stmt.target
+        if isinstance(target, ast.Name):
+            elements = stmt.iter.elts if isinstance(stmt.iter, (ast.Tuple, ast.List, ast.Set)) else []
+            rids = frozenset(r for e in elements if isinstance(e, ast.Name) for r in state.rids(e.id))
+            state = state.bind(target.id, rids)
+        return self._loop(stmt, state, exits, may_skip=True)
+
+    stmt_AsyncFor = stmt_For
+
+    def _loop(self, stmt: ast.While | ast.For | ast.AsyncFor, state: State, exits: Exits,
+              may_skip: bool) -> State | None:
+        inner = Exits(ret=exits.ret, exc=exits.exc)
+        self.loops.append(stmt)
+        end = self.block(stmt.body, state, inner)
+        self.loops.pop()
+        created_here = [r.rid for r in self.by_rid.values() if r.loop is stmt]
+        iteration_ends = [s for s in [end, *inner.cont] if s is not None]
+        for s in iteration_ends:
+            self._check_exit(s, created_here)
+        again = merge(s.drop(created_here) for s in iteration_ends)
+        finished = merge([state if may_skip else None, again if may_skip else None])
+        orelse = self.block(stmt.orelse, finished, exits)
+        return merge([orelse, *inner.brk])
+
+    def stmt_Try(self, stmt: ast.Try, state: State, exits: Exits) -> State | None:
+        final = bool(stmt.finalbody)
+        routed = Exits(exc=[]) if final else Exits(ret=exits.ret, brk=exits.brk, cont=exits.cont)
+        body = Exits(ret=routed.ret, brk=routed.brk, cont=routed.cont)
+        end = self.block(stmt.body, state, body)
+        if not final:
+            routed.exc = exits.exc
+        ends = [self.block(stmt.orelse, end, routed)]
+        caught = merge(body.exc)
+        if caught is not None:
+            for handler in stmt.handlers:
+                entry = caught.bind(handler.name, frozenset()) if handler.name else caught
+                ends.append(self.block(handler.body, entry, routed))
+            if not any(self._catches_all(h) for h in stmt.handlers):
+                routed.exc.append(caught)
+        normal = merge(ends)
+        if not final:
+            return normal
+        return self._finally(lambda entry: self.block(stmt.finalbody, entry, exits), normal, routed, exits)
+
+    stmt_TryStar = stmt_Try
+
+    @staticmethod
+    def _finally(run: Callable[[State | None], State | None], normal: State | None, routed: Exits,
+                 exits: Exits) -> State | None:
+        """Run a `finally` (or a `with` exit) on every way out of the block and route each onward."""
+        for pending, target in ((routed.ret, exits.ret), (routed.brk, exits.brk),
+                                (routed.cont, exits.cont), (routed.exc, exits.exc)):
+            out = run(merge(pending))
+            if out is not None:
+                target.append(out)
+        return run(normal)
+
+    def _catches_all(self, handler: ast.ExceptHandler) -> bool:
+        if handler.type is None:
+            return True
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        return any(self.imports.qualname(k) in _CATCH_ALL for k in kinds)
+
+    def stmt_With(self, stmt: ast.With | ast.AsyncWith, state: State, exits: Exits) -> State | None:
+        managed: list[int] = []
+        for item in stmt.items:
+            rids, state = self._with_item(item, state, exits)
+            managed.extend(rids)
+        routed = Exits()
+        end = self.block(stmt.body, state, routed)
+
+        def exit_block(entry: State | None) -> State | None:
+            if entry is None:
+                return None
+            self._record_closes(entry, managed, stmt)
+            return entry.update(managed, _close)
+
+        return self._finally(exit_block, end, routed, exits)
+
+    stmt_AsyncWith = stmt_With
+
+    def _with_item(self, item: ast.withitem, state: State, exits: Exits) -> tuple[list[int], State]:
+        expr = item.context_expr
+        inner = expr
+        if isinstance(expr, ast.Call) and self.imports.call_name(expr) in F.CLOSING_CONTEXTS and expr.args:
+            inner = expr.args[0]
+        target = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
+        created = self._creation(inner, state)
+        if created is not None:
+            if self._may_raise(inner, state):
+                exits.raise_from(state)
+            state, rids = self._create(created, [target], state)
+            return [r for r in rids if r is not None], state
+        if isinstance(inner, ast.Name) and state.rids(inner.id):
+            rids = list(state.rids(inner.id))
+            if target:
+                state = state.bind(target, frozenset(rids))
+            return rids, state
+        state = self.evaluate(expr, state, exits, sink=False)
+        if item.optional_vars is not None:
+            state = self._unbind(item.optional_vars, state)
+        return [], state
+
+    # ------------------------------------------------------------------ simple statements
+    def stmt_Assign(self, stmt: ast.Assign, state: State, exits: Exits) -> State:
+        return self._assign(stmt.targets, stmt.value, stmt, state, exits)
+
+    def stmt_AnnAssign(self, stmt: ast.AnnAssign, state: State, exits: Exits) -> State:
+        if stmt.value is None:
+            return state
+        return self._assign([stmt.target], stmt.value, stmt, state, exits)
+
+    def _assign(self, targets: list[ast.expr], value: ast.expr, stmt: ast.stmt, state: State,
+                exits: Exits) -> State:
+        created = self._creation(value, state)
+        if created is not None:
+            if self._may_raise(value, state):
+                exits.raise_from(state)
+            names: list[str | None] = []
+            for target in targets:
+                names = self._target_names(target, created)
+                state = self._unbind(target, state)
+            state, rids = self._create(created, names, state)
+            for target in targets:
+                self._store_created(target, rids, state)
+            return state.update([r for r in rids if r is not None and self._is_stored(targets)], _escape)
+        if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Name):
+            rids = state.rids(value.id)
+            if rids:
+                name = targets[0].id
+                state = state.bind(name, rids)
+                return state.update(rids, _escape) if name in self.captured else state
+        state = self.evaluate(value, state, exits, sink=any(not isinstance(t, ast.Name) or t.id in self.captured
+                                                            for t in targets) or not self._plain(value))
+        self._note_attribute_store(targets, value, state)
+        for target in targets:
+            state = self._unbind(target, state)
+        return state
+
+    @staticmethod
+    def _plain(value: ast.expr) -> bool:
+        """Values that cannot smuggle a socket into the assigned name: calls, reads, arithmetic."""
+        return not isinstance(value, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.IfExp, ast.BoolOp,
+                                      ast.NamedExpr, ast.Starred))
+
+    def _note_attribute_store(self, targets: list[ast.expr], value: ast.expr, state: State) -> None:
+        if isinstance(value, ast.Name):
+            for target in targets:
+                attr = self._self_attribute(target)
+                if attr:
+                    for rid in state.rids(value.id):
+                        self.facts.stored_on_self.append((attr, self.by_rid[rid]))
+
+    def _self_attribute(self, target: ast.expr) -> str | None:
+        if (self.self_name and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                and target.value.id == self.self_name):
+            return target.attr
+        return None
+
+    def _is_stored(self, targets: list[ast.expr]) -> bool:
+        return any(not isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets) or any(
+            isinstance(n, ast.Name) and n.id in self.captured for t in targets for n in ast.walk(t))
+
+    def _store_created(self, target: ast.expr, rids: list[int | None], state: State) -> None:
+        attr = self._self_attribute(target)
+        if attr and rids[0] is not None:
+            self.facts.stored_on_self.append((attr, self.by_rid[rids[0]]))
+
+    @staticmethod
+    def _target_names(target: ast.expr, created: _Creation) -> list[str | None]:
+        if created.count == 0:
+            return [target.id if isinstance(target, ast.Name) else None]
+        if isinstance(target, (ast.Tuple, ast.List)):
+            names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
+            return names[: created.count] if len(names) >= created.count else [None] * created.count
+        return [None] * created.count
+
+    def _unbind(self, target: ast.expr, state: State) -> State:
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name) and node.id in state.binds:
+                state = state.bind(node.id, frozenset())
+        return state
+
+    # ------------------------------------------------------------------ creation
+    def _creation(self, value: ast.expr, state: State) -> _Creation | None:
+        """If `value` creates owned socket(s), describe them."""
+        if isinstance(value, ast.Await):
+            return None
+        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
+            index = value.slice
+            if isinstance(index, ast.Constant) and index.value == 0 and self._is_accept(value.value):
+                return _Creation(value.value, F.Family.INET, F.SockType.STREAM, F.Role.CONNECTED, 0, ())
+            return None
+        if not isinstance(value, ast.Call):
+            return None
+        qualname = self.imports.call_name(value)
+        if qualname in F.SOCKET_FACTORIES:
+            family, kind, role, count = F.SOCKET_FACTORIES[qualname]
+            if qualname in ("socket.socket", "socket.SocketType"):
+                family, kind = self._socket_kind(value, family, kind)
+            return _Creation(value, family, kind, role, count, ())
+        func = value.func
+        if self._is_accept(value):
+            return _Creation(value, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, 2, ())
+        wrapping = qualname in F.WRAPPING_FUNCTIONS or (
+            isinstance(func, ast.Attribute) and func.attr in F.WRAPPING_METHODS)
+        if wrapping:
+            wrapped = value.args[0] if value.args else next(
+                (k.value for k in value.keywords if k.arg == "sock"), None)
+            inner = self._owned_or_created(wrapped, state)
+            if inner is not None:
+                return _Creation(value, inner[0], F.SockType.STREAM, F.Role.UNKNOWN, 0, inner[1])
+        if (isinstance(func, ast.Attribute) and func.attr in F.DUPLICATING_METHODS
+                and isinstance(func.value, ast.Name) and state.rids(func.value.id)):
+            rid = next(iter(state.rids(func.value.id)))
+            source = self.by_rid[rid]
+            return _Creation(value, source.family, source.type, source.role, 0, ())
+        return None
+
+    def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[int, ...]] | None:
+        if isinstance(expr, ast.Name) and state.rids(expr.id):
+            rids = tuple(state.rids(expr.id))
+            return self.by_rid[rids[0]].family, rids
+        if expr is not None:
+            created = self._creation(expr, state)
+            if created is not None and created.count == 0:
+                return created.family, ()
+        return None
+
+    @staticmethod
+    def _is_accept(call: ast.Call) -> bool:
+        return isinstance(call.func, ast.Attribute) and call.func.attr == "accept" and not call.args
+
+    def _socket_kind(self, call: ast.Call, family: F.Family, kind: F.SockType) -> tuple[F.Family, F.SockType]:
+        args: list[ast.expr | None] = [*call.args[:2]]
+        keywords = {k.arg: k.value for k in call.keywords}
+        args += [None] * (2 - len(args))
+        family_arg = args[0] or keywords.get("family")
+        type_arg = args[1] or keywords.get("type")
+        if family_arg is not None:
+            family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family_arg) or "", F.Family.UNKNOWN)
+        if type_arg is not None:
+            kind = self._type_constant(type_arg)
+        if "fileno" in keywords or len(call.args) > 3:
+            return F.Family.UNKNOWN, F.SockType.UNKNOWN
+        return family, kind
+
+    def _type_constant(self, expr: ast.expr) -> F.SockType:
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):  # SOCK_STREAM | SOCK_NONBLOCK
+            left, right = self._type_constant(expr.left), self._type_constant(expr.right)
+            return left if left is not F.SockType.UNKNOWN else right
+        return F.TYPE_CONSTANTS.get(self.imports.qualname(expr) or "", F.SockType.UNKNOWN)
+
+    def _create(self, created: _Creation, names: list[str | None], state: State) -> tuple[State, list[int | None]]:
+        state = state.update(created.consumes, _escape)
+        rids: list[int | None] = []
+        for index in range(max(created.count, 1)):
+            if created.count == 2 and self._is_accept(created.node) and index == 1:
+                rids.append(None)  # the peer address
+                continue
+            name = names[index] if index < len(names) else None
+            rid = next(self.ids)
+            resource = Resource(rid, created.node, name or "", created.family, created.type, created.role,
+                                self.loops[-1] if self.loops else None)
+            self.by_rid[rid] = resource
+            self.facts.resources.append(resource)
+            state = state.born(rid, name)
+            if name in self.captured:
+                state = state.update([rid], _escape)
+            rids.append(rid)
+        return state, rids
+
+    # ------------------------------------------------------------------ expressions
+    def evaluate(self, node: ast.AST, state: State, exits: Exits, sink: bool) -> State:
+        """Apply what evaluating `node` does to owned sockets; record the exception edge if it may raise."""
+        events: list[tuple[str, str, ast.AST]] = []
+        self._scan(node, sink, events)
+        escaped = [name for kind, name, _ in events if kind == "escape"]
+        if self._may_raise(node, state):
+            exits.raise_from(state.update(self._rids_of(escaped, state), _escape))
+        for kind, name, at in events:
+            rids = state.rids(name)
+            if not rids:
+                continue
+            if kind == "escape":
+                state = state.update(rids, _escape)
+            elif kind == "close":
+                self._record_closes(state, rids, at)
+                state = state.update(rids, _close)
+            elif kind == "method":
+                state = self._method(rids, at, state)
+        return state
+
+    @staticmethod
+    def _rids_of(names: list[str], state: State) -> set[int]:
+        return {rid for name in names for rid in state.rids(name)}
+
+    def _method(self, rids: frozenset[int], call: ast.AST, state: State) -> State:
+        assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+        method = call.func.attr
+        if method == "close":
+            self._record_closes(state, rids, call)
+            return state.update(rids, _close)
+        if method == "detach":
+            return state.update(rids, _escape)
+        if method in _SEND_METHODS:
+            return state.update(rids, lambda f: replace(f, sent=True) if f.life is Life.OPEN else f)
+        return state
+
+    def _record_closes(self, state: State, rids: Iterable[int], node: ast.AST) -> None:
+        for rid in rids:
+            normal = frozenset(f for f in state.facts.get(rid, ()) if f.life is Life.OPEN and not f.exceptional)
+            if normal and rid in self.by_rid:
+                self.facts.record_close(self.by_rid[rid], node, normal)
+
+    def _scan(self, node: ast.AST, sink: bool, events: list[tuple[str, str, ast.AST]]) -> None:
+        """Collect, in evaluation order, method calls on names, closes, and names that escape."""
+        if isinstance(node, ast.Name):
+            if sink and isinstance(node.ctx, ast.Load):
+                events.append(("escape", node.id, node))
+            return
+        if isinstance(node, NESTED_SCOPES):
+            return  # captured names are handled by `self.captured`
+        if isinstance(node, ast.Attribute):
+            self._scan(node.value, False, events)
+            return
+        if isinstance(node, ast.Call):
+            self._scan_call(node, events)
+            return
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Starred, ast.Await, ast.NamedExpr)):
+            children: Iterable[ast.AST] = ast.iter_child_nodes(node)
+            keep = sink
+        elif isinstance(node, ast.Dict):
+            children, keep = [*(k for k in node.keys if k), *node.values], sink
+        elif isinstance(node, ast.IfExp):
+            self._scan(node.test, False, events)
+            children, keep = [node.body, node.orelse], sink
+        elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+            children, keep = ast.iter_child_nodes(node), True
+        elif isinstance(node, (ast.BoolOp,)):
+            children, keep = node.values, sink
+        else:
+            children, keep = ast.iter_child_nodes(node), False
+        for child in children:
+            self._scan(child, keep, events)
+
+    def _scan_call(self, call: ast.Call, events: list[tuple[str, str, ast.AST]]) -> None:
+        func = call.func
+        arguments = [*call.args, *(k.value for k in call.keywords)]
+        qualname = self.imports.call_name(call)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            events.append(("method", func.value.id, call))
+        else:
+            self._scan(func, False, events)
+        if self._closing_function(call) and call.args and isinstance(call.args[0], ast.Name):
+            events.append(("close", call.args[0].id, call))
+            arguments = arguments[1:]
+        keeps = not (qualname in F.NON_KEEPING_CALLS or (
+            isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS))
+        for argument in arguments:
+            self._scan(argument, keeps, events)
+
+    def _closing_function(self, call: ast.Call) -> bool:
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return name in F.CLOSING_FUNCTIONS_SUFFIX
+
+    def _may_raise(self, node: ast.AST, state: State) -> bool:
+        """Whether evaluating `node` may raise: any call except the harmless ones on an owned socket."""
+        stack = [node]
+        while stack:
+            child = stack.pop()
+            if isinstance(child, NESTED_SCOPES):
+                continue
+            if isinstance(child, ast.Await):
+                return True
+            if isinstance(child, ast.Call) and not self._harmless_call(child, state):
+                return True
+            stack.extend(ast.iter_child_nodes(child))
+        return False
+
+    def _harmless_call(self, call: ast.Call, state: State) -> bool:
+        func = call.func
+        if self._closing_function(call):
+            return True
+        return (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                and func.attr in F.NON_RAISING_METHODS and bool(state.rids(func.value.id)))
+
+    # ------------------------------------------------------------------ refinement
+    def _refine(self, test: ast.expr, state: State, outcome: bool) -> State:
+        """On the branch where `test` says the variable is None (or falsy), it holds no open socket."""
+        negate = False
+        while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            test, negate = test.operand, not negate
+        name: str | None = None
+        none_when = False
+        if isinstance(test, ast.Name):
+            name = test.id
+        elif (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
+              and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+            name = test.left.id
+            none_when = isinstance(test.ops[0], (ast.Is, ast.Eq))
+        if name is None or not state.rids(name):
+            return state
+        if (outcome != negate) == none_when:
+            return state.update(state.rids(name), _absent)
+        return state
+
+
+@dataclass(frozen=True)
+class _Creation:
+    node: ast.Call
+    family: F.Family
+    type: F.SockType
+    role: F.Role
+    count: int  # 0: one socket; n: a tuple whose first elements are sockets
+    consumes: tuple[int, ...]

@@ -1,0 +1,62 @@
+"""Qualified names of expressions, resolved through the module's imports.
+
+`import socket as net` makes `net.socket` resolve to `socket.socket`; `from socket import socket as S`
+makes `S` resolve to `socket.socket`. Names that are not imported resolve to themselves only when they
+are builtins, so a local variable called `socket` is never mistaken for the module.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+class ImportTable:
+    """Maps local names bound by import statements anywhere in a module to qualified names."""
+
+    def __init__(self, tree: ast.AST) -> None:
+        self._names: dict[str, str] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self._names[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        self._names[top] = top
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    if alias.name == "*":
+                        self._names.update(_star_names(node.module))
+                    else:
+                        self._names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def qualname(self, node: ast.AST) -> str | None:
+        """The dotted qualified name of a Name/Attribute chain, or None if it is not an import."""
+        if isinstance(node, ast.Name):
+            if node.id in self._names:
+                return self._names[node.id]
+            return f"builtins.{node.id}" if node.id in _BUILTINS else None
+        if isinstance(node, ast.Attribute):
+            base = self.qualname(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+    def call_name(self, node: ast.AST) -> str | None:
+        """The qualified name of the function a Call node calls, if it is resolvable."""
+        return self.qualname(node.func) if isinstance(node, ast.Call) else None
+
+
+_STAR_MODULES = frozenset({"socket", "ssl", "struct", "asyncio", "contextlib", "functools", "selectors"})
+
+
+def _star_names(module: str) -> dict[str, str]:
+    """Names a `from MODULE import *` binds, for the standard modules the rules care about."""
+    if module not in _STAR_MODULES:
+        return {}
+    imported = importlib.import_module(module)
+    public = getattr(imported, "__all__", None) or [n for n in dir(imported) if not n.startswith("_")]
+    return {name: f"{module}.{name}" for name in public}

@@ -1,0 +1,91 @@
+"""Scope facts computed from the stdlib `ast`: free names of nested scopes and declared globals."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+ScopeNode = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef
+NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+    args = node.args
+    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    names.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
+    return names
+
+
+def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of a scope's body, not descending into nested functions, lambdas or classes."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, NESTED_SCOPES):
+            # decorators, defaults and bases are evaluated in the enclosing scope
+            if isinstance(node, ast.ClassDef):
+                stack.extend([*node.decorator_list, *node.bases, *(k.value for k in node.keywords)])
+            else:
+                stack.extend([*node.args.defaults, *(d for d in node.args.kw_defaults if d)])
+                if not isinstance(node, ast.Lambda):
+                    stack.extend(node.decorator_list)
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def free_names(node: ast.AST) -> set[str]:
+    """Names a nested function, lambda or class reads from its enclosing scopes."""
+    if isinstance(node, ast.ClassDef):
+        body: list[ast.AST] = list(node.body)
+        bound: set[str] = set()
+    elif isinstance(node, ast.Lambda):
+        body = [node.body]
+        bound = _parameters(node)
+    else:
+        assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        body = list(node.body)
+        bound = _parameters(node)
+    loads: set[str] = set()
+    declared_outer: set[str] = set()
+    stack = body
+    while stack:
+        child = stack.pop()
+        if isinstance(child, NESTED_SCOPES):
+            loads |= free_names(child)
+            if not isinstance(child, ast.Lambda):
+                bound.add(child.name)
+            continue
+        if isinstance(child, ast.Name):
+            (loads if isinstance(child.ctx, ast.Load) else bound).add(child.id)
+        elif isinstance(child, (ast.Global, ast.Nonlocal)):
+            declared_outer.update(child.names)
+        elif isinstance(child, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in child.names)
+        stack.extend(ast.iter_child_nodes(child))
+    return (loads - bound) | declared_outer
+
+
+def captured_names(body: list[ast.stmt]) -> set[str]:
+    """Names of this scope that nested scopes read, or that are declared global/nonlocal here."""
+    names: set[str] = set()
+    for node in own_nodes(body):
+        if isinstance(node, NESTED_SCOPES):
+            names |= free_names(node)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
+def iter_scopes(tree: ast.Module) -> Iterator[tuple[ScopeNode, ast.ClassDef | None]]:
+    """The module and every function in it, each with the class it is a method of (if any)."""
+    yield tree, None
+    stack: list[tuple[ast.AST, ast.ClassDef | None]] = [(tree, None)]
+    while stack:
+        node, _ = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                owner = node if isinstance(node, ast.ClassDef) else None
+                yield child, owner
+            stack.append((child, None))

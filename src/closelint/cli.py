@@ -1,0 +1,168 @@
+"""Command line: `closelint check | rule | rules | vendor-helper`; `main(argv) -> int`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from closelint import __version__
+from closelint.config import ConfigError, Settings, check_codes, load_settings, parse_codes
+from closelint.model import FileResult, Violation
+from closelint.output import OutputContext, formats
+from closelint.registry import all_rules
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="closelint", description="Find socket misuse in Python source and fix it.")
+    parser.add_argument("--version", action="version", version=f"closelint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    check = commands.add_parser("check", help="lint files and directories (default: .)")
+    check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    check.add_argument("--select", type=parse_codes, metavar="CODES",
+                       help="codes or prefixes to report, replacing the configured selection")
+    check.add_argument("--ignore", type=parse_codes, metavar="CODES", help="codes or prefixes not to report")
+    check.add_argument("--extend-select", type=parse_codes, metavar="CODES", help="codes to add to the selection")
+    check.add_argument("--output-format", choices=sorted(formats()), default="full")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
+    check.add_argument("--jobs", "-j", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+                       help="files linted in parallel (default: number of CPUs)")
+    check.add_argument("--config", type=Path, metavar="FILE", help="read [tool.closelint] from FILE")
+    check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+
+    rule = commands.add_parser("rule", help="explain one rule")
+    rule.add_argument("code", metavar="CODE")
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--output-format", choices=("text", "json"), default="text")
+
+    vendor = commands.add_parser("vendor-helper", help="write a standalone copy of the graceful-close helper")
+    vendor.add_argument("path", type=Path, metavar="PATH")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run closelint; returns the exit status (0 clean, 1 findings, 2 error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR
+    try:
+        if args.command == "check":
+            return run_check(args)
+        if args.command == "rule":
+            return show_rule(args.code)
+        if args.command == "rules":
+            return list_rules(args.output_format)
+        return vendor_helper(args.path)
+    except ConfigError as error:
+        print(f"closelint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """Configuration file settings with command-line overrides applied."""
+    settings = load_settings(args.config)
+    overrides = {}
+    for option in ("select", "ignore", "extend_select"):
+        value = getattr(args, option)
+        if value is not None:
+            check_codes(value, f"--{option.replace('_', '-')}")
+            overrides[option] = tuple(value)
+    return replace(settings, **overrides)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from closelint.discovery import discover
+    from closelint.runner import lint_paths
+
+    settings = settings_for(args)
+    files, errors = discover(args.paths or [Path(".")], settings)
+    results = lint_paths(files, settings, jobs=args.jobs)
+    errors += [r.error for r in results if r.error]
+    violations = sorted(v for r in results for v in r.violations)
+    context = OutputContext(files_checked=len(files), sources=_sources(violations, results))
+    sys.stdout.write(formats()[args.output_format](violations, context))
+    if not args.quiet and args.output_format in ("full", "concise"):
+        print(_summary(violations, len(files)))
+    for error in errors:
+        print(f"closelint: error: {error}", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if violations and not args.exit_zero else EXIT_CLEAN
+
+
+def _sources(violations: list[Violation], results: list[FileResult]) -> dict[str, str]:
+    from closelint.engine import decode
+
+    sources = {}
+    for path in {v.path for v in violations}:
+        try:
+            sources[path] = decode(Path(path).read_bytes())
+        except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
+            continue
+    return sources
+
+
+def _summary(violations: list[Violation], files: int) -> str:
+    if not violations:
+        return f"All checks passed ({files} file{'s' if files != 1 else ''} checked)."
+    fixable = sum(v.fixable for v in violations)
+    noun = "finding" if len(violations) == 1 else "findings"
+    extra = f" ({fixable} fixable with `closelint check --fix`)" if fixable else ""
+    return f"Found {len(violations)} {noun}{extra}."
+
+
+def show_rule(code: str) -> int:
+    from closelint.ruledocs import render_rule
+
+    rule = all_rules().get(code.upper())
+    if rule is None:
+        print(f"closelint: error: unknown rule code {code!r}", file=sys.stderr)
+        return EXIT_ERROR
+    sys.stdout.write(render_rule(rule))
+    return EXIT_CLEAN
+
+
+def list_rules(output_format: str) -> int:
+    from closelint.ruledocs import rule_summary
+
+    summaries = [rule_summary(rule) for rule in all_rules().values()]
+    if output_format == "json":
+        print(json.dumps(summaries, indent=2))
+    else:
+        for item in summaries:
+            fix = f" [fix: {item['fix']}]" if item["fix"] else ""
+            print(f"{item['code']}  {item['name']}{fix}")
+    return EXIT_CLEAN
+
+
+def vendor_helper(path: Path) -> int:
+    from closelint.vendoring import VendorError, vendor_helper as write_copy
+
+    try:
+        written = write_copy(path)
+    except (VendorError, OSError) as error:
+        print(f"closelint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"wrote {written}; import it with `from <your package>.{written.stem} import graceful_close`")
+    return EXIT_CLEAN

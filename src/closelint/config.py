@@ -1,0 +1,169 @@
+"""Settings: `[tool.closelint]` from the nearest `pyproject.toml`, then command-line overrides."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from closelint.registry import known_codes
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".bzr", ".tox", ".nox", ".venv", "venv", ".eggs", "*.egg-info", "__pycache__",
+    "build", "dist", "node_modules", "site-packages", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+    ".closelint_cache", "__pypackages__",
+)
+DEFAULT_HELPER_MODULE = "closelint.graceful"
+
+
+class ConfigError(Exception):
+    """A configuration or command-line value closelint cannot use (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective settings for a run; hashable so it can key the cache."""
+
+    select: tuple[str, ...] = ("CL",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    helper_module: str = DEFAULT_HELPER_MODULE
+    drain_timeout: float = 5.0
+    #: where relative globs (exclude, per-file-ignores) are anchored: the directory of pyproject.toml
+    root: str = field(default=".", compare=False)
+
+    def enabled(self, code: str, path: str | None = None) -> bool:
+        """Whether `code` is reported (for `path`, when per-file ignores apply)."""
+        ignored = list(self.ignore)
+        if path is not None:
+            ignored += [c for pattern, codes in self.per_file_ignores if _matches(path, pattern, self.root)
+                        for c in codes]
+        chosen = _longest_prefix(code, (*self.select, *self.extend_select))
+        if chosen is None:
+            return False
+        dropped = _longest_prefix(code, ignored)
+        return dropped is None or len(chosen) > len(dropped)
+
+    def enabled_codes(self, codes: Iterable[str]) -> frozenset[str]:
+        return frozenset(c for c in codes if self.enabled(c))
+
+    def excluded(self, path: Path) -> bool:
+        """Whether a path found while walking a directory is skipped."""
+        patterns = (*self.exclude, *self.extend_exclude)
+        return any(_matches(str(path), p, self.root) for p in patterns)
+
+
+def _longest_prefix(code: str, prefixes: Iterable[str]) -> str | None:
+    matches = [p for p in prefixes if code.startswith(p)]
+    return max(matches, key=len) if matches else None
+
+
+def _matches(path: str, pattern: str, root: str) -> bool:
+    """gitignore-like: a pattern without '/' matches any path component, otherwise the path from root."""
+    posix = Path(path).as_posix()
+    if "/" not in pattern.rstrip("/"):
+        return any(fnmatch(part, pattern.rstrip("/")) for part in Path(posix).parts)
+    try:
+        relative = Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        relative = posix
+    return fnmatch(relative, pattern.strip("/")) or fnmatch(relative, pattern.strip("/") + "/*")
+
+
+_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "helper-module", "drain-timeout"})
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest `pyproject.toml` at or above `start`."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(config: Path | None = None, start: Path | None = None) -> Settings:
+    """Read `[tool.closelint]` from `config`, or from the nearest pyproject.toml above `start`."""
+    path = config if config is not None else find_pyproject(start or Path.cwd())
+    if path is None:
+        return Settings()
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    table = document.get("tool", {}).get("closelint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.closelint] must be a table")
+    return settings_from_table(table, source=str(path), root=str(path.parent))
+
+
+def settings_from_table(table: Mapping[str, Any], source: str, root: str = ".") -> Settings:
+    """Validate a `[tool.closelint]` table; an unknown key or code is a ConfigError naming it."""
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"{source}: unknown key {unknown[0]!r} in [tool.closelint]")
+    values: dict[str, Any] = {"root": root}
+    for key in _LIST_KEYS:
+        if key in table:
+            items = _string_list(table[key], key, source)
+            if key in ("select", "ignore", "extend-select"):
+                check_codes(items, f"{source}: {key}")
+            values[key.replace("-", "_")] = tuple(items)
+    if "per-file-ignores" in table:
+        mapping = table["per-file-ignores"]
+        if not isinstance(mapping, dict):
+            raise ConfigError(f"{source}: per-file-ignores must be a table of glob = [codes]")
+        pairs = []
+        for pattern, codes in mapping.items():
+            items = _string_list(codes, f"per-file-ignores.{pattern}", source)
+            check_codes(items, f"{source}: per-file-ignores")
+            pairs.append((pattern, tuple(items)))
+        values["per_file_ignores"] = tuple(pairs)
+    if "helper-module" in table:
+        module = table["helper-module"]
+        if not isinstance(module, str) or not all(part.isidentifier() for part in module.split(".")):
+            raise ConfigError(f"{source}: helper-module must be a dotted module name, got {module!r}")
+        values["helper_module"] = module
+    if "drain-timeout" in table:
+        timeout = table["drain-timeout"]
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ConfigError(f"{source}: drain-timeout must be a positive number of seconds")
+        values["drain_timeout"] = float(timeout)
+    return replace(Settings(), **values)
+
+
+def _string_list(value: Any, key: str, source: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{source}: {key} must be a list of strings")
+    return [v.strip() for v in value if v.strip()]
+
+
+def check_codes(codes: Iterable[str], where: str) -> None:
+    """Every entry must be a known code or a prefix of one (`CL`, `CL1`, `CL201`)."""
+    known = known_codes()
+    for code in codes:
+        if code.upper() != code or not any(k.startswith(code) for k in known):
+            raise ConfigError(f"{where}: unknown rule code or prefix {code!r}")
+
+
+def parse_codes(text: str) -> list[str]:
+    """Split a command-line list of codes (`CL101,CL2`)."""
+    return [c.strip() for c in text.split(",") if c.strip()]

@@ -1,0 +1,74 @@
+"""Plain data shared by every part of closelint: findings, fixes and rule examples."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Applicability(enum.Enum):
+    """How much a fix can be trusted (ruff's terms)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the source between two (line, column) positions, 1-based lines and 0-based columns."""
+
+    start: tuple[int, int]
+    end: tuple[int, int]
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A rewrite attached to a finding; applied by the fix engine, never mid-analysis."""
+
+    applicability: Applicability
+    description: str
+    key: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One finding. Lines are 1-based, columns 0-based (characters), as flake8 receives them."""
+
+    path: str
+    line: int
+    col: int
+    code: str
+    message: str
+    end_line: int = 0
+    end_col: int = 0
+    fix: Fix | None = field(default=None, compare=False)
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code that a rule must not report."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code that a rule must report; `expected_fix` is the source after `--fix` (None: no fix)."""
+
+    code: str
+    expected_fix: str | None = None
+    unsafe: bool = False
+
+
+@dataclass
+class FileResult:
+    """What linting one file produced. Per-file errors are values here, never exceptions."""
+
+    path: str
+    violations: list[Violation] = field(default_factory=list)
+    error: str | None = None

@@ -1,0 +1,34 @@
+"""A JSON list of findings (schema: docs/json-output.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from closelint.model import Violation
+from closelint.output import OutputContext
+from closelint.registry import all_rules
+
+NAME = "json"
+
+
+def as_dict(v: Violation) -> dict[str, Any]:
+    """One finding as a JSON object; lines and columns are 1-based."""
+    rule = all_rules().get(v.code)
+    return {
+        "filename": v.path,
+        "line": v.line,
+        "column": v.col + 1,
+        "end_line": v.end_line or v.line,
+        "end_column": (v.end_col if v.end_line else v.col) + 1,
+        "code": v.code,
+        "name": rule.name if rule else "parse-error",
+        "message": v.message,
+        "fixable": v.fixable,
+        "fix": {"applicability": v.fix.applicability.value, "description": v.fix.description} if v.fix else None,
+    }
+
+
+def render(violations: Sequence[Violation], context: OutputContext) -> str:
+    return json.dumps([as_dict(v) for v in violations], indent=2) + "\n"

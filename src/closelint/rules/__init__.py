@@ -1,0 +1,1 @@
+"""Rules, one module per family; every `Rule` subclass here is registered automatically."""

@@ -1,0 +1,188 @@
+"""Lifecycle rules: sockets that are never closed, or leak when an exception is raised."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from closelint.analysis.flow import Resource
+from closelint.analysis.module import ModuleFacts
+from closelint.model import Invalid, Valid
+from closelint.rule import Report, Rule
+
+
+def describe(resource: Resource) -> str:
+    """How a message names a socket: by its variable when it has one."""
+    return f"socket '{resource.name}'" if resource.name else "socket"
+
+
+class SocketLeaked(Rule):
+    code = "CL101"
+    name = "socket-leaked"
+    message = "{what} is not closed on every path; use `with` or close it in `finally`"
+    summary = (
+        "Checks for sockets that the function (or module) owns and does not close on at least one normal "
+        "path: never closed, an early `return`, `break` or `continue`, one end of a `socketpair()` "
+        "forgotten, an `accept()`ed connection dropped."
+    )
+    rationale = (
+        "A socket that is never closed keeps its file descriptor until the garbage collector finds it "
+        "(with a `ResourceWarning`), and the peer never sees the connection end. Under load a server runs "
+        "out of descriptors. A socket is *owned* when the scope creates it (`socket.socket`, "
+        "`create_connection`, `create_server`, `socketpair`, `fromfd`, `accept()`, `dup()`, TLS wrapping) "
+        "and does not hand it off (return, yield, store on an attribute or in a container, pass to a call "
+        "that may keep it, capture in a closure, `detach()`)."
+    )
+    example = '''\
+import socket
+
+def fetch(host, request):
+    sock = socket.create_connection((host, 80))
+    sock.sendall(request)
+    reply = sock.recv(4096)
+    if not reply:
+        return None  # the socket leaks here
+    sock.close()
+    return reply
+'''
+    fixed_example = '''\
+import socket
+
+def fetch(host, request):
+    with socket.create_connection((host, 80)) as sock:
+        sock.sendall(request)
+        reply = sock.recv(4096)
+        if not reply:
+            return None
+        return reply
+'''
+    references = ("https://docs.python.org/3/library/socket.html#socket.socket.close",)
+    valid = (
+        Valid("import socket\n\ndef f(addr):\n    with socket.create_connection(addr) as s:\n"
+              "        s.sendall(b'x')\n"),
+        Valid("import socket\n\ndef f():\n    s = socket.socket()\n    return s\n"),
+        Valid("import socket\n\ndef f(pool):\n    a, b = socket.socketpair()\n    pool.append(a)\n"
+              "    b.close()\n"),
+    )
+    invalid = (
+        Invalid("import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    s.sendall(b'x')\n"),
+        Invalid("import socket\n\ndef f():\n    a, b = socket.socketpair()\n    a.close()\n"),
+        Invalid("import socket\n\ndef f(srv):\n    while True:\n        conn, _ = srv.accept()\n"
+                "        if conn.recv(1) == b'q':\n            continue\n        conn.close()\n"),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        for scope in facts.scopes:
+            for resource in scope.resources:
+                if resource.rid in scope.normal_leaks:
+                    yield self.report(resource.node, what=describe(resource))
+
+
+class SocketLeakedOnError(Rule):
+    code = "CL102"
+    name = "socket-leaked-on-error"
+    message = "{what} leaks if an exception is raised before it is closed; use `with` or close it in `finally`"
+    summary = (
+        "Checks for sockets that are closed on every normal path, but not when an exception is raised "
+        "between their creation and `close()`: the close is not in `finally`, not under `with`, and no "
+        "`except` closes and re-raises. An `except` that swallows the error and returns or continues "
+        "without closing, and an explicit `raise` before the close, count too."
+    )
+    rationale = (
+        "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "
+        "is slow, gone or rude. When that happens between `socket()` and `close()`, the descriptor leaks "
+        "until garbage collection, and code that retries in a loop leaks one descriptor per failure."
+    )
+    example = '''\
+import socket
+
+def ping(addr):
+    sock = socket.create_connection(addr)
+    sock.sendall(b"PING\\r\\n")   # may raise: the socket leaks
+    answer = sock.recv(64)
+    sock.close()
+    return answer
+'''
+    fixed_example = '''\
+import socket
+
+def ping(addr):
+    with socket.create_connection(addr) as sock:
+        sock.sendall(b"PING\\r\\n")
+        return sock.recv(64)
+'''
+    valid = (
+        Valid("import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    try:\n"
+              "        s.sendall(b'x')\n    finally:\n        s.close()\n"),
+        Valid("import socket\n\ndef f():\n    s = socket.socket()\n    s.settimeout(1)\n    s.close()\n"),
+        Valid("import socket\n\ndef f(addr):\n    s = socket.socket()\n    try:\n        s.connect(addr)\n"
+              "    except BaseException:\n        s.close()\n        raise\n    return s\n"),
+    )
+    invalid = (
+        Invalid("import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    s.sendall(b'x')\n"
+                "    s.close()\n"),
+        Invalid("import socket\n\ndef f(addr):\n    s = socket.socket()\n    try:\n        s.connect(addr)\n"
+                "    except OSError:\n        return None\n    s.close()\n"),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        for scope in facts.scopes:
+            for resource in scope.resources:
+                if resource.rid in scope.exceptional_leaks and resource.rid not in scope.normal_leaks:
+                    yield self.report(resource.node, what=describe(resource))
+
+
+class SocketAttributeNeverClosed(Rule):
+    code = "CL103"
+    name = "socket-attribute-never-closed"
+    message = "socket stored on 'self.{attr}' is never closed or handed off by any method of the class"
+    summary = (
+        "Checks for sockets stored on `self.<attr>` when no method of the class (`close`, `__exit__`, "
+        "`__del__`, `tearDown`, `shutdown`, `stop`, or any other) ever closes the attribute or hands it off."
+    )
+    rationale = (
+        "An object that opens a socket in `__init__`, `connect` or `setUp` and never closes it leaks one "
+        "descriptor per instance; test suites that do this in `setUp` fill the log with `ResourceWarning` "
+        "and can exhaust descriptors. Give the class a `close()` (and `__exit__`), or close the socket in "
+        "`tearDown`."
+    )
+    example = '''\
+import socket
+import unittest
+
+class EchoTest(unittest.TestCase):
+    def setUp(self):
+        self.sock = socket.create_connection(("127.0.0.1", 7))
+
+    def test_echo(self):
+        self.sock.sendall(b"hi")
+        self.assertEqual(self.sock.recv(2), b"hi")
+'''
+    fixed_example = '''\
+import socket
+import unittest
+
+class EchoTest(unittest.TestCase):
+    def setUp(self):
+        self.sock = socket.create_connection(("127.0.0.1", 7))
+
+    def tearDown(self):
+        self.sock.close()
+
+    def test_echo(self):
+        self.sock.sendall(b"hi")
+        self.assertEqual(self.sock.recv(2), b"hi")
+'''
+    valid = (
+        Valid("import socket\n\nclass C:\n    def __init__(self):\n        self.s = socket.socket()\n\n"
+              "    def close(self):\n        self.s.close()\n"),
+        Valid("import socket\n\nclass C:\n    def __init__(self, sel):\n        self.s = socket.socket()\n"
+              "        sel.register(self.s, 1)\n"),
+    )
+    invalid = (
+        Invalid("import socket\n\nclass C:\n    def __init__(self):\n        self.s = socket.socket()\n\n"
+                "    def ping(self):\n        self.s.sendall(b'x')\n"),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        for attr, resource in facts.unclosed_attributes:
+            yield self.report(resource.node, attr=attr)
