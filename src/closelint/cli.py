@@ -20,22 +20,31 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="closelint", description="Find socket misuse in Python source and fix it.")
+    parser = argparse.ArgumentParser(prog="closelint", description="Find socket misuse in Python source and fix it.")
     parser.add_argument("--version", action="version", version=f"closelint {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
     check = commands.add_parser("check", help="lint files and directories (default: .)")
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    check.add_argument("--select", type=parse_codes, metavar="CODES",
-                       help="codes or prefixes to report, replacing the configured selection")
+    check.add_argument(
+        "--select",
+        type=parse_codes,
+        metavar="CODES",
+        help="codes or prefixes to report, replacing the configured selection",
+    )
     check.add_argument("--ignore", type=parse_codes, metavar="CODES", help="codes or prefixes not to report")
     check.add_argument("--extend-select", type=parse_codes, metavar="CODES", help="codes to add to the selection")
     check.add_argument("--output-format", choices=sorted(formats()), default="full")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
-    check.add_argument("--jobs", "-j", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
-                       help="files linted in parallel (default: number of CPUs)")
+    check.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="files linted in parallel (default: number of CPUs)",
+    )
     check.add_argument("--config", type=Path, metavar="FILE", help="read [tool.closelint] from FILE")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
 
@@ -82,13 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def settings_for(args: argparse.Namespace) -> Settings:
     """Configuration file settings with command-line overrides applied."""
     settings = load_settings(args.config)
-    overrides = {}
     for option in ("select", "ignore", "extend_select"):
         value = getattr(args, option)
         if value is not None:
             check_codes(value, f"--{option.replace('_', '-')}")
-            overrides[option] = tuple(value)
-    return replace(settings, **overrides)
+            settings = replace(settings, **{option: tuple(value)})  # type: ignore[arg-type]
+    return settings
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -157,7 +165,8 @@ def list_rules(output_format: str) -> int:
 
 
 def vendor_helper(path: Path) -> int:
-    from closelint.vendoring import VendorError, vendor_helper as write_copy
+    from closelint.vendoring import VendorError
+    from closelint.vendoring import vendor_helper as write_copy
 
     try:
         written = write_copy(path)

@@ -17,9 +17,26 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_EXCLUDE = (
-    ".git", ".hg", ".svn", ".bzr", ".tox", ".nox", ".venv", "venv", ".eggs", "*.egg-info", "__pycache__",
-    "build", "dist", "node_modules", "site-packages", ".mypy_cache", ".ruff_cache", ".pytest_cache",
-    ".closelint_cache", "__pypackages__",
+    ".git",
+    ".hg",
+    ".svn",
+    ".bzr",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".eggs",
+    "*.egg-info",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".closelint_cache",
+    "__pypackages__",
 )
 DEFAULT_HELPER_MODULE = "closelint.graceful"
 
@@ -47,8 +64,9 @@ class Settings:
         """Whether `code` is reported (for `path`, when per-file ignores apply)."""
         ignored = list(self.ignore)
         if path is not None:
-            ignored += [c for pattern, codes in self.per_file_ignores if _matches(path, pattern, self.root)
-                        for c in codes]
+            ignored += [
+                c for pattern, codes in self.per_file_ignores if _matches(path, pattern, self.root) for c in codes
+            ]
         chosen = _longest_prefix(code, (*self.select, *self.extend_select))
         if chosen is None:
             return False

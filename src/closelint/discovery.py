@@ -46,7 +46,10 @@ def _not_git_ignored(root: Path, paths: list[Path]) -> list[Path]:
         completed = subprocess.run(
             ["git", "check-ignore", "--stdin", "-z"],
             input="\0".join(str(p.resolve()) for p in paths).encode("utf-8", "surrogateescape"),
-            capture_output=True, check=False, timeout=60, cwd=root,
+            capture_output=True,
+            check=False,
+            timeout=60,
+            cwd=root,
         )
     except (OSError, subprocess.SubprocessError):
         return paths

@@ -17,8 +17,17 @@ from closelint.registry import PARSE_ERROR, all_rules
 from closelint.rule import Rule
 
 #: no finding but CL000 is possible in a file that contains none of these (SPEC §6, the prefilter)
-TRIGGERS = (b"socket", b"accept", b"open_connection", b"open_unix_connection", b"start_server",
-            b"start_unix_server", b"StreamWriter", b"SO_LINGER", b"setsockopt")
+TRIGGERS = (
+    b"socket",
+    b"accept",
+    b"open_connection",
+    b"open_unix_connection",
+    b"start_server",
+    b"start_unix_server",
+    b"StreamWriter",
+    b"SO_LINGER",
+    b"setsockopt",
+)
 
 
 def may_find(source: bytes) -> bool:
@@ -46,8 +55,15 @@ def enabled_rules(settings: Settings) -> list[Rule]:
     return [cls() for code, cls in all_rules().items() if settings.enabled(code)]
 
 
-def lint_source(source: bytes | str, path: str, settings: Settings, *, prefilter: bool = True,
-                apply_noqa: bool = True, tree: ast.Module | None = None) -> FileResult:
+def lint_source(
+    source: bytes | str,
+    path: str,
+    settings: Settings,
+    *,
+    prefilter: bool = True,
+    apply_noqa: bool = True,
+    tree: ast.Module | None = None,
+) -> FileResult:
     """Lint one file's source. Errors (undecodable, unparsable) become a CL000 finding, never raise.
 
     `tree` is the already parsed module when the caller has one (flake8); `apply_noqa=False` leaves

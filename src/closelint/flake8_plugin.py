@@ -37,7 +37,8 @@ class CloselintChecker:
         self.filename = filename
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
-        result = lint_source("".join(self.lines), self.filename, _settings(Path.cwd()), apply_noqa=False,
-                             tree=self.tree)
+        result = lint_source(
+            "".join(self.lines), self.filename, _settings(Path.cwd()), apply_noqa=False, tree=self.tree
+        )
         for v in result.violations:
             yield v.line, v.col, f"{v.code} {v.message}", type(self)

@@ -186,12 +186,9 @@ async def graceful_aclose(
        (outcome ``timeout``). If the calling task is cancelled, the transport is aborted and the
        cancellation propagates.
     """
-    if not isinstance(writer, asyncio.StreamWriter):
-        raise TypeError(f"graceful_aclose() expects an asyncio.StreamWriter, got {type(writer).__name__!r}")
-    if reader is not None and not isinstance(reader, asyncio.StreamReader):
-        raise TypeError(
-            f"graceful_aclose() expects an asyncio.StreamReader or None, got {type(reader).__name__!r}"
-        )
+    _require(writer, asyncio.StreamWriter, "graceful_aclose", "an asyncio.StreamWriter")
+    if reader is not None:
+        _require(reader, asyncio.StreamReader, "graceful_aclose", "an asyncio.StreamReader or None")
     _check_limits(timeout, max_drain_bytes, None)
     deadline = time.monotonic() + timeout
     try:
@@ -345,13 +342,11 @@ async def _half_close_and_drain(
         return _failed(exc, drained)
 
 
-async def _close_and_wait(
-    writer: asyncio.StreamWriter, outcome: CloseOutcome, deadline: float
-) -> CloseOutcome:
+async def _close_and_wait(writer: asyncio.StreamWriter, done: CloseOutcome, deadline: float) -> CloseOutcome:
     """Step 5 of :func:`graceful_aclose`: ``close()``, then await ``wait_closed()`` until the deadline.
 
     A close that is already under way always gets a short grace period, even when the drain used up the
-    budget. An error reported by the close only changes an otherwise clean outcome; a close that does not
+    budget. An error reported by the close only changes an otherwise clean done; a close that does not
     finish in time is aborted.
     """
     writer.close()
@@ -361,11 +356,11 @@ async def _close_and_wait(
         await _within(asyncio.shield(closed), max(deadline, time.monotonic() + _ABORT_GRACE))
     except asyncio.TimeoutError:
         await _abort(writer, closed)
-        return dataclasses.replace(outcome, status=CloseStatus.TIMEOUT)
+        return dataclasses.replace(done, status=CloseStatus.TIMEOUT)
     except OSError as exc:
-        if outcome.status in (CloseStatus.EOF, CloseStatus.SKIPPED):
-            return _failed(exc, outcome.drained)
-    return outcome
+        if done.status in (CloseStatus.EOF, CloseStatus.SKIPPED):
+            return _failed(exc, done.drained)
+    return done
 
 
 def _closed_future(writer: asyncio.StreamWriter) -> asyncio.Future[None]:
@@ -402,8 +397,13 @@ def _failed(exc: OSError, drained: int) -> CloseOutcome:
 
 def _require_socket(sock: object, function: str) -> None:
     """Raise ``TypeError`` for anything but a socket object (a common slip: passing ``sock.fileno()``)."""
-    if not isinstance(sock, socket.socket):
-        raise TypeError(f"{function}() expects a socket.socket, got {type(sock).__name__!r}")
+    _require(sock, socket.socket, function, "a socket.socket")
+
+
+def _require(value: object, expected: type, function: str, description: str) -> None:
+    """Raise a ``TypeError`` naming the function, what it expects and what it got."""
+    if not isinstance(value, expected):
+        raise TypeError(f"{function}() expects {description}, got {type(value).__name__!r}")
 
 
 def _check_limits(timeout: float, max_drain_bytes: int, idle_timeout: float | None) -> float:

@@ -29,7 +29,7 @@ def logical_line_text(lines: list[str], text: str) -> dict[int, str]:
             continue
         first, last = min(first, token.start[0]), max(last, token.end[0])
         if token.type in (tokenize.NL, tokenize.NEWLINE):
-            joined = "".join(lines[first - 1:last])
+            joined = "".join(lines[first - 1 : last])
             mapping.update(dict.fromkeys(range(first, last + 1), joined))
             first, last = len(lines) + 2, -1
     return mapping

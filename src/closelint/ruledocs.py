@@ -36,7 +36,7 @@ def render_rule(rule: type[Rule], level: int = 1) -> str:
     sub = "#" * (level + 1)
     parts = [
         f"{hashes} {rule.code} {rule.name}",
-        f"Message: `{rule.message.format_map(_Placeholders())}`",
+        f"Message: `` {rule.message.format_map(_Placeholders())} ``",
         f"{sub} What it does\n{rule.summary}",
         f"{sub} Why is this bad?\n{rule.rationale}",
         f"{sub} Example\n```python\n{rule.example.rstrip()}\n```",

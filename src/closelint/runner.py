@@ -21,6 +21,6 @@ def lint_paths(files: list[Path], settings: Settings, jobs: int = 1) -> list[Fil
     """Results for `files`, in the same order whatever `jobs` is."""
     if jobs <= 1 or len(files) <= _CHUNK:
         return lint_files(files, settings)
-    chunks = [files[i:i + _CHUNK] for i in range(0, len(files), _CHUNK)]
+    chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return [r for part in pool.map(partial(_lint_chunk, settings), chunks) for r in part]

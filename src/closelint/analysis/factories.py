@@ -57,8 +57,7 @@ WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket"})
 DUPLICATING_METHODS = frozenset({"dup"})
 
 #: methods on the owned socket itself that cannot raise (SPEC §2, CL102)
-NON_RAISING_METHODS = frozenset({"setblocking", "settimeout", "gettimeout", "fileno", "getsockname", "close",
-                                 "detach"})
+NON_RAISING_METHODS = frozenset({"setblocking", "settimeout", "gettimeout", "fileno", "getsockname", "close", "detach"})
 
 #: functions that close the socket passed as their first argument
 CLOSING_FUNCTIONS_SUFFIX = ("graceful_close",)
@@ -69,10 +68,27 @@ CLOSING_CONTEXTS = frozenset({"contextlib.closing", "closelint.graceful.graceful
 #: calls that look at their arguments but cannot keep a reference to them
 NON_KEEPING_CALLS = frozenset(
     "builtins." + name
-    for name in ("print", "len", "isinstance", "issubclass", "id", "repr", "str", "bool", "hasattr", "getattr",
-                 "type", "hash", "format", "callable", "vars", "dir")
+    for name in (
+        "print",
+        "len",
+        "isinstance",
+        "issubclass",
+        "id",
+        "repr",
+        "str",
+        "bool",
+        "hasattr",
+        "getattr",
+        "type",
+        "hash",
+        "format",
+        "callable",
+        "vars",
+        "dir",
+    )
 ) | frozenset({"select.select", "socket.close", "os.close"})
 
 #: methods of any object that only log or format their arguments
-NON_KEEPING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log",
-                                 "format", "write"})
+NON_KEEPING_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "format", "write"}
+)

@@ -33,9 +33,10 @@ class Life(enum.Enum):
 
 @dataclass(frozen=True)
 class Facts:
-    """What may hold for one socket on one family of paths."""
+    """What may hold for one socket on one family of paths, including which variables name it there."""
 
     life: Life
+    names: frozenset[str] = frozenset()
     exceptional: bool = False  # the path took an exception edge since the socket was created
     sent: bool = False
     shut: bool = False
@@ -56,37 +57,65 @@ class Resource:
 
 
 ABSENT = frozenset({Facts(Life.ABSENT)})
+Change = Callable[[Facts], Facts]
 
 
 @dataclass(frozen=True)
 class State:
+    """Per owned socket, the facts that may hold for it on the paths reaching a program point.
+
+    Variable bindings live inside the facts (`Facts.names`), so after `if c: s = other()` the facts of
+    the first socket on the path where `s` was rebound no longer carry `s`: closing or returning `s`
+    afterwards changes only the paths on which `s` still names it.
+    """
+
     facts: dict[int, frozenset[Facts]]
-    binds: dict[str, frozenset[int]]
 
     def rids(self, name: str) -> frozenset[int]:
-        return self.binds.get(name, frozenset())
+        return frozenset(rid for rid, fs in self.facts.items() if any(name in f.names for f in fs))
 
-    def update(self, rids: Iterable[int], change: Callable[[Facts], Facts]) -> State:
-        facts = dict(self.facts)
-        for rid in rids:
-            if rid in facts:
-                facts[rid] = frozenset(change(f) for f in facts[rid])
-        return State(facts, self.binds)
+    def named(self, name: str) -> dict[int, frozenset[Facts]]:
+        """The facts on paths where `name` refers to each socket."""
+        found = {rid: frozenset(f for f in fs if name in f.names) for rid, fs in self.facts.items()}
+        return {rid: fs for rid, fs in found.items() if fs}
 
-    def bind(self, name: str, rids: frozenset[int]) -> State:
-        return State(self.facts, {**self.binds, name: rids})
+    def _map(self, change: Callable[[int, Facts], Facts]) -> State:
+        return State({rid: frozenset(change(rid, f) for f in fs) for rid, fs in self.facts.items()})
+
+    def update(self, rids: Iterable[int], change: Change) -> State:
+        """Apply `change` to every fact of the given sockets."""
+        chosen = set(rids)
+        return self._map(lambda rid, f: change(f) if rid in chosen else f) if chosen else self
+
+    def update_name(self, name: str, change: Change) -> State:
+        """Apply `change` to the facts of paths on which `name` refers to the socket."""
+        return self._map(lambda rid, f: change(f) if name in f.names else f)
+
+    def alias(self, name: str, sources: Iterable[str] = ()) -> State:
+        """`name` now refers to whatever any of `sources` refers to (nothing, when there are none)."""
+        wanted = frozenset(sources)
+
+        def rebind(_: int, f: Facts) -> Facts:
+            names = f.names - {name}
+            if wanted & f.names:
+                names |= {name}
+            return f if names == f.names else replace(f, names=names)
+
+        if not wanted and not any(name in f.names for fs in self.facts.values() for f in fs):
+            return self
+        return self._map(rebind)
 
     def born(self, rid: int, name: str | None) -> State:
-        facts = {**self.facts, rid: frozenset({Facts(Life.OPEN)})}
-        binds = {**self.binds, name: frozenset({rid})} if name else self.binds
-        return State(facts, binds)
+        state = self.alias(name) if name else self
+        names = frozenset({name}) if name else frozenset()
+        return State({**state.facts, rid: frozenset({Facts(Life.OPEN, names)})})
 
     def drop(self, rids: Iterable[int]) -> State:
         gone = set(rids)
-        return State({k: v for k, v in self.facts.items() if k not in gone}, self.binds)
+        return State({k: v for k, v in self.facts.items() if k not in gone})
 
 
-EMPTY = State({}, {})
+EMPTY = State({})
 
 
 def merge(states: Iterable[State | None]) -> State | None:
@@ -97,10 +126,7 @@ def merge(states: Iterable[State | None]) -> State | None:
     facts: dict[int, frozenset[Facts]] = {}
     for rid in set(itertools.chain.from_iterable(s.facts for s in live)):
         facts[rid] = frozenset(itertools.chain.from_iterable(s.facts.get(rid, ABSENT) for s in live))
-    binds: dict[str, frozenset[int]] = {}
-    for name in set(itertools.chain.from_iterable(s.binds for s in live)):
-        binds[name] = frozenset(itertools.chain.from_iterable(s.rids(name) for s in live))
-    return State(facts, binds)
+    return State(facts)
 
 
 def _exceptional(f: Facts) -> Facts:
@@ -158,15 +184,22 @@ class ScopeFacts:
         self.closes[key] = CloseSite(resource, node, facts | old.facts if old else facts)
 
 
-_CATCH_ALL = frozenset({"builtins.Exception", "builtins.BaseException"})
+#: handlers that catch what network code raises; other exceptions (programming errors) are not leaks
+#: a maintainer would act on, so a `try` with one of these is taken to catch everything
+_CATCH_ALL = frozenset(
+    {"builtins.Exception", "builtins.BaseException", "builtins.OSError", "builtins.IOError",
+     "builtins.EnvironmentError", "socket.error", "select.error"}
+)
+_CLOSERS = frozenset({"close", "detach", "__exit__"})
 _SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
 
 
 class ScopeWalker:
     """Walks one function (or the module body) and fills a `ScopeFacts`."""
 
-    def __init__(self, scope: ast.AST, body: list[ast.stmt], imports: ImportTable, self_name: str | None,
-                 ids: Iterator[int]) -> None:
+    def __init__(
+        self, scope: ast.AST, body: list[ast.stmt], imports: ImportTable, self_name: str | None, ids: Iterator[int]
+    ) -> None:
         self.body = body
         self.imports = imports
         self.self_name = self_name
@@ -226,6 +259,33 @@ class ScopeWalker:
     def stmt_Continue(self, stmt: ast.Continue, state: State, exits: Exits) -> None:
         exits.cont.append(state)
 
+    def stmt_Expr(self, stmt: ast.Expr, state: State, exits: Exits) -> State:
+        temporary = self._temporary(stmt.value, state, exits)
+        return temporary if temporary is not None else self.evaluate(stmt, state, exits, sink=False)
+
+    def _temporary(self, value: ast.expr, state: State, exits: Exits) -> State | None:
+        """A socket created and dropped in one expression (`srv.accept()`, `create_connection(a).send(b)`)."""
+        method = None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+            receiver = value.func.value
+            if isinstance(receiver, ast.Call) and self._creation(receiver, state) is not None:
+                method, value = value.func.attr, receiver
+        created = self._creation(value, state)
+        if created is None or (self._is_accept(created.node) and not self._accepts_socket(created.node, state)):
+            return None
+        if self._may_raise(value, state):
+            exits.raise_from(state)
+        state, rids = self._create(created, [], state)
+        if method in ("close", "detach", "__exit__"):
+            state = state.update([r for r in rids if r is not None], _close)
+        return state
+
+    def _accepts_socket(self, call: ast.Call, state: State) -> bool:
+        """`x.accept()` alone is a socket only if x is one we own, or the module uses the socket module."""
+        receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+        owned = isinstance(receiver, ast.Name) and bool(state.rids(receiver.id))
+        return owned or self.imports.uses_module("socket")
+
     def stmt_AugAssign(self, stmt: ast.AugAssign, state: State, exits: Exits) -> State:
         return self.evaluate(stmt.value, state, exits, sink=True)
 
@@ -253,14 +313,16 @@ class ScopeWalker:
         target = stmt.target
         if isinstance(target, ast.Name):
             elements = stmt.iter.elts if isinstance(stmt.iter, (ast.Tuple, ast.List, ast.Set)) else []
-            rids = frozenset(r for e in elements if isinstance(e, ast.Name) for r in state.rids(e.id))
-            state = state.bind(target.id, rids)
+            state = state.alias(target.id, [e.id for e in elements if isinstance(e, ast.Name)])
+        else:
+            state = self._unbind(target, state)
         return self._loop(stmt, state, exits, may_skip=True)
 
     stmt_AsyncFor = stmt_For
 
-    def _loop(self, stmt: ast.While | ast.For | ast.AsyncFor, state: State, exits: Exits,
-              may_skip: bool) -> State | None:
+    def _loop(
+        self, stmt: ast.While | ast.For | ast.AsyncFor, state: State, exits: Exits, may_skip: bool
+    ) -> State | None:
         inner = Exits(ret=exits.ret, exc=exits.exc)
         self.loops.append(stmt)
         end = self.block(stmt.body, state, inner)
@@ -285,7 +347,7 @@ class ScopeWalker:
         caught = merge(body.exc)
         if caught is not None:
             for handler in stmt.handlers:
-                entry = caught.bind(handler.name, frozenset()) if handler.name else caught
+                entry = caught.alias(handler.name) if handler.name else caught
                 ends.append(self.block(handler.body, entry, routed))
             if not any(self._catches_all(h) for h in stmt.handlers):
                 routed.exc.append(caught)
@@ -297,11 +359,16 @@ class ScopeWalker:
     stmt_TryStar = stmt_Try
 
     @staticmethod
-    def _finally(run: Callable[[State | None], State | None], normal: State | None, routed: Exits,
-                 exits: Exits) -> State | None:
+    def _finally(
+        run: Callable[[State | None], State | None], normal: State | None, routed: Exits, exits: Exits
+    ) -> State | None:
         """Run a `finally` (or a `with` exit) on every way out of the block and route each onward."""
-        for pending, target in ((routed.ret, exits.ret), (routed.brk, exits.brk),
-                                (routed.cont, exits.cont), (routed.exc, exits.exc)):
+        for pending, target in (
+            (routed.ret, exits.ret),
+            (routed.brk, exits.brk),
+            (routed.cont, exits.cont),
+            (routed.exc, exits.exc),
+        ):
             out = run(merge(pending))
             if out is not None:
                 target.append(out)
@@ -324,7 +391,7 @@ class ScopeWalker:
         def exit_block(entry: State | None) -> State | None:
             if entry is None:
                 return None
-            self._record_closes(entry, managed, stmt)
+            self._record_closes({rid: entry.facts[rid] for rid in managed if rid in entry.facts}, stmt)
             return entry.update(managed, _close)
 
         return self._finally(exit_block, end, routed, exits)
@@ -341,13 +408,12 @@ class ScopeWalker:
         if created is not None:
             if self._may_raise(inner, state):
                 exits.raise_from(state)
-            state, rids = self._create(created, [target], state)
-            return [r for r in rids if r is not None], state
+            state, born = self._create(created, [target], state)
+            return [r for r in born if r is not None], state
         if isinstance(inner, ast.Name) and state.rids(inner.id):
-            rids = list(state.rids(inner.id))
             if target:
-                state = state.bind(target, frozenset(rids))
-            return rids, state
+                state = state.alias(target, [inner.id])
+            return list(state.rids(inner.id)), state
         state = self.evaluate(expr, state, exits, sink=False)
         if item.optional_vars is not None:
             state = self._unbind(item.optional_vars, state)
@@ -362,28 +428,33 @@ class ScopeWalker:
             return state
         return self._assign([stmt.target], stmt.value, stmt, state, exits)
 
-    def _assign(self, targets: list[ast.expr], value: ast.expr, stmt: ast.stmt, state: State,
-                exits: Exits) -> State:
+    def _assign(self, targets: list[ast.expr], value: ast.expr, stmt: ast.stmt, state: State, exits: Exits) -> State:
         created = self._creation(value, state)
         if created is not None:
             if self._may_raise(value, state):
                 exits.raise_from(state)
-            names: list[str | None] = []
             for target in targets:
-                names = self._target_names(target, created)
                 state = self._unbind(target, state)
-            state, rids = self._create(created, names, state)
-            for target in targets:
-                self._store_created(target, rids, state)
-            return state.update([r for r in rids if r is not None and self._is_stored(targets)], _escape)
+            places = self._places(targets[-1], created)
+            state, rids = self._create(created, [p.id if isinstance(p, ast.Name) else None for p in places], state)
+            for place, rid in zip(places, rids):
+                if rid is not None and not (isinstance(place, ast.Name) and len(targets) == 1):
+                    attr = self._self_attribute(place) if place is not None else None
+                    if attr:
+                        self.facts.stored_on_self.append((attr, self.by_rid[rid]))
+                    state = state.update([rid], _escape)
+            return state
         if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Name):
-            rids = state.rids(value.id)
-            if rids:
+            if state.rids(value.id):
                 name = targets[0].id
-                state = state.bind(name, rids)
-                return state.update(rids, _escape) if name in self.captured else state
-        state = self.evaluate(value, state, exits, sink=any(not isinstance(t, ast.Name) or t.id in self.captured
-                                                            for t in targets) or not self._plain(value))
+                state = state.alias(name, [value.id])
+                return state.update_name(name, _escape) if name in self.captured else state
+        state = self.evaluate(
+            value,
+            state,
+            exits,
+            sink=any(not isinstance(t, ast.Name) or t.id in self.captured for t in targets) or not self._plain(value),
+        )
         self._note_attribute_store(targets, value, state)
         for target in targets:
             state = self._unbind(target, state)
@@ -392,8 +463,9 @@ class ScopeWalker:
     @staticmethod
     def _plain(value: ast.expr) -> bool:
         """Values that cannot smuggle a socket into the assigned name: calls, reads, arithmetic."""
-        return not isinstance(value, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.IfExp, ast.BoolOp,
-                                      ast.NamedExpr, ast.Starred))
+        return not isinstance(
+            value, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.IfExp, ast.BoolOp, ast.NamedExpr, ast.Starred)
+        )
 
     def _note_attribute_store(self, targets: list[ast.expr], value: ast.expr, state: State) -> None:
         if isinstance(value, ast.Name):
@@ -404,33 +476,29 @@ class ScopeWalker:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
 
     def _self_attribute(self, target: ast.expr) -> str | None:
-        if (self.self_name and isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                and target.value.id == self.self_name):
+        if (
+            self.self_name
+            and isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == self.self_name
+        ):
             return target.attr
         return None
 
-    def _is_stored(self, targets: list[ast.expr]) -> bool:
-        return any(not isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets) or any(
-            isinstance(n, ast.Name) and n.id in self.captured for t in targets for n in ast.walk(t))
-
-    def _store_created(self, target: ast.expr, rids: list[int | None], state: State) -> None:
-        attr = self._self_attribute(target)
-        if attr and rids[0] is not None:
-            self.facts.stored_on_self.append((attr, self.by_rid[rids[0]]))
-
     @staticmethod
-    def _target_names(target: ast.expr, created: _Creation) -> list[str | None]:
+    def _places(target: ast.expr, created: _Creation) -> list[ast.expr | None]:
+        """Where each created socket is stored: a name, an attribute, … or nowhere we can follow (None)."""
         if created.count == 0:
-            return [target.id if isinstance(target, ast.Name) else None]
-        if isinstance(target, (ast.Tuple, ast.List)):
-            names = [e.id if isinstance(e, ast.Name) else None for e in target.elts]
-            return names[: created.count] if len(names) >= created.count else [None] * created.count
+            return [target]
+        if isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) >= created.count:
+            return list(target.elts[: created.count])
         return [None] * created.count
 
-    def _unbind(self, target: ast.expr, state: State) -> State:
+    @staticmethod
+    def _unbind(target: ast.expr, state: State) -> State:
         for node in ast.walk(target):
-            if isinstance(node, ast.Name) and node.id in state.binds:
-                state = state.bind(node.id, frozenset())
+            if isinstance(node, ast.Name):
+                state = state.alias(node.id)
         return state
 
     # ------------------------------------------------------------------ creation
@@ -455,24 +523,24 @@ class ScopeWalker:
         if self._is_accept(value):
             return _Creation(value, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, 2, ())
         wrapping = qualname in F.WRAPPING_FUNCTIONS or (
-            isinstance(func, ast.Attribute) and func.attr in F.WRAPPING_METHODS)
+            isinstance(func, ast.Attribute) and func.attr in F.WRAPPING_METHODS
+        )
         if wrapping:
-            wrapped = value.args[0] if value.args else next(
-                (k.value for k in value.keywords if k.arg == "sock"), None)
+            wrapped = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "sock"), None)
             inner = self._owned_or_created(wrapped, state)
             if inner is not None:
                 return _Creation(value, inner[0], F.SockType.STREAM, F.Role.UNKNOWN, 0, inner[1])
-        if (isinstance(func, ast.Attribute) and func.attr in F.DUPLICATING_METHODS
-                and isinstance(func.value, ast.Name) and state.rids(func.value.id)):
-            rid = next(iter(state.rids(func.value.id)))
-            source = self.by_rid[rid]
-            return _Creation(value, source.family, source.type, source.role, 0, ())
+        if isinstance(func, ast.Attribute) and func.attr in F.DUPLICATING_METHODS and not value.args:
+            source = self._owned_or_created(func.value, state)
+            family = source[0] if source else F.Family.UNKNOWN
+            return _Creation(value, family, F.SockType.UNKNOWN, F.Role.UNKNOWN, 0, ())
         return None
 
-    def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[int, ...]] | None:
+    def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[str, ...]] | None:
+        """The family of an owned socket named by `expr` (and the name), or of a socket it creates."""
         if isinstance(expr, ast.Name) and state.rids(expr.id):
-            rids = tuple(state.rids(expr.id))
-            return self.by_rid[rids[0]].family, rids
+            rid = min(state.rids(expr.id))
+            return self.by_rid[rid].family, (expr.id,)
         if expr is not None:
             created = self._creation(expr, state)
             if created is not None and created.count == 0:
@@ -504,7 +572,8 @@ class ScopeWalker:
         return F.TYPE_CONSTANTS.get(self.imports.qualname(expr) or "", F.SockType.UNKNOWN)
 
     def _create(self, created: _Creation, names: list[str | None], state: State) -> tuple[State, list[int | None]]:
-        state = state.update(created.consumes, _escape)
+        for consumed in created.consumes:
+            state = state.update_name(consumed, _escape)
         rids: list[int | None] = []
         for index in range(max(created.count, 1)):
             if created.count == 2 and self._is_accept(created.node) and index == 1:
@@ -512,8 +581,15 @@ class ScopeWalker:
                 continue
             name = names[index] if index < len(names) else None
             rid = next(self.ids)
-            resource = Resource(rid, created.node, name or "", created.family, created.type, created.role,
-                                self.loops[-1] if self.loops else None)
+            resource = Resource(
+                rid,
+                created.node,
+                name or "",
+                created.family,
+                created.type,
+                created.role,
+                self.loops[-1] if self.loops else None,
+            )
             self.by_rid[rid] = resource
             self.facts.resources.append(resource)
             state = state.born(rid, name)
@@ -527,41 +603,39 @@ class ScopeWalker:
         """Apply what evaluating `node` does to owned sockets; record the exception edge if it may raise."""
         events: list[tuple[str, str, ast.AST]] = []
         self._scan(node, sink, events)
-        escaped = [name for kind, name, _ in events if kind == "escape"]
         if self._may_raise(node, state):
-            exits.raise_from(state.update(self._rids_of(escaped, state), _escape))
+            escaping = state
+            for kind, name, _ in events:
+                if kind == "escape":
+                    escaping = escaping.update_name(name, _escape)
+            exits.raise_from(escaping)
         for kind, name, at in events:
-            rids = state.rids(name)
-            if not rids:
-                continue
             if kind == "escape":
-                state = state.update(rids, _escape)
+                state = state.update_name(name, _escape)
             elif kind == "close":
-                self._record_closes(state, rids, at)
-                state = state.update(rids, _close)
+                state = self._close_name(state, name, at)
             elif kind == "method":
-                state = self._method(rids, at, state)
+                state = self._method(state, name, at)
         return state
 
-    @staticmethod
-    def _rids_of(names: list[str], state: State) -> set[int]:
-        return {rid for name in names for rid in state.rids(name)}
-
-    def _method(self, rids: frozenset[int], call: ast.AST, state: State) -> State:
+    def _method(self, state: State, name: str, call: ast.AST) -> State:
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
         method = call.func.attr
         if method == "close":
-            self._record_closes(state, rids, call)
-            return state.update(rids, _close)
+            return self._close_name(state, name, call)
         if method == "detach":
-            return state.update(rids, _escape)
+            return state.update_name(name, _escape)
         if method in _SEND_METHODS:
-            return state.update(rids, lambda f: replace(f, sent=True) if f.life is Life.OPEN else f)
+            return state.update_name(name, lambda f: replace(f, sent=True) if f.life is Life.OPEN else f)
         return state
 
-    def _record_closes(self, state: State, rids: Iterable[int], node: ast.AST) -> None:
-        for rid in rids:
-            normal = frozenset(f for f in state.facts.get(rid, ()) if f.life is Life.OPEN and not f.exceptional)
+    def _close_name(self, state: State, name: str, node: ast.AST) -> State:
+        self._record_closes(state.named(name), node)
+        return state.update_name(name, _close)
+
+    def _record_closes(self, facts: dict[int, frozenset[Facts]], node: ast.AST) -> None:
+        for rid, fs in facts.items():
+            normal = frozenset(f for f in fs if f.life is Life.OPEN and not f.exceptional)
             if normal and rid in self.by_rid:
                 self.facts.record_close(self.by_rid[rid], node, normal)
 
@@ -574,6 +648,8 @@ class ScopeWalker:
         if isinstance(node, NESTED_SCOPES):
             return  # captured names are handled by `self.captured`
         if isinstance(node, ast.Attribute):
+            if sink and isinstance(node.value, ast.Name) and node.attr in _CLOSERS:
+                events.append(("escape", node.value.id, node))  # `addCleanup(s.close)` hands the close off
             self._scan(node.value, False, events)
             return
         if isinstance(node, ast.Call):
@@ -607,8 +683,9 @@ class ScopeWalker:
         if self._closing_function(call) and call.args and isinstance(call.args[0], ast.Name):
             events.append(("close", call.args[0].id, call))
             arguments = arguments[1:]
-        keeps = not (qualname in F.NON_KEEPING_CALLS or (
-            isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS))
+        keeps = not (
+            qualname in F.NON_KEEPING_CALLS or (isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS)
+        )
         for argument in arguments:
             self._scan(argument, keeps, events)
 
@@ -635,8 +712,12 @@ class ScopeWalker:
         func = call.func
         if self._closing_function(call):
             return True
-        return (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.attr in F.NON_RAISING_METHODS and bool(state.rids(func.value.id)))
+        return (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.attr in F.NON_RAISING_METHODS
+            and bool(state.rids(func.value.id))
+        )
 
     # ------------------------------------------------------------------ refinement
     def _refine(self, test: ast.expr, state: State, outcome: bool) -> State:
@@ -648,14 +729,17 @@ class ScopeWalker:
         none_when = False
         if isinstance(test, ast.Name):
             name = test.id
-        elif (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
-              and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+        elif (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.left, ast.Name)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None
+        ):
             name = test.left.id
             none_when = isinstance(test.ops[0], (ast.Is, ast.Eq))
-        if name is None or not state.rids(name):
-            return state
-        if (outcome != negate) == none_when:
-            return state.update(state.rids(name), _absent)
+        if name is not None and (outcome != negate) == none_when:
+            return state.update_name(name, _absent)
         return state
 
 
@@ -666,4 +750,4 @@ class _Creation:
     type: F.SockType
     role: F.Role
     count: int  # 0: one socket; n: a tuple whose first elements are sockets
-    consumes: tuple[int, ...]
+    consumes: tuple[str, ...]  # names whose socket moves into the created one (TLS wrapping)

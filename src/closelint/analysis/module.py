@@ -12,17 +12,50 @@ from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import iter_scopes
 
 #: base classes that neither close nor hand off what a subclass stores on `self`
-NEUTRAL_BASES = frozenset({
-    "builtins.object", "unittest.TestCase", "unittest.IsolatedAsyncioTestCase", "unittest.case.TestCase",
-    "threading.Thread", "builtins.Exception", "abc.ABC", "typing.Generic", "typing.Protocol",
-})
+NEUTRAL_BASES = frozenset(
+    {
+        "builtins.object",
+        "unittest.TestCase",
+        "unittest.IsolatedAsyncioTestCase",
+        "unittest.case.TestCase",
+        "threading.Thread",
+        "builtins.Exception",
+        "abc.ABC",
+        "typing.Generic",
+        "typing.Protocol",
+    }
+)
 
 #: uses of `x.attr` that neither close nor hand the socket off
-_INERT_METHODS = frozenset({
-    "send", "sendall", "sendto", "sendmsg", "sendfile", "recv", "recv_into", "recvfrom", "recvfrom_into",
-    "recvmsg", "connect", "connect_ex", "bind", "listen", "accept", "setsockopt", "getsockopt", "setblocking",
-    "settimeout", "gettimeout", "fileno", "getsockname", "getpeername", "makefile", "shutdown",
-})
+_INERT_METHODS = frozenset(
+    {
+        "send",
+        "sendall",
+        "sendto",
+        "sendmsg",
+        "sendfile",
+        "recv",
+        "recv_into",
+        "recvfrom",
+        "recvfrom_into",
+        "recvmsg",
+        "connect",
+        "connect_ex",
+        "bind",
+        "listen",
+        "accept",
+        "setsockopt",
+        "getsockopt",
+        "setblocking",
+        "settimeout",
+        "gettimeout",
+        "fileno",
+        "getsockname",
+        "getpeername",
+        "makefile",
+        "shutdown",
+    }
+)
 
 
 @dataclass
@@ -67,8 +100,7 @@ def _self_parameter(scope: ast.AST) -> str | None:
     return positional[0].arg
 
 
-def _neutral_bases(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], imports: ImportTable,
-                   seen: set[str]) -> bool:
+def _neutral_bases(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], imports: ImportTable, seen: set[str]) -> bool:
     """True when no base class could close what `cls` stores (bases defined here are checked too)."""
     for base in cls.bases:
         if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:

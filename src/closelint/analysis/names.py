@@ -34,6 +34,10 @@ class ImportTable:
                     else:
                         self._names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
+    def uses_module(self, module: str) -> bool:
+        """Whether any import binds `module` or something from it."""
+        return any(q == module or q.startswith(module + ".") for q in self._names.values())
+
     def qualname(self, node: ast.AST) -> str | None:
         """The dotted qualified name of a Name/Attribute chain, or None if it is not an import."""
         if isinstance(node, ast.Name):

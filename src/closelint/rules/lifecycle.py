@@ -32,7 +32,7 @@ class SocketLeaked(Rule):
         "and does not hand it off (return, yield, store on an attribute or in a container, pass to a call "
         "that may keep it, capture in a closure, `detach()`)."
     )
-    example = '''\
+    example = """\
 import socket
 
 def fetch(host, request):
@@ -43,8 +43,8 @@ def fetch(host, request):
         return None  # the socket leaks here
     sock.close()
     return reply
-'''
-    fixed_example = '''\
+"""
+    fixed_example = """\
 import socket
 
 def fetch(host, request):
@@ -54,20 +54,22 @@ def fetch(host, request):
         if not reply:
             return None
         return reply
-'''
+"""
     references = ("https://docs.python.org/3/library/socket.html#socket.socket.close",)
     valid = (
-        Valid("import socket\n\ndef f(addr):\n    with socket.create_connection(addr) as s:\n"
-              "        s.sendall(b'x')\n"),
+        Valid(
+            "import socket\n\ndef f(addr):\n    with socket.create_connection(addr) as s:\n        s.sendall(b'x')\n"
+        ),
         Valid("import socket\n\ndef f():\n    s = socket.socket()\n    return s\n"),
-        Valid("import socket\n\ndef f(pool):\n    a, b = socket.socketpair()\n    pool.append(a)\n"
-              "    b.close()\n"),
+        Valid("import socket\n\ndef f(pool):\n    a, b = socket.socketpair()\n    pool.append(a)\n    b.close()\n"),
     )
     invalid = (
         Invalid("import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    s.sendall(b'x')\n"),
         Invalid("import socket\n\ndef f():\n    a, b = socket.socketpair()\n    a.close()\n"),
-        Invalid("import socket\n\ndef f(srv):\n    while True:\n        conn, _ = srv.accept()\n"
-                "        if conn.recv(1) == b'q':\n            continue\n        conn.close()\n"),
+        Invalid(
+            "import socket\n\ndef f(srv):\n    while True:\n        conn, _ = srv.accept()\n"
+            "        if conn.recv(1) == b'q':\n            continue\n        conn.close()\n"
+        ),
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
@@ -92,7 +94,7 @@ class SocketLeakedOnError(Rule):
         "is slow, gone or rude. When that happens between `socket()` and `close()`, the descriptor leaks "
         "until garbage collection, and code that retries in a loop leaks one descriptor per failure."
     )
-    example = '''\
+    example = """\
 import socket
 
 def ping(addr):
@@ -101,27 +103,35 @@ def ping(addr):
     answer = sock.recv(64)
     sock.close()
     return answer
-'''
-    fixed_example = '''\
+"""
+    fixed_example = """\
 import socket
 
 def ping(addr):
     with socket.create_connection(addr) as sock:
         sock.sendall(b"PING\\r\\n")
         return sock.recv(64)
-'''
+"""
     valid = (
-        Valid("import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    try:\n"
-              "        s.sendall(b'x')\n    finally:\n        s.close()\n"),
+        Valid(
+            "import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    try:\n"
+            "        s.sendall(b'x')\n    finally:\n        s.close()\n"
+        ),
         Valid("import socket\n\ndef f():\n    s = socket.socket()\n    s.settimeout(1)\n    s.close()\n"),
-        Valid("import socket\n\ndef f(addr):\n    s = socket.socket()\n    try:\n        s.connect(addr)\n"
-              "    except BaseException:\n        s.close()\n        raise\n    return s\n"),
+        Valid(
+            "import socket\n\ndef f(addr):\n    s = socket.socket()\n    try:\n        s.connect(addr)\n"
+            "    except BaseException:\n        s.close()\n        raise\n    return s\n"
+        ),
     )
     invalid = (
-        Invalid("import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    s.sendall(b'x')\n"
-                "    s.close()\n"),
-        Invalid("import socket\n\ndef f(addr):\n    s = socket.socket()\n    try:\n        s.connect(addr)\n"
-                "    except OSError:\n        return None\n    s.close()\n"),
+        Invalid(
+            "import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    s.sendall(b'x')\n"
+            "    s.close()\n"
+        ),
+        Invalid(
+            "import socket\n\ndef f(addr):\n    s = socket.socket()\n    try:\n        s.connect(addr)\n"
+            "    except OSError:\n        return None\n    s.close()\n"
+        ),
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
@@ -145,7 +155,7 @@ class SocketAttributeNeverClosed(Rule):
         "and can exhaust descriptors. Give the class a `close()` (and `__exit__`), or close the socket in "
         "`tearDown`."
     )
-    example = '''\
+    example = """\
 import socket
 import unittest
 
@@ -156,8 +166,8 @@ class EchoTest(unittest.TestCase):
     def test_echo(self):
         self.sock.sendall(b"hi")
         self.assertEqual(self.sock.recv(2), b"hi")
-'''
-    fixed_example = '''\
+"""
+    fixed_example = """\
 import socket
 import unittest
 
@@ -171,16 +181,22 @@ class EchoTest(unittest.TestCase):
     def test_echo(self):
         self.sock.sendall(b"hi")
         self.assertEqual(self.sock.recv(2), b"hi")
-'''
+"""
     valid = (
-        Valid("import socket\n\nclass C:\n    def __init__(self):\n        self.s = socket.socket()\n\n"
-              "    def close(self):\n        self.s.close()\n"),
-        Valid("import socket\n\nclass C:\n    def __init__(self, sel):\n        self.s = socket.socket()\n"
-              "        sel.register(self.s, 1)\n"),
+        Valid(
+            "import socket\n\nclass C:\n    def __init__(self):\n        self.s = socket.socket()\n\n"
+            "    def close(self):\n        self.s.close()\n"
+        ),
+        Valid(
+            "import socket\n\nclass C:\n    def __init__(self, sel):\n        self.s = socket.socket()\n"
+            "        sel.register(self.s, 1)\n"
+        ),
     )
     invalid = (
-        Invalid("import socket\n\nclass C:\n    def __init__(self):\n        self.s = socket.socket()\n\n"
-                "    def ping(self):\n        self.s.sendall(b'x')\n"),
+        Invalid(
+            "import socket\n\nclass C:\n    def __init__(self):\n        self.s = socket.socket()\n\n"
+            "    def ping(self):\n        self.s.sendall(b'x')\n"
+        ),
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
