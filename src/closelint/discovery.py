@@ -39,13 +39,13 @@ def _walk(root: Path, settings: Settings) -> Iterable[Path]:
 
 
 def _not_git_ignored(root: Path, paths: list[Path]) -> list[Path]:
-    """Drop paths git ignores; outside a work tree (or without git) nothing is dropped."""
+    """Drop paths git ignores below `root`; outside a work tree (or without git) nothing is dropped."""
     if not paths:
         return paths
     try:
         completed = subprocess.run(
             ["git", "check-ignore", "--stdin", "-z"],
-            input="\0".join(str(p.resolve()) for p in paths).encode("utf-8", "surrogateescape"),
+            input="\0".join(str(p.resolve()) for p in [root, *paths]).encode("utf-8", "surrogateescape"),
             capture_output=True,
             check=False,
             timeout=60,
@@ -56,4 +56,6 @@ def _not_git_ignored(root: Path, paths: list[Path]) -> list[Path]:
     if completed.returncode not in (0, 1):  # 128: not a git repository
         return paths
     ignored = {item for item in completed.stdout.decode("utf-8", "surrogateescape").split("\0") if item}
+    if str(root.resolve()) in ignored:
+        return paths  # a directory named explicitly is linted even if git ignores it, like a file
     return [p for p in paths if str(p.resolve()) not in ignored]

@@ -101,7 +101,7 @@ def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noq
     rules = [r for r in enabled_rules(settings) if settings.enabled(r.code, path)]
     if not rules:
         return []
-    facts = analyse(tree)
+    facts = analyse(tree, text)
     lines = physical_lines(text)
     if apply_noqa and noqa.file_is_skipped(lines):
         return []
@@ -110,7 +110,7 @@ def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noq
         for report in rule.check(facts):
             found.add(_violation(rule, report.node, report.message, path, lines))
     violations = sorted(found)
-    if apply_noqa and violations:
+    if apply_noqa and violations and "noqa" in text.lower():
         logical = noqa.logical_line_text(lines, text)
         violations = [v for v in violations if not noqa.suppressed(v.code, logical.get(v.line, ""))]
     return violations

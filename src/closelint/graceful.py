@@ -126,12 +126,14 @@ def graceful_close(
     ``ConnectionResetError``, ``BrokenPipeError``, timeouts and any other ``OSError`` from the network end
     the close early and are reported in the outcome (status ``reset`` or ``timeout``), never raised.
     Programming errors are raised: ``TypeError`` if ``sock`` is not a socket, ``ValueError`` for a negative
-    or infinite ``timeout`` or a negative ``max_drain_bytes``.
+    or infinite timeout or a negative ``max_drain_bytes``.
 
-    As with ``socket.close()``, a file object from ``sock.makefile()`` that is still open keeps the
-    descriptor open until that file is closed.
+    ``timeout`` bounds the whole call (seconds); ``idle_timeout`` (default: ``timeout``) ends the drain
+    earlier when the peer goes quiet; ``max_drain_bytes`` bounds what is read and discarded. As with
+    ``socket.close()``, a file object from ``sock.makefile()`` that is still open keeps the descriptor open
+    until that file is closed, and an ``SO_LINGER`` time you set yourself still applies to the final close.
     """
-    _require_socket(sock, "graceful_close")
+    _require(sock, socket.socket, "graceful_close", "a socket.socket")
     idle = _check_limits(timeout, max_drain_bytes, idle_timeout)
     start = time.monotonic()
     try:
@@ -155,7 +157,7 @@ def graceful(
     every exit, also when the block raises (the exception then propagates unchanged). Arguments are
     checked on entry, so a wrong one fails before the block runs.
     """
-    _require_socket(sock, "graceful")
+    _require(sock, socket.socket, "graceful", "a socket.socket")
     _check_limits(timeout, max_drain_bytes, idle_timeout)
     try:
         yield sock
@@ -185,6 +187,9 @@ async def graceful_aclose(
     6. If the deadline passes in any step, ``writer.transport.abort()`` releases the connection at once
        (outcome ``timeout``). If the calling task is cancelled, the transport is aborted and the
        cancellation propagates.
+
+    The call returns within ``timeout`` plus at most twice ``_ABORT_GRACE`` (0.25 s): the time asyncio is
+    given to finish a close already under way, and to release the socket after an abort.
     """
     _require(writer, asyncio.StreamWriter, "graceful_aclose", "an asyncio.StreamWriter")
     if reader is not None:
@@ -342,11 +347,11 @@ async def _half_close_and_drain(
         return _failed(exc, drained)
 
 
-async def _close_and_wait(writer: asyncio.StreamWriter, done: CloseOutcome, deadline: float) -> CloseOutcome:
+async def _close_and_wait(writer: asyncio.StreamWriter, prior: CloseOutcome, deadline: float) -> CloseOutcome:
     """Step 5 of :func:`graceful_aclose`: ``close()``, then await ``wait_closed()`` until the deadline.
 
     A close that is already under way always gets a short grace period, even when the drain used up the
-    budget. An error reported by the close only changes an otherwise clean done; a close that does not
+    budget. An error reported by the close only changes an otherwise clean outcome; a close that does not
     finish in time is aborted.
     """
     writer.close()
@@ -356,11 +361,11 @@ async def _close_and_wait(writer: asyncio.StreamWriter, done: CloseOutcome, dead
         await _within(asyncio.shield(closed), max(deadline, time.monotonic() + _ABORT_GRACE))
     except asyncio.TimeoutError:
         await _abort(writer, closed)
-        return dataclasses.replace(done, status=CloseStatus.TIMEOUT)
+        return dataclasses.replace(prior, status=CloseStatus.TIMEOUT)
     except OSError as exc:
-        if done.status in (CloseStatus.EOF, CloseStatus.SKIPPED):
-            return _failed(exc, done.drained)
-    return done
+        if prior.status in (CloseStatus.EOF, CloseStatus.SKIPPED):
+            return _failed(exc, prior.drained)
+    return prior
 
 
 def _closed_future(writer: asyncio.StreamWriter) -> asyncio.Future[None]:
@@ -395,13 +400,11 @@ def _failed(exc: OSError, drained: int) -> CloseOutcome:
     return CloseOutcome(status, drained, f"{type(exc).__name__}: {exc}")
 
 
-def _require_socket(sock: object, function: str) -> None:
-    """Raise ``TypeError`` for anything but a socket object (a common slip: passing ``sock.fileno()``)."""
-    _require(sock, socket.socket, function, "a socket.socket")
-
-
 def _require(value: object, expected: type, function: str, description: str) -> None:
-    """Raise a ``TypeError`` naming the function, what it expects and what it got."""
+    """Raise a ``TypeError`` naming the function, what it expects and what it got.
+
+    For sockets this catches a common slip early and clearly: passing ``sock.fileno()`` or an address.
+    """
     if not isinstance(value, expected):
         raise TypeError(f"{function}() expects {description}, got {type(value).__name__!r}")
 

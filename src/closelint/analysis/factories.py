@@ -36,6 +36,11 @@ SOCKET_FACTORIES: dict[str, tuple[Family, SockType, Role, int]] = {
     "socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
 }
 
+#: modules whose names (and aliases) can create a socket; a scope that mentions none of them, nor
+#: CREATING_ATTRIBUTES, owns no socket
+SOCKET_MODULES = frozenset({"socket", "ssl"})
+CREATING_ATTRIBUTES = frozenset({"accept", "dup", "wrap_socket"})
+
 #: qualified names of socket constants that decide the kind of a `socket.socket(...)` call
 FAMILY_CONSTANTS: dict[str, Family] = {
     "socket.AF_INET": Family.INET,
@@ -58,6 +63,21 @@ DUPLICATING_METHODS = frozenset({"dup"})
 
 #: methods on the owned socket itself that cannot raise (SPEC §2, CL102)
 NON_RAISING_METHODS = frozenset({"setblocking", "settimeout", "gettimeout", "fileno", "getsockname", "close", "detach"})
+
+#: calls that only build a context manager or inspect a value; they do not raise in practice
+NON_RAISING_CALLS = frozenset(
+    {
+        "contextlib.suppress",
+        "contextlib.closing",
+        "contextlib.nullcontext",
+        "contextlib.ExitStack",
+        "builtins.isinstance",
+        "builtins.len",
+        "builtins.id",
+        "builtins.hasattr",
+        "builtins.callable",
+    }
+)
 
 #: functions that close the socket passed as their first argument
 CLOSING_FUNCTIONS_SUFFIX = ("graceful_close",)

@@ -18,6 +18,7 @@ import enum
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
@@ -187,8 +188,15 @@ class ScopeFacts:
 #: handlers that catch what network code raises; other exceptions (programming errors) are not leaks
 #: a maintainer would act on, so a `try` with one of these is taken to catch everything
 _CATCH_ALL = frozenset(
-    {"builtins.Exception", "builtins.BaseException", "builtins.OSError", "builtins.IOError",
-     "builtins.EnvironmentError", "socket.error", "select.error"}
+    {
+        "builtins.Exception",
+        "builtins.BaseException",
+        "builtins.OSError",
+        "builtins.IOError",
+        "builtins.EnvironmentError",
+        "socket.error",
+        "select.error",
+    }
 )
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
 _SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
@@ -204,10 +212,14 @@ class ScopeWalker:
         self.imports = imports
         self.self_name = self_name
         self.ids = ids
-        self.captured = captured_names(body)
         self.facts = ScopeFacts(scope)
         self.by_rid: dict[int, Resource] = {}
         self.loops: list[ast.stmt] = []
+
+    @cached_property
+    def captured(self) -> set[str]:
+        """Names nested scopes read, or declared global/nonlocal: a socket bound to one escapes."""
+        return captured_names(self.body)
 
     # ------------------------------------------------------------------ entry point
     def run(self) -> ScopeFacts:
@@ -306,7 +318,7 @@ class ScopeWalker:
     def stmt_While(self, stmt: ast.While, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         forever = isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
-        return self._loop(stmt, state, exits, may_skip=not forever)
+        return self._loop(stmt, state, exits, skippable=not forever, endless=forever)
 
     def stmt_For(self, stmt: ast.For | ast.AsyncFor, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.iter, state, exits, sink=False)
@@ -316,12 +328,13 @@ class ScopeWalker:
             state = state.alias(target.id, [e.id for e in elements if isinstance(e, ast.Name)])
         else:
             state = self._unbind(target, state)
-        return self._loop(stmt, state, exits, may_skip=True)
+        literal = isinstance(stmt.iter, (ast.Tuple, ast.List)) and bool(stmt.iter.elts)
+        return self._loop(stmt, state, exits, skippable=not literal, endless=False)
 
     stmt_AsyncFor = stmt_For
 
     def _loop(
-        self, stmt: ast.While | ast.For | ast.AsyncFor, state: State, exits: Exits, may_skip: bool
+        self, stmt: ast.While | ast.For | ast.AsyncFor, state: State, exits: Exits, skippable: bool, endless: bool
     ) -> State | None:
         inner = Exits(ret=exits.ret, exc=exits.exc)
         self.loops.append(stmt)
@@ -332,7 +345,7 @@ class ScopeWalker:
         for s in iteration_ends:
             self._check_exit(s, created_here)
         again = merge(s.drop(created_here) for s in iteration_ends)
-        finished = merge([state if may_skip else None, again if may_skip else None])
+        finished = merge([state if skippable else None, None if endless else again])
         orelse = self.block(stmt.orelse, finished, exits)
         return merge([orelse, *inner.brk])
 
@@ -443,6 +456,10 @@ class ScopeWalker:
                     if attr:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
                     state = state.update([rid], _escape)
+            return state
+        if not state.facts:  # nothing owned yet: only a creation could matter, and this is none
+            for target in targets:
+                state = self._unbind(target, state)
             return state
         if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Name):
             if state.rids(value.id):
@@ -710,7 +727,7 @@ class ScopeWalker:
 
     def _harmless_call(self, call: ast.Call, state: State) -> bool:
         func = call.func
-        if self._closing_function(call):
+        if self._closing_function(call) or self.imports.call_name(call) in F.NON_RAISING_CALLS:
             return True
         return (
             isinstance(func, ast.Attribute)

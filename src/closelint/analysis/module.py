@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from closelint.analysis.flow import Resource, ScopeFacts, ScopeWalker
 from closelint.analysis.names import ImportTable
-from closelint.analysis.scopes import iter_scopes
+from closelint.analysis import factories as F
+from closelint.analysis.scopes import ScopeNode, index_module
 
 #: base classes that neither close nor hand off what a subclass stores on `self`
 NEUTRAL_BASES = frozenset(
@@ -68,13 +71,27 @@ class ModuleFacts:
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
 
 
-def analyse(tree: ast.Module) -> ModuleFacts:
-    """Walk every scope of `tree` and derive the module-level facts."""
-    imports = ImportTable(tree)
+def analyse(tree: ast.Module, text: str) -> ModuleFacts:
+    """Walk every scope of `tree` that can own a socket, and derive the module-level facts.
+
+    A scope whose lines mention none of the identifiers a socket can be created through (the socket
+    module and its aliases, names imported from it, `accept`, `dup`, `wrap_socket`) owns no socket, so
+    it is not walked: the findings are the same, and most functions of a module cost nothing.
+    """
+    index = index_module(tree)
+    imports = ImportTable(index.imports)
     facts = ModuleFacts(tree, imports)
+    mentions = _trigger_lines(text, imports)
+    if not mentions:
+        return facts
     ids = itertools.count()
     stored: dict[ast.ClassDef, list[tuple[str, Resource]]] = {}
-    for scope, owner in iter_scopes(tree):
+    scopes: list[tuple[ScopeNode, ast.ClassDef | None]] = [(tree, None), *index.functions]
+    for scope, owner in scopes:
+        end = getattr(scope, "end_lineno", None) or len(text)
+        first = scope.lineno if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else 1
+        if bisect.bisect_left(mentions, first) == bisect.bisect_right(mentions, end):
+            continue
         self_name = _self_parameter(scope) if owner is not None else None
         walked = ScopeWalker(scope, scope.body, imports, self_name, ids).run()
         facts.scopes.append(walked)
@@ -82,12 +99,27 @@ def analyse(tree: ast.Module) -> ModuleFacts:
             stored.setdefault(owner, []).extend(walked.stored_on_self)
     if stored:
         released = _released_attributes(tree)
-        classes = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+        classes = {node.name: node for node in index.classes}
         for cls, items in stored.items():
-            if not _neutral_bases(cls, classes, imports, set()):
-                continue
-            facts.unclosed_attributes.extend((attr, r) for attr, r in items if attr not in released)
+            if _neutral_bases(cls, classes, imports, set()):
+                facts.unclosed_attributes.extend((attr, r) for attr, r in items if attr not in released)
     return facts
+
+
+def _trigger_lines(text: str, imports: ImportTable) -> list[int]:
+    """Sorted numbers of the lines that mention an identifier a socket can be created through."""
+    names = imports.local_names(lambda q: q.split(".", 1)[0] in F.SOCKET_MODULES) | F.CREATING_ATTRIBUTES
+    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
+    if "\r" in text:  # Python ends lines at \r too; count them as it does
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines: list[int] = []
+    number, position = 1, 0
+    for match in pattern.finditer(text):
+        number += text.count("\n", position, match.start())
+        position = match.start()
+        if not lines or lines[-1] != number:
+            lines.append(number)
+    return lines
 
 
 def _self_parameter(scope: ast.AST) -> str | None:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+from collections.abc import Callable, Iterable
 
 _BUILTINS = frozenset(dir(builtins))
 
 
 class ImportTable:
-    """Maps local names bound by import statements anywhere in a module to qualified names."""
+    """Maps local names bound by the given import statements to qualified names."""
 
-    def __init__(self, tree: ast.AST) -> None:
+    def __init__(self, statements: Iterable[ast.Import | ast.ImportFrom]) -> None:
         self._names: dict[str, str] = {}
-        for node in ast.walk(tree):
+        for node in statements:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -33,6 +34,10 @@ class ImportTable:
                         self._names.update(_star_names(node.module))
                     else:
                         self._names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+
+    def local_names(self, wanted: Callable[[str], bool]) -> set[str]:
+        """Local names whose qualified name satisfies `wanted`."""
+        return {local for local, qualified in self._names.items() if wanted(qualified)}
 
     def uses_module(self, module: str) -> bool:
         """Whether any import binds `module` or something from it."""

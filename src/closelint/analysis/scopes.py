@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 ScopeNode = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef
@@ -78,14 +79,34 @@ def captured_names(body: list[ast.stmt]) -> set[str]:
     return names
 
 
-def iter_scopes(tree: ast.Module) -> Iterator[tuple[ScopeNode, ast.ClassDef | None]]:
-    """The module and every function in it, each with the class it is a method of (if any)."""
-    yield tree, None
+@dataclass
+class ModuleIndex:
+    """What one statement-level pass over a module finds: imports, and every function with its class."""
+
+    imports: list[ast.Import | ast.ImportFrom] = field(default_factory=list)
+    functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]] = field(default_factory=list)
+    classes: list[ast.ClassDef] = field(default_factory=list)
+
+
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def index_module(tree: ast.Module) -> ModuleIndex:
+    """Visit statements only (never expressions, where most nodes are): cheap next to a full walk."""
+    index = ModuleIndex()
     stack: list[tuple[ast.AST, ast.ClassDef | None]] = [(tree, None)]
     while stack:
-        node, _ = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                owner = node if isinstance(node, ast.ClassDef) else None
-                yield child, owner
-            stack.append((child, None))
+        node, owner = stack.pop()
+        for name in _BODIES:
+            for child in getattr(node, name, ()):
+                if isinstance(child, (ast.Import, ast.ImportFrom)):
+                    index.imports.append(child)
+                elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    index.functions.append((child, owner))
+                    stack.append((child, None))
+                elif isinstance(child, ast.ClassDef):
+                    index.classes.append(child)
+                    stack.append((child, child))
+                elif isinstance(child, (ast.stmt, ast.ExceptHandler, ast.match_case)):
+                    stack.append((child, owner))
+    return index
