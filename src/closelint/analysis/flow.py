@@ -446,6 +446,7 @@ class ScopeWalker:
         if created is not None:
             if self._may_raise(value, state):
                 exits.raise_from(state)
+            state = self._consume(created, state)
             for target in targets:
                 state = self._unbind(target, state)
             places = self._places(targets[-1], created)
@@ -461,11 +462,15 @@ class ScopeWalker:
             for target in targets:
                 state = self._unbind(target, state)
             return state
-        if len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(value, ast.Name):
-            if state.rids(value.id):
-                name = targets[0].id
-                state = state.alias(name, [value.id])
-                return state.update_name(name, _escape) if name in self.captured else state
+        if (
+            len(targets) == 1
+            and isinstance(targets[0], ast.Name)
+            and isinstance(value, ast.Name)
+            and state.rids(value.id)
+        ):
+            name = targets[0].id
+            state = state.alias(name, [value.id])
+            return state.update_name(name, _escape) if name in self.captured else state
         state = self.evaluate(
             value,
             state,
@@ -588,9 +593,15 @@ class ScopeWalker:
             return left if left is not F.SockType.UNKNOWN else right
         return F.TYPE_CONSTANTS.get(self.imports.qualname(expr) or "", F.SockType.UNKNOWN)
 
-    def _create(self, created: _Creation, names: list[str | None], state: State) -> tuple[State, list[int | None]]:
+    @staticmethod
+    def _consume(created: _Creation, state: State) -> State:
+        """A wrapped socket's ownership moves into the wrapper."""
         for consumed in created.consumes:
             state = state.update_name(consumed, _escape)
+        return state
+
+    def _create(self, created: _Creation, names: list[str | None], state: State) -> tuple[State, list[int | None]]:
+        state = self._consume(created, state)
         rids: list[int | None] = []
         for index in range(max(created.count, 1)):
             if created.count == 2 and self._is_accept(created.node) and index == 1:

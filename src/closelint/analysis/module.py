@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from closelint.analysis import factories as F
 from closelint.analysis.flow import Resource, ScopeFacts, ScopeWalker
 from closelint.analysis.names import ImportTable
-from closelint.analysis import factories as F
 from closelint.analysis.scopes import ScopeNode, index_module
 
 #: base classes that neither close nor hand off what a subclass stores on `self`
