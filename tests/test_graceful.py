@@ -1,0 +1,286 @@
+"""closelint.graceful.graceful_close / graceful against real loopback peers, well-behaved and hostile."""
+
+from __future__ import annotations
+
+import json
+import math
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from netutil import (
+    IO_TIMEOUT,
+    LOOPBACK,
+    PEEK_SIZE,
+    REQUEST_SIZE,
+    RESPONSE_SIZE,
+    Background,
+    abort,
+    read_to_eof,
+    read_to_eof_then_close,
+    reset_after_eof,
+    run_loss_scenario,
+    tcp_pair,
+    tls_pair,
+)
+
+from closelint.graceful import DEFAULT_TIMEOUT, CloseOutcome, CloseStatus, graceful, graceful_close
+
+pytestmark = pytest.mark.network
+
+Pair = tuple[socket.socket, socket.socket]
+"""``(ours, peer)``: ours is closed with the helper, the peer plays the other end."""
+
+SHORT = 0.5
+"""The timeout given to the helper when the peer is not going to cooperate."""
+SLACK = 1.0
+"""Every call must return within its timeout plus this, whatever the peer does."""
+
+
+def close_bounded(sock: socket.socket, **kwargs: Any) -> CloseOutcome:
+    """``graceful_close`` that also asserts the contract: returns in time, descriptor released."""
+    limit = kwargs.get("timeout", DEFAULT_TIMEOUT) + SLACK
+    start = time.monotonic()
+    outcome = graceful_close(sock, **kwargs)
+    elapsed = time.monotonic() - start
+    assert elapsed <= limit, f"graceful_close took {elapsed:.2f} s, limit {limit} s ({outcome})"
+    assert sock.fileno() == -1, "descriptor not released"
+    return outcome
+
+
+@pytest.fixture
+def pair() -> Iterator[Pair]:
+    ours, peer = tcp_pair()
+    with ours, peer:
+        yield ours, peer
+
+
+# --- the loss scenario ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run", range(5))
+def test_control_plain_close_loses_the_end_of_the_response(run: int) -> None:
+    delivery = run_loss_scenario(socket.socket.close)
+    assert delivery.received < RESPONSE_SIZE, "the control must lose data, or the helper test proves nothing"
+    assert delivery.error == "ConnectionResetError"
+
+
+@pytest.mark.parametrize("run", range(5))
+def test_graceful_close_delivers_the_whole_response(run: int) -> None:
+    delivery = run_loss_scenario(close_bounded)
+    assert (delivery.received, delivery.clean_eof, delivery.error) == (RESPONSE_SIZE, True, None)
+    assert delivery.server_result == CloseOutcome(CloseStatus.EOF, drained=REQUEST_SIZE - PEEK_SIZE)
+
+
+def test_graceful_close_delivers_the_whole_response_over_tls() -> None:
+    delivery = run_loss_scenario(close_bounded, tls=True)
+    assert (delivery.received, delivery.clean_eof, delivery.error) == (RESPONSE_SIZE, True, None)
+    assert delivery.server_result.status is CloseStatus.EOF
+
+
+# --- well-behaved peers, every socket mode ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", [None, 0.0, 0.01], ids=["blocking", "non-blocking", "own-timeout-10ms"])
+def test_waits_for_the_peer_whatever_the_socket_mode(pair: Pair, mode: float | None) -> None:
+    ours, peer = pair
+    ours.sendall(b"payload")
+    ours.settimeout(mode)
+    # The peer takes longer than the socket's own timeout: the helper's budget, not the socket's, applies.
+    peer_side = Background(read_to_eof_then_close, peer, delay=0.2)
+    assert close_bounded(ours).status is CloseStatus.EOF
+    assert peer_side.result() == b"payload"
+
+
+def test_context_manager_closes_gracefully(pair: Pair) -> None:
+    ours, peer = pair
+    peer_side = Background(read_to_eof_then_close, peer)
+    with graceful(ours) as sock:
+        assert sock is ours
+        sock.sendall(b"payload")
+    assert ours.fileno() == -1
+    assert peer_side.result() == b"payload"
+
+
+def test_context_manager_closes_gracefully_on_exception(pair: Pair) -> None:
+    ours, peer = pair
+    peer_side = Background(read_to_eof_then_close, peer)
+    with pytest.raises(RuntimeError, match="boom"), graceful(ours, timeout=SHORT):
+        ours.sendall(b"partial")
+        raise RuntimeError("boom")
+    assert ours.fileno() == -1
+    assert peer_side.result() == b"partial"
+
+
+# --- hostile peers -----------------------------------------------------------------------------------------
+
+
+def test_peer_that_never_closes(pair: Pair) -> None:
+    ours, peer = pair
+    ours.sendall(b"bye")
+    start = time.monotonic()
+    assert close_bounded(ours, timeout=SHORT).status is CloseStatus.TIMEOUT
+    assert time.monotonic() - start >= SHORT * 0.9
+    assert read_to_eof(peer) == b"bye", "the FIN must have been sent although the peer never answered"
+
+
+def test_idle_timeout_ends_the_wait_early(pair: Pair) -> None:
+    ours, _peer = pair
+    start = time.monotonic()
+    assert close_bounded(ours, timeout=IO_TIMEOUT, idle_timeout=0.2).status is CloseStatus.TIMEOUT
+    assert time.monotonic() - start < 0.2 + SLACK
+
+
+def _send_forever(peer: socket.socket, stop: threading.Event) -> int:
+    """Send until the connection breaks or ``stop`` is set (bounded by IO_TIMEOUT); return bytes sent."""
+    chunk, sent = b"z" * 65536, 0
+    deadline = time.monotonic() + IO_TIMEOUT
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            sent += peer.send(chunk)
+        except OSError:
+            break
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("limits", "expected"),
+    [
+        ({}, {CloseStatus.TIMEOUT, CloseStatus.CAP}),
+        ({"max_drain_bytes": 1 << 20}, {CloseStatus.CAP}),
+        ({"max_drain_bytes": 1 << 40}, {CloseStatus.TIMEOUT}),
+    ],
+    ids=["default-cap", "small-cap", "huge-cap"],
+)
+def test_peer_that_sends_forever(pair: Pair, limits: dict[str, int], expected: set[CloseStatus]) -> None:
+    ours, peer = pair
+    stop = threading.Event()
+    sender = Background(_send_forever, peer, stop)
+    try:
+        outcome = close_bounded(ours, timeout=SHORT, **limits)
+    finally:
+        stop.set()
+        sender.result()
+    assert outcome.status in expected
+    assert outcome.drained > 0
+    if outcome.status is CloseStatus.CAP:
+        assert outcome.drained == limits.get("max_drain_bytes", outcome.drained)
+
+
+def test_peer_that_resets_during_the_drain(pair: Pair) -> None:
+    ours, peer = pair
+    resetter = Background(reset_after_eof, peer)
+    outcome = close_bounded(ours, timeout=IO_TIMEOUT)
+    resetter.result()
+    assert outcome.status is CloseStatus.RESET
+    assert outcome.error is not None and outcome.error.startswith("ConnectionResetError")
+
+
+def test_peer_that_reset_before_the_call(pair: Pair) -> None:
+    ours, peer = pair
+    abort(peer)
+    assert select.select([ours], [], [], IO_TIMEOUT)[0], "the RST did not arrive"
+    outcome = close_bounded(ours, timeout=SHORT)
+    assert outcome.status is CloseStatus.RESET
+    assert outcome.error is not None and outcome.error.startswith("ConnectionResetError")
+
+
+# --- nothing to linger for ---------------------------------------------------------------------------------
+
+
+def test_already_closed_socket(pair: Pair) -> None:
+    ours, _peer = pair
+    ours.close()
+    assert close_bounded(ours) == CloseOutcome(CloseStatus.CLOSED)
+
+
+def _udp() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.connect((LOOPBACK, 9))  # a "connected" UDP socket has a peer, but no stream to protect
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_udp, lambda: socket.create_server((LOOPBACK, 0)), socket.socket],
+    ids=["udp", "listening", "unconnected"],
+)
+def test_plain_close_when_not_a_connected_stream(make: Callable[[], socket.socket]) -> None:
+    start = time.monotonic()
+    assert close_bounded(make()) == CloseOutcome(CloseStatus.SKIPPED)
+    assert time.monotonic() - start < SHORT
+
+
+# --- TLS ----------------------------------------------------------------------------------------------------
+
+
+def _tls_peer_answers_close_notify(peer: Any) -> tuple[bytes, bytes]:
+    """Read to the TLS end (a ragged EOF would raise), answer close_notify, then read the raw TCP to FIN."""
+    try:
+        tls_data = b""
+        while chunk := peer.recv(65536):
+            tls_data += chunk
+        raw = peer.unwrap()
+        return tls_data, read_to_eof(raw)
+    finally:
+        peer.close()
+
+
+def test_tls_sends_close_notify() -> None:
+    ours, peer = tls_pair()
+    with ours, peer:
+        ours.sendall(b"secret")
+        peer_side = Background(_tls_peer_answers_close_notify, peer)
+        assert close_bounded(ours).status is CloseStatus.EOF
+        assert peer_side.result() == (b"secret", b"")
+
+
+def test_tls_peer_that_never_answers() -> None:
+    ours, peer = tls_pair()
+    with ours, peer:
+        assert close_bounded(ours, timeout=SHORT).status is CloseStatus.TIMEOUT
+
+
+# --- programming errors and isolation ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("not_a_socket", [3, None, "127.0.0.1:80", object()])
+def test_type_error_for_a_non_socket(not_a_socket: object) -> None:
+    with pytest.raises(TypeError, match=r"graceful_close\(\) expects a socket\.socket"):
+        graceful_close(not_a_socket)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"graceful\(\) expects a socket\.socket"):
+        graceful(not_a_socket).__enter__()  # type: ignore[type-var]  # checked on entry, before the block
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"timeout": -1},
+        {"timeout": math.inf},
+        {"timeout": math.nan},
+        {"idle_timeout": -0.5},
+        {"max_drain_bytes": -1},
+    ],
+)
+def test_value_error_for_unbounded_or_negative_limits(pair: Pair, limits: dict[str, float]) -> None:
+    ours, _peer = pair
+    with pytest.raises(ValueError, match=next(iter(limits))):
+        graceful_close(ours, **limits)
+
+
+def test_import_pulls_in_neither_libcst_nor_flake8() -> None:
+    code = "import json, sys, closelint.graceful; print(json.dumps(sorted(sys.modules)))"
+    command = [sys.executable, "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
+    loaded = {name.partition(".")[0] for name in json.loads(result.stdout)}
+    assert not loaded & {"libcst", "flake8"}
