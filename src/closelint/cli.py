@@ -86,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `closelint ... | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -110,7 +114,7 @@ def run_check(args: argparse.Namespace) -> int:
     violations = sorted(v for r in results for v in r.violations)
     context = OutputContext(files_checked=len(files), sources=_sources(violations, results))
     sys.stdout.write(formats()[args.output_format](violations, context))
-    if not args.quiet and args.output_format in ("full", "concise"):
+    if not args.quiet and (violations or not errors) and args.output_format in ("full", "concise"):
         print(_summary(violations, len(files)))
     for error in errors:
         print(f"closelint: error: {error}", file=sys.stderr)

@@ -77,9 +77,9 @@ class Settings:
         return frozenset(c for c in codes if self.enabled(c))
 
     def excluded(self, path: Path) -> bool:
-        """Whether a path found while walking a directory is skipped."""
+        """Whether a file or directory met while walking is skipped (each entry is checked as it is met)."""
         patterns = (*self.exclude, *self.extend_exclude)
-        return any(_matches(str(path), p, self.root) for p in patterns)
+        return any(_matches(str(path), p, self.root, name_only=True) for p in patterns)
 
 
 def _longest_prefix(code: str, prefixes: Iterable[str]) -> str | None:
@@ -87,16 +87,18 @@ def _longest_prefix(code: str, prefixes: Iterable[str]) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def _matches(path: str, pattern: str, root: str) -> bool:
-    """gitignore-like: a pattern without '/' matches any path component, otherwise the path from root."""
-    posix = Path(path).as_posix()
-    if "/" not in pattern.rstrip("/"):
-        return any(fnmatch(part, pattern.rstrip("/")) for part in Path(posix).parts)
+def _matches(path: str, pattern: str, root: str, name_only: bool = False) -> bool:
+    """gitignore-like: a pattern without '/' matches by name (the entry itself when walking, else any
+    directory below `root`); one with '/' matches the path relative to `root`."""
     try:
-        relative = Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+        relative = Path(path).resolve().relative_to(Path(root).resolve())
     except ValueError:
-        relative = posix
-    return fnmatch(relative, pattern.strip("/")) or fnmatch(relative, pattern.strip("/") + "/*")
+        relative = Path(Path(path).name)
+    bare = pattern.strip("/")
+    if "/" not in bare:
+        parts = [Path(path).name] if name_only else relative.parts
+        return any(fnmatch(part, bare) for part in parts)
+    return fnmatch(relative.as_posix(), bare) or fnmatch(relative.as_posix(), bare + "/*")
 
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
@@ -123,9 +125,10 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
             document = tomllib.load(handle)
     except OSError as error:
         raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
-    table = document.get("tool", {}).get("closelint", {})
+    tool = document.get("tool", {})
+    table = tool.get("closelint", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.closelint] must be a table")
     return settings_from_table(table, source=str(path), root=str(path.parent))
