@@ -14,12 +14,14 @@ from closelint.analysis.module import analyse
 from closelint.config import Settings
 from closelint.model import FileResult, Violation
 from closelint.registry import PARSE_ERROR, all_rules
-from closelint.rule import Rule
+from closelint.rule import Report, Rule
 
 #: no finding but CL000 is possible in a file that contains none of these (SPEC §6, the prefilter)
 TRIGGERS = (
     b"socket",
     b"accept",
+    b"send",
+    b"makefile",
     b"open_connection",
     b"open_unix_connection",
     b"start_server",
@@ -108,7 +110,7 @@ def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noq
     found: set[Violation] = set()
     for rule in rules:
         for report in rule.check(facts):
-            found.add(_violation(rule, report.node, report.message, path, lines))
+            found.add(_violation(rule, report, path, lines))
     violations = sorted(found)
     if apply_noqa and violations and "noqa" in text.lower():
         logical = noqa.logical_line_text(lines, text)
@@ -116,11 +118,12 @@ def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noq
     return violations
 
 
-def _violation(rule: Rule, node: ast.AST, message: str, path: str, lines: list[str]) -> Violation:
+def _violation(rule: Rule, report: Report, path: str, lines: list[str]) -> Violation:
+    node = report.node
     line, end_line = node.lineno, getattr(node, "end_lineno", None) or node.lineno  # type: ignore[attr-defined]
     col = _char_column(lines, line, node.col_offset)  # type: ignore[attr-defined]
     end_col = _char_column(lines, end_line, getattr(node, "end_col_offset", None) or 0)
-    return Violation(path, line, col, rule.code, message, end_line, end_col)
+    return Violation(path, line, col, rule.code, report.message, end_line, end_col, report.fix)
 
 
 def _char_column(lines: list[str], line: int, byte_offset: int) -> int:

@@ -28,7 +28,12 @@ class Fix:
 
     applicability: Applicability
     description: str
+    #: which rewrite the fix engine performs at the finding's position (closelint.fixes)
     key: str = ""
+    #: first and last line the rewrite touches; fixes whose spans overlap wait for the next round
+    span: tuple[int, int] = (0, 0)
+    #: the text edits, when the fix engine has computed them (SARIF, rdjson and `--show-fixes` report them)
+    edits: tuple[Edit, ...] = ()
 
 
 @dataclass(frozen=True, order=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from closelint.analysis.module import ModuleFacts
-from closelint.model import Applicability, Invalid, Valid
+from closelint.model import Applicability, Fix, Invalid, Valid
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class Report:
 
     node: ast.AST
     message: str
-    fix: object | None = None
+    fix: Fix | None = None
 
 
 class Rule:
@@ -45,6 +45,6 @@ class Rule:
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         raise NotImplementedError
 
-    def report(self, node: ast.AST, fix: object | None = None, **names: str) -> Report:
+    def report(self, node: ast.AST, fix: Fix | None = None, **names: str) -> Report:
         """A finding at `node` with this rule's message filled in."""
         return Report(node, self.message.format(**names), fix)

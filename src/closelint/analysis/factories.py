@@ -36,10 +36,11 @@ SOCKET_FACTORIES: dict[str, tuple[Family, SockType, Role, int]] = {
     "socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
 }
 
-#: modules whose names (and aliases) can create a socket; a scope that mentions none of them, nor
-#: CREATING_ATTRIBUTES, owns no socket
+#: modules whose names (and aliases) can create a socket
 SOCKET_MODULES = frozenset({"socket", "ssl"})
-CREATING_ATTRIBUTES = frozenset({"accept", "dup", "wrap_socket"})
+#: a scope that mentions none of SOCKET_MODULES' names nor these identifiers neither owns a socket nor
+#: sends on one it was given, so no rule can report anything in it
+SCOPE_TRIGGERS = frozenset({"accept", "dup", "wrap_socket", "send", "sendall", "sendfile", "makefile"})
 
 #: qualified names of socket constants that decide the kind of a `socket.socket(...)` call
 FAMILY_CONSTANTS: dict[str, Family] = {

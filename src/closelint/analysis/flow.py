@@ -22,7 +22,8 @@ from functools import cached_property
 
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
-from closelint.analysis.scopes import NESTED_SCOPES, captured_names
+from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
+from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, parameters
 
 
 class Life(enum.Enum):
@@ -49,12 +50,23 @@ class Resource:
     """One socket this scope owns, identified by the call that creates it."""
 
     rid: int
-    node: ast.expr
+    node: ast.AST  # the creating call (or, for a borrowed socket, its first use)
     name: str
     family: F.Family
     type: F.SockType
     role: F.Role
     loop: ast.stmt | None
+    #: False for a parameter or `self.attr` socket the scope uses but does not own (judged for CL20x only)
+    owned: bool = True
+    #: the statement list and index of the statement that creates it (what a fix rewrites)
+    site: tuple[list[ast.stmt], int] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def may_lose_data(self) -> bool:
+        """Whether close() can reset the connection: a TCP stream (or a socket of unknown kind)."""
+        return (
+            self.family is not F.Family.UNIX and self.type is not F.SockType.DGRAM and self.role is not F.Role.LISTENING
+        )
 
 
 ABSENT = frozenset({Facts(Life.ABSENT)})
@@ -138,8 +150,16 @@ def _close(f: Facts) -> Facts:
     return replace(f, life=Life.CLOSED) if f.life is Life.OPEN else f
 
 
+def _sent(f: Facts) -> Facts:
+    return replace(f, sent=True) if f.life is Life.OPEN else f
+
+
 def _escape(f: Facts) -> Facts:
     return replace(f, life=Life.ESCAPED) if f.life is Life.OPEN else f
+
+
+def _drained(f: Facts) -> Facts:
+    return replace(f, drained=True) if f.life is Life.OPEN else f
 
 
 def _absent(f: Facts) -> Facts:
@@ -166,6 +186,8 @@ class CloseSite:
     resource: Resource
     node: ast.AST  # the close() call, or the `with` statement whose exit closes it
     facts: frozenset[Facts]
+    statement: ast.stmt  # the statement holding the close() call, or the `with`
+    handle: str  # the expression naming the socket there: `s`, `self.sock`
 
 
 @dataclass
@@ -179,10 +201,10 @@ class ScopeFacts:
     closes: dict[tuple[int, int], CloseSite] = field(default_factory=dict)
     stored_on_self: list[tuple[str, Resource]] = field(default_factory=list)
 
-    def record_close(self, resource: Resource, node: ast.AST, facts: frozenset[Facts]) -> None:
-        key = (resource.rid, id(node))
+    def record_close(self, site: CloseSite) -> None:
+        key = (site.resource.rid, id(site.node))
         old = self.closes.get(key)
-        self.closes[key] = CloseSite(resource, node, facts | old.facts if old else facts)
+        self.closes[key] = replace(site, facts=site.facts | old.facts) if old else site
 
 
 #: handlers that catch what network code raises; other exceptions (programming errors) are not leaks
@@ -200,6 +222,11 @@ _CATCH_ALL = frozenset(
 )
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
 _SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
+#: what proves that a socket of unknown kind is a connected stream (sendto/sendmsg are datagram-ish)
+_STREAM_SEND_METHODS = frozenset({"send", "sendall", "sendfile"})
+#: methods whose use makes a parameter or `self.attr` a socket worth following
+_SOCKET_METHODS = frozenset({*_SEND_METHODS, "recv", "recv_into", "shutdown", "close", "makefile"})
+_SHUTDOWN_HOW = frozenset({"SHUT_WR", "SHUT_RDWR"})
 
 
 class ScopeWalker:
@@ -215,6 +242,9 @@ class ScopeWalker:
         self.facts = ScopeFacts(scope)
         self.by_rid: dict[int, Resource] = {}
         self.loops: list[ast.stmt] = []
+        self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
+        self.tracker = ReadTracker(self_name)
+        self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
 
     @cached_property
     def captured(self) -> set[str]:
@@ -234,6 +264,8 @@ class ScopeWalker:
 
     def _check_exit(self, state: State, rids: Iterable[int], exceptional: bool = False) -> None:
         for rid in rids:
+            if not self.by_rid[rid].owned:
+                continue
             for f in state.facts.get(rid, ()):
                 if f.life is Life.OPEN:
                     if exceptional or f.exceptional:
@@ -243,9 +275,10 @@ class ScopeWalker:
 
     # ------------------------------------------------------------------ blocks and statements
     def block(self, stmts: list[ast.stmt], state: State | None, exits: Exits) -> State | None:
-        for stmt in stmts:
+        for index, stmt in enumerate(stmts):
             if state is None:
                 return None
+            self.position = (stmts, index)
             state = self.statement(stmt, state, exits)
         return state
 
@@ -306,8 +339,8 @@ class ScopeWalker:
 
     def stmt_If(self, stmt: ast.If, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.test, state, exits, sink=False)
-        yes = self.block(stmt.body, self._refine(stmt.test, state, True), exits)
-        no = self.block(stmt.orelse, self._refine(stmt.test, state, False), exits)
+        yes = self.block(stmt.body, self._refine(stmt.test, self._eof(stmt.test, state, True), True), exits)
+        no = self.block(stmt.orelse, self._refine(stmt.test, self._eof(stmt.test, state, False), False), exits)
         return merge([yes, no])
 
     def stmt_Match(self, stmt: ast.Match, state: State, exits: Exits) -> State | None:
@@ -318,7 +351,8 @@ class ScopeWalker:
     def stmt_While(self, stmt: ast.While, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         forever = isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
-        return self._loop(stmt, state, exits, skippable=not forever, endless=forever)
+        eof = self.tracker.emptiness(stmt.test)
+        return self._loop(stmt, state, exits, skippable=not forever, endless=forever, eof=eof[0] if eof else None)
 
     def stmt_For(self, stmt: ast.For | ast.AsyncFor, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.iter, state, exits, sink=False)
@@ -329,13 +363,21 @@ class ScopeWalker:
         else:
             state = self._unbind(target, state)
         literal = isinstance(stmt.iter, (ast.Tuple, ast.List)) and bool(stmt.iter.elts)
-        return self._loop(stmt, state, exits, skippable=not literal, endless=False)
+        eof = self.tracker.eof_iterable(stmt.iter)
+        return self._loop(stmt, state, exits, skippable=not literal, endless=False, eof=eof)
 
     stmt_AsyncFor = stmt_For
 
     def _loop(
-        self, stmt: ast.While | ast.For | ast.AsyncFor, state: State, exits: Exits, skippable: bool, endless: bool
+        self,
+        stmt: ast.While | ast.For | ast.AsyncFor,
+        state: State,
+        exits: Exits,
+        skippable: bool,
+        endless: bool,
+        eof: str | None,
     ) -> State | None:
+        """Walk a loop body once; `eof` names the socket read to its end when the loop runs out."""
         inner = Exits(ret=exits.ret, exc=exits.exc)
         self.loops.append(stmt)
         end = self.block(stmt.body, state, inner)
@@ -346,6 +388,8 @@ class ScopeWalker:
             self._check_exit(s, created_here)
         again = merge(s.drop(created_here) for s in iteration_ends)
         finished = merge([state if skippable else None, None if endless else again])
+        if eof and finished is not None:
+            finished = finished.update_name(eof, _drained)
         orelse = self.block(stmt.orelse, finished, exits)
         return merge([orelse, *inner.brk])
 
@@ -394,24 +438,27 @@ class ScopeWalker:
         return any(self.imports.qualname(k) in _CATCH_ALL for k in kinds)
 
     def stmt_With(self, stmt: ast.With | ast.AsyncWith, state: State, exits: Exits) -> State | None:
-        managed: list[int] = []
+        managed: list[tuple[int, str]] = []  # (socket, the name the block gives it)
         for item in stmt.items:
-            rids, state = self._with_item(item, state, exits)
-            managed.extend(rids)
+            rids, handle, state = self._with_item(item, state, exits)
+            managed.extend((rid, handle) for rid in rids)
         routed = Exits()
         end = self.block(stmt.body, state, routed)
 
         def exit_block(entry: State | None) -> State | None:
             if entry is None:
                 return None
-            self._record_closes({rid: entry.facts[rid] for rid in managed if rid in entry.facts}, stmt)
-            return entry.update(managed, _close)
+            for rid, handle in managed:
+                if rid in entry.facts:
+                    self._record_closes({rid: entry.facts[rid]}, stmt, stmt, handle)
+            return entry.update([rid for rid, _ in managed], _close)
 
         return self._finally(exit_block, end, routed, exits)
 
     stmt_AsyncWith = stmt_With
 
-    def _with_item(self, item: ast.withitem, state: State, exits: Exits) -> tuple[list[int], State]:
+    def _with_item(self, item: ast.withitem, state: State, exits: Exits) -> tuple[list[int], str, State]:
+        """Evaluate one `with` item: the sockets its exit closes, the name they have in the block."""
         expr = item.context_expr
         inner = expr
         if isinstance(expr, ast.Call) and self.imports.call_name(expr) in F.CLOSING_CONTEXTS and expr.args:
@@ -422,15 +469,19 @@ class ScopeWalker:
             if self._may_raise(inner, state):
                 exits.raise_from(state)
             state, born = self._create(created, [target], state)
-            return [r for r in born if r is not None], state
+            return [r for r in born if r is not None], target or "", state
+        if isinstance(inner, ast.Name):
+            state = self._ensure(state, inner.id, inner)
         if isinstance(inner, ast.Name) and state.rids(inner.id):
             if target:
                 state = state.alias(target, [inner.id])
-            return list(state.rids(inner.id)), state
+            return list(state.rids(inner.id)), target or inner.id, state
+        if item.optional_vars is not None:
+            self.tracker.note_assignment(item.optional_vars, expr)
         state = self.evaluate(expr, state, exits, sink=False)
         if item.optional_vars is not None:
             state = self._unbind(item.optional_vars, state)
-        return [], state
+        return [], "", state
 
     # ------------------------------------------------------------------ simple statements
     def stmt_Assign(self, stmt: ast.Assign, state: State, exits: Exits) -> State:
@@ -458,10 +509,8 @@ class ScopeWalker:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
                     state = state.update([rid], _escape)
             return state
-        if not state.facts:  # nothing owned yet: only a creation could matter, and this is none
-            for target in targets:
-                state = self._unbind(target, state)
-            return state
+        for target in targets:
+            self.tracker.note_assignment(target, value)
         if (
             len(targets) == 1
             and isinstance(targets[0], ast.Name)
@@ -471,12 +520,10 @@ class ScopeWalker:
             name = targets[0].id
             state = state.alias(name, [value.id])
             return state.update_name(name, _escape) if name in self.captured else state
-        state = self.evaluate(
-            value,
-            state,
-            exits,
-            sink=any(not isinstance(t, ast.Name) or t.id in self.captured for t in targets) or not self._plain(value),
+        sink = bool(state.facts) and (
+            not self._plain(value) or any(not isinstance(t, ast.Name) or t.id in self.captured for t in targets)
         )
+        state = self.evaluate(value, state, exits, sink=sink)
         self._note_attribute_store(targets, value, state)
         for target in targets:
             state = self._unbind(target, state)
@@ -516,11 +563,11 @@ class ScopeWalker:
             return list(target.elts[: created.count])
         return [None] * created.count
 
-    @staticmethod
-    def _unbind(target: ast.expr, state: State) -> State:
+    def _unbind(self, target: ast.expr, state: State) -> State:
         for node in ast.walk(target):
-            if isinstance(node, ast.Name):
-                state = state.alias(node.id)
+            name = receiver_name(node, self.self_name) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            if name:
+                state = state.alias(name)
         return state
 
     # ------------------------------------------------------------------ creation
@@ -543,7 +590,9 @@ class ScopeWalker:
             return _Creation(value, family, kind, role, count, ())
         func = value.func
         if self._is_accept(value):
-            return _Creation(value, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, 2, ())
+            listener = self._owned_or_created(value.func.value, state)  # type: ignore[attr-defined]
+            family = listener[0] if listener else F.Family.UNKNOWN
+            return _Creation(value, family, F.SockType.STREAM, F.Role.CONNECTED, 2, ())
         wrapping = qualname in F.WRAPPING_FUNCTIONS or (
             isinstance(func, ast.Attribute) and func.attr in F.WRAPPING_METHODS
         )
@@ -617,6 +666,7 @@ class ScopeWalker:
                 created.type,
                 created.role,
                 self.loops[-1] if self.loops else None,
+                site=self.position,
             )
             self.by_rid[rid] = resource
             self.facts.resources.append(resource)
@@ -641,31 +691,69 @@ class ScopeWalker:
             if kind == "escape":
                 state = state.update_name(name, _escape)
             elif kind == "close":
-                state = self._close_name(state, name, at)
+                state = state.update_name(name, _close)  # graceful_close(s): closed, and gracefully
             elif kind == "method":
                 state = self._method(state, name, at)
+            elif kind == "drain":
+                state = state.update_name(name, _drained)
         return state
 
     def _method(self, state: State, name: str, call: ast.AST) -> State:
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
         method = call.func.attr
+        if name in self.tracker.files:
+            sock, writable = self.tracker.files[name]
+            return state.update_name(sock, _sent) if writable and method in WRITE_METHODS else state
+        if method in _SOCKET_METHODS:
+            state = self._ensure(state, name, call)
         if method == "close":
             return self._close_name(state, name, call)
         if method == "detach":
             return state.update_name(name, _escape)
-        if method in _SEND_METHODS:
-            return state.update_name(name, lambda f: replace(f, sent=True) if f.life is Life.OPEN else f)
+        if method == "shutdown" and self._shuts_writing(call):
+            return state.update_name(name, lambda f: replace(f, shut=True) if f.life is Life.OPEN else f)
+        if method in _SEND_METHODS and (method in _STREAM_SEND_METHODS or self._known_stream(state, name)):
+            return state.update_name(name, _sent)
         return state
 
+    def _known_stream(self, state: State, name: str) -> bool:
+        """`sendto`/`sendmsg` count as sending only on a socket created as SOCK_STREAM."""
+        return any(self.by_rid[rid].type is F.SockType.STREAM for rid in state.rids(name))
+
+    def _shuts_writing(self, call: ast.Call) -> bool:
+        """`shutdown(SHUT_WR)`, `shutdown(SHUT_RDWR)`, `shutdown(1)`, `shutdown(2)`, `shutdown(True)`."""
+        if len(call.args) != 1:
+            return False
+        how = call.args[0]
+        if isinstance(how, ast.Constant):
+            return how.value is True or (type(how.value) is int and how.value in (1, 2))
+        qualname = self.imports.qualname(how) or ""
+        last = how.attr if isinstance(how, ast.Attribute) else how.id if isinstance(how, ast.Name) else ""
+        return qualname.rsplit(".", 1)[-1] in _SHUTDOWN_HOW or last in _SHUTDOWN_HOW
+
+    def _ensure(self, state: State, name: str, node: ast.AST) -> State:
+        """Start following a parameter or `self.attr` socket the first time it is used as one."""
+        borrowable = name in self.borrowable or (self.self_name and name.startswith(self.self_name + "."))
+        if not borrowable or state.rids(name):
+            return state
+        rid = next(self.ids)
+        loop = self.loops[-1] if self.loops else None
+        resource = Resource(rid, node, name, F.Family.UNKNOWN, F.SockType.UNKNOWN, F.Role.UNKNOWN, loop, owned=False)
+        self.by_rid[rid] = resource
+        self.facts.resources.append(resource)
+        return state.born(rid, name)
+
     def _close_name(self, state: State, name: str, node: ast.AST) -> State:
-        self._record_closes(state.named(name), node)
+        self._record_closes(state.named(name), node, self.position[0][self.position[1]], name)
         return state.update_name(name, _close)
 
-    def _record_closes(self, facts: dict[int, frozenset[Facts]], node: ast.AST) -> None:
+    def _record_closes(
+        self, facts: dict[int, frozenset[Facts]], node: ast.AST, statement: ast.stmt, handle: str
+    ) -> None:
         for rid, fs in facts.items():
             normal = frozenset(f for f in fs if f.life is Life.OPEN and not f.exceptional)
             if normal and rid in self.by_rid:
-                self.facts.record_close(self.by_rid[rid], node, normal)
+                self.facts.record_close(CloseSite(self.by_rid[rid], node, normal, statement, handle))
 
     def _scan(self, node: ast.AST, sink: bool, events: list[tuple[str, str, ast.AST]]) -> None:
         """Collect, in evaluation order, method calls on names, closes, and names that escape."""
@@ -704,10 +792,14 @@ class ScopeWalker:
         func = call.func
         arguments = [*call.args, *(k.value for k in call.keywords)]
         qualname = self.imports.call_name(call)
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            events.append(("method", func.value.id, call))
+        receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
+        if receiver:
+            events.append(("method", receiver, call))
         else:
             self._scan(func, False, events)
+        drained = self.tracker.reads_to_end(call)
+        if drained:
+            events.append(("drain", drained, call))
         if self._closing_function(call) and call.args and isinstance(call.args[0], ast.Name):
             events.append(("close", call.args[0].id, call))
             arguments = arguments[1:]
@@ -748,6 +840,11 @@ class ScopeWalker:
         )
 
     # ------------------------------------------------------------------ refinement
+    def _eof(self, test: ast.expr, state: State, outcome: bool) -> State:
+        """On the branch where `test` says a read returned nothing, the socket has been read to EOF."""
+        eof = self.tracker.emptiness(test)
+        return state.update_name(eof[0], _drained) if eof and eof[1] == outcome else state
+
     def _refine(self, test: ast.expr, state: State, outcome: bool) -> State:
         """On the branch where `test` says the variable is None (or falsy), it holds no open socket."""
         negate = False

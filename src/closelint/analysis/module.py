@@ -67,6 +67,7 @@ class ModuleFacts:
 
     tree: ast.Module
     imports: ImportTable
+    text: str
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
 
@@ -74,13 +75,13 @@ class ModuleFacts:
 def analyse(tree: ast.Module, text: str) -> ModuleFacts:
     """Walk every scope of `tree` that can own a socket, and derive the module-level facts.
 
-    A scope whose lines mention none of the identifiers a socket can be created through (the socket
-    module and its aliases, names imported from it, `accept`, `dup`, `wrap_socket`) owns no socket, so
-    it is not walked: the findings are the same, and most functions of a module cost nothing.
+    A scope whose lines mention none of the identifiers a socket can be created or sent through (the
+    socket module and its aliases, names imported from it, `factories.SCOPE_TRIGGERS`) owns no socket and
+    sends on none, so it is not walked: the findings are the same, and most functions cost nothing.
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
-    facts = ModuleFacts(tree, imports)
+    facts = ModuleFacts(tree, imports, text)
     mentions = _trigger_lines(text, imports)
     if not mentions:
         return facts
@@ -107,8 +108,8 @@ def analyse(tree: ast.Module, text: str) -> ModuleFacts:
 
 
 def _trigger_lines(text: str, imports: ImportTable) -> list[int]:
-    """Sorted numbers of the lines that mention an identifier a socket can be created through."""
-    names = imports.local_names(lambda q: q.split(".", 1)[0] in F.SOCKET_MODULES) | F.CREATING_ATTRIBUTES
+    """Sorted numbers of the lines that mention an identifier a socket can be created or sent through."""
+    names = imports.local_names(lambda q: q.split(".", 1)[0] in F.SOCKET_MODULES) | F.SCOPE_TRIGGERS
     pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
     if "\r" in text:  # Python ends lines at \r too; count them as it does
         text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -11,7 +11,8 @@ ScopeNode = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
-def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+def parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set[str]:
+    """Names of a function's parameters."""
     args = node.args
     names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
     names.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
@@ -43,11 +44,11 @@ def free_names(node: ast.AST) -> set[str]:
         bound: set[str] = set()
     elif isinstance(node, ast.Lambda):
         body = [node.body]
-        bound = _parameters(node)
+        bound = parameters(node)
     else:
         assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         body = list(node.body)
-        bound = _parameters(node)
+        bound = parameters(node)
     loads: set[str] = set()
     declared_outer: set[str] = set()
     stack = body

@@ -35,25 +35,23 @@ class SocketLeaked(Rule):
     example = """\
 import socket
 
-def fetch(host, request):
-    sock = socket.create_connection((host, 80))
-    sock.sendall(request)
-    reply = sock.recv(4096)
-    if not reply:
+def ssh_banner(host):
+    sock = socket.create_connection((host, 22))
+    banner = sock.recv(256)
+    if not banner.startswith(b"SSH-"):
         return None  # the socket leaks here
     sock.close()
-    return reply
+    return banner
 """
     fixed_example = """\
 import socket
 
-def fetch(host, request):
-    with socket.create_connection((host, 80)) as sock:
-        sock.sendall(request)
-        reply = sock.recv(4096)
-        if not reply:
+def ssh_banner(host):
+    with socket.create_connection((host, 22)) as sock:
+        banner = sock.recv(256)
+        if not banner.startswith(b"SSH-"):
             return None
-        return reply
+        return banner
 """
     references = ("https://docs.python.org/3/library/socket.html#socket.socket.close",)
     valid = (
@@ -97,19 +95,17 @@ class SocketLeakedOnError(Rule):
     example = """\
 import socket
 
-def ping(addr):
+def read_greeting(addr):
     sock = socket.create_connection(addr)
-    sock.sendall(b"PING\\r\\n")   # may raise: the socket leaks
-    answer = sock.recv(64)
+    greeting = sock.recv(64)  # may raise: the socket leaks
     sock.close()
-    return answer
+    return greeting
 """
     fixed_example = """\
 import socket
 
-def ping(addr):
+def read_greeting(addr):
     with socket.create_connection(addr) as sock:
-        sock.sendall(b"PING\\r\\n")
         return sock.recv(64)
 """
     valid = (

@@ -1,0 +1,149 @@
+"""Recognising reads from a socket, and the tests that say a read hit end-of-file.
+
+Reading until EOF before closing is what makes a close graceful (SPEC §2, CL201/CL202): a loop on
+`recv`/`recv_into`/`read` that exits when it gets `b""`/0 (walrus forms too), `iter(partial(s.recv, n),
+b"")`, `makefile().read()` with no size, iterating a `makefile()` object to its end.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+READ_METHODS = frozenset({"recv", "recv_into", "read", "read1", "readinto", "readline"})
+READ_ALL_METHODS = frozenset({"read", "readlines", "readall"})
+WRITE_METHODS = frozenset({"write", "writelines"})
+_EMPTY = (b"", "", 0)
+
+
+def receiver_name(node: ast.expr, self_name: str | None) -> str | None:
+    """The name a socket expression is tracked under: `s`, or `self.attr` inside a method."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if (
+        self_name
+        and isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == self_name
+    ):
+        return f"{self_name}.{node.attr}"
+    return None
+
+
+@dataclass
+class ReadTracker:
+    """Which variables hold what a socket read returned, and which names are `makefile()` objects."""
+
+    self_name: str | None
+    reads: dict[str, str] = field(default_factory=dict)  # variable -> socket name
+    files: dict[str, tuple[str, bool]] = field(default_factory=dict)  # file name -> (socket name, writable)
+
+    def socket_of(self, name: str) -> str:
+        """The socket behind a name: itself, or the socket a makefile() object wraps."""
+        return self.files[name][0] if name in self.files else name
+
+    def read_source(self, expr: ast.expr) -> str | None:
+        """The socket `expr` reads from: `s.recv(n)`, `f.read(n)`, `(v := …)`, or a variable holding a read."""
+        if isinstance(expr, ast.NamedExpr):
+            return self.read_source(expr.value)
+        if isinstance(expr, ast.Name):
+            return self.reads.get(expr.id)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in READ_METHODS:
+            name = receiver_name(expr.func.value, self.self_name)
+            return self.socket_of(name) if name else None
+        return None
+
+    def note_assignment(self, target: ast.expr, value: ast.expr) -> None:
+        """Remember `data = s.recv(n)` and `f = s.makefile("rb")`; forget rebound names."""
+        if not isinstance(target, ast.Name):
+            return
+        self.reads.pop(target.id, None)
+        self.files.pop(target.id, None)
+        source = self.read_source(value) if isinstance(value, ast.Call) else None
+        if source:
+            self.reads[target.id] = source
+        made = self.makefile(value)
+        if made:
+            self.files[target.id] = made
+
+    def makefile(self, value: ast.expr) -> tuple[str, bool] | None:
+        """(socket name, writable) when `value` is `s.makefile(mode)`."""
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+            return None
+        if value.func.attr != "makefile":
+            return None
+        name = receiver_name(value.func.value, self.self_name)
+        if name is None:
+            return None
+        mode = value.args[0] if value.args else _keyword(value, "mode")
+        text = mode.value if isinstance(mode, ast.Constant) and isinstance(mode.value, str) else "r"
+        return name, any(c in text for c in "wa+")
+
+    def emptiness(self, test: ast.expr) -> tuple[str, bool] | None:
+        """(socket, when) if `test` evaluates to `when` exactly when a read from the socket hit EOF."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self.emptiness(test.operand)
+            return (inner[0], not inner[1]) if inner else None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            left, op, right = test.left, test.ops[0], test.comparators[0]
+            if isinstance(left, ast.Call) and _is_len(left) and left.args:
+                left = left.args[0]
+            source = self.read_source(left)
+            empty = isinstance(right, ast.Constant) and right.value in _EMPTY and not isinstance(right.value, bool)
+            if source and empty and isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+                return source, isinstance(op, (ast.Eq, ast.Is))
+            return None
+        source = self.read_source(test)
+        return (source, False) if source else None
+
+    def eof_iterable(self, expr: ast.expr) -> str | None:
+        """The socket an iterable exhausts: `iter(partial(s.recv, n), b"")`, a makefile() object."""
+        if isinstance(expr, ast.Name) and expr.id in self.files:
+            return self.files[expr.id][0]
+        made = self.makefile(expr)
+        if made:
+            return made[0]
+        if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "iter"):
+            return None
+        if len(expr.args) != 2 or not (isinstance(expr.args[1], ast.Constant) and expr.args[1].value in _EMPTY):
+            return None
+        reader = expr.args[0]
+        if isinstance(reader, ast.Call) and reader.args:  # partial(s.recv, n)
+            reader = reader.args[0]
+        elif isinstance(reader, ast.Lambda):  # lambda: s.recv(n)
+            return self.read_source(reader.body)
+        if isinstance(reader, ast.Attribute) and reader.attr in READ_METHODS:
+            name = receiver_name(reader.value, self.self_name)
+            return self.socket_of(name) if name else None
+        return None
+
+    def reads_to_end(self, call: ast.Call) -> str | None:
+        """The socket a single call reads to EOF: `f.read()`, `f.readlines()`, `b"".join(iter(…))`."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in READ_ALL_METHODS and _unbounded(call):
+            name = receiver_name(func.value, self.self_name)
+            if name in self.files:
+                return self.files[name][0]
+            made = self.makefile(func.value)
+            return made[0] if made else None
+        if isinstance(func, ast.Attribute) and func.attr == "join" and call.args:
+            return self.eof_iterable(call.args[0])
+        return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _is_len(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Name) and call.func.id == "len"
+
+
+def _unbounded(call: ast.Call) -> bool:
+    """`read()`, `read(-1)`, `read(None)`: no size limit."""
+    if not call.args:
+        return not call.keywords
+    size = call.args[0]
+    if isinstance(size, ast.UnaryOp) and isinstance(size.op, ast.USub):
+        return True
+    return isinstance(size, ast.Constant) and size.value is None
