@@ -17,6 +17,8 @@ from closelint.output import OutputContext, formats
 from closelint.registry import all_rules
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: formats that carry each fix's text edits
+_FORMATS_WITH_EDITS = frozenset({"sarif", "rdjson"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,8 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--ignore", type=parse_codes, metavar="CODES", help="codes or prefixes not to report")
     check.add_argument("--extend-select", type=parse_codes, metavar="CODES", help="codes to add to the selection")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff: apply unsafe fixes too")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     check.add_argument("--output-format", choices=sorted(formats()), default="full")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
+    check.add_argument(
+        "--statistics", action="store_true", help="print the number of findings per code instead of the findings"
+    )
+    check.add_argument("--show-fixes", action="store_true", help="after the findings, list what --fix would change")
     check.add_argument(
         "--jobs",
         "-j",
@@ -45,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="files linted in parallel (default: number of CPUs)",
     )
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write .closelint_cache/")
     check.add_argument("--config", type=Path, metavar="FILE", help="read [tool.closelint] from FILE")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
 
@@ -109,18 +119,46 @@ def run_check(args: argparse.Namespace) -> int:
 
     settings = settings_for(args)
     files, errors = discover(args.paths or [Path(".")], settings)
+    fixed = 0
     results = lint_paths(files, settings, jobs=args.jobs)
     errors += [r.error for r in results if r.error]
+    if args.fix or args.diff:
+        from closelint.fixer import fix_files
+
+        fixes = fix_files(results, settings, unsafe=args.unsafe_fixes, write=not args.diff)
+        for warning in fixes.warnings:
+            print(f"closelint: warning: {warning}", file=sys.stderr)
+        if args.diff:
+            sys.stdout.write("".join(fixes.diffs))
+            print(f"Would fix {fixes.applied} finding{'s' if fixes.applied != 1 else ''}.", file=sys.stderr)
+            return EXIT_ERROR if errors else EXIT_FINDINGS if fixes.diffs else EXIT_CLEAN
+        fixed = fixes.applied
     violations = sorted(v for r in results for v in r.violations)
-    context = OutputContext(files_checked=len(files), sources=_sources(violations, results))
-    sys.stdout.write(formats()[args.output_format](violations, context))
+    if any(v.fix for v in violations) and (args.show_fixes or args.output_format in _FORMATS_WITH_EDITS):
+        from closelint.fixer import with_edits
+
+        violations = with_edits(violations, settings)
+    context = OutputContext(len(files), show_fixes=args.show_fixes, sources=_sources(violations, results))
+    sys.stdout.write(_report(args, violations, context))
     if not args.quiet and (violations or not errors) and args.output_format in ("full", "concise"):
-        print(_summary(violations, len(files)))
+        print(_summary(violations, len(files), fixed))
     for error in errors:
         print(f"closelint: error: {error}", file=sys.stderr)
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if violations and not args.exit_zero else EXIT_CLEAN
+
+
+def _report(args: argparse.Namespace, violations: list[Violation], context: OutputContext) -> str:
+    """The findings in the chosen format; `--statistics` replaces them, `--show-fixes` follows the text formats."""
+    from closelint.statistics import render_fixes, render_statistics
+
+    if args.statistics:
+        return render_statistics(violations, as_json=args.output_format == "json")
+    report = formats()[args.output_format](violations, context)
+    if args.show_fixes and args.output_format in ("full", "concise"):
+        report += render_fixes(violations)
+    return report
 
 
 def _sources(violations: list[Violation], results: list[FileResult]) -> dict[str, str]:
@@ -135,13 +173,16 @@ def _sources(violations: list[Violation], results: list[FileResult]) -> dict[str
     return sources
 
 
-def _summary(violations: list[Violation], files: int) -> str:
+def _summary(violations: list[Violation], files: int, fixed: int = 0) -> str:
+    done = f"Fixed {fixed} finding{'s' if fixed != 1 else ''}. " if fixed else ""
     if not violations:
-        return f"All checks passed ({files} file{'s' if files != 1 else ''} checked)."
-    fixable = sum(v.fixable for v in violations)
+        return f"{done}All checks passed ({files} file{'s' if files != 1 else ''} checked)."
+    safe = sum(v.fixable for v in violations)
+    unsafe = sum(v.fix is not None for v in violations) - safe
+    hints = [f"{safe} fixable with `--fix`"] if safe else []
+    hints += [f"{unsafe} with `--fix --unsafe-fixes`"] if unsafe else []
     noun = "finding" if len(violations) == 1 else "findings"
-    extra = f" ({fixable} fixable with `closelint check --fix`)" if fixable else ""
-    return f"Found {len(violations)} {noun}{extra}."
+    return f"{done}Found {len(violations)} {noun}" + (f" ({', '.join(hints)})." if hints else ".")
 
 
 def show_rule(code: str) -> int:

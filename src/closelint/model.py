@@ -22,6 +22,20 @@ class Edit:
     content: str
 
 
+class FixKey:
+    """Names of the rewrites the fix engine (closelint.fixes) performs."""
+
+    GRACEFUL_CLOSE = "graceful-close"
+    GRACEFUL_CLOSE_IN_WITH = "graceful-close-in-with"
+    WITH_STATEMENT = "with-statement"
+    AWAIT_WAIT_CLOSED = "await-wait-closed"
+
+    @staticmethod
+    def in_with(handle: str) -> str:
+        """The `with`-block rewrite's key, carrying the name the block gives the socket."""
+        return f"{FixKey.GRACEFUL_CLOSE_IN_WITH}:{handle}"
+
+
 @dataclass(frozen=True)
 class Fix:
     """A rewrite attached to a finding; applied by the fix engine, never mid-analysis."""
@@ -51,7 +65,8 @@ class Violation:
 
     @property
     def fixable(self) -> bool:
-        return self.fix is not None
+        """Whether plain `--fix` fixes it (unsafe fixes need `--unsafe-fixes` too)."""
+        return self.fix is not None and self.fix.applicability is Applicability.SAFE
 
 
 @dataclass(frozen=True)

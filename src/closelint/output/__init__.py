@@ -6,12 +6,20 @@ Every format renders the same sorted findings list; adding a format is adding a 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from closelint.model import Violation
+from closelint.registry import PARSE_ERROR, all_rules
+from closelint.ruledocs import DOCS_URL, help_url
+
+#: the name reported for CL000, which has no rule class
+PARSE_ERROR_NAME = "parse-error"
+INFORMATION_URI = "https://github.com/closelint/closelint"
 
 
 @dataclass(frozen=True)
@@ -35,3 +43,43 @@ def formats() -> dict[str, Renderer]:
         module = importlib.import_module(f"{__name__}.{info.name}")
         found[module.NAME] = module.render
     return found
+
+
+# --- what several formats share -------------------------------------------------------------------------
+
+
+def relative_path(path: str, start: str | None = None) -> str:
+    """`path` relative to `start` (default: the working directory) with '/' separators; absolute when outside."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, start or os.getcwd())
+    except ValueError:  # another drive (Windows)
+        return Path(absolute).as_posix()
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return Path(absolute).as_posix()
+    return Path(relative).as_posix()
+
+
+def span(v: Violation) -> tuple[int, int, int, int]:
+    """1-based start line and column, end line and column (the end column is one past the last character)."""
+    if not v.end_line:
+        return v.line, v.col + 1, v.line, v.col + 1
+    return v.line, v.col + 1, v.end_line, v.end_col + 1
+
+
+def is_error(code: str) -> bool:
+    """Whether a code is an error (a file closelint could not parse) rather than a warning."""
+    return code == PARSE_ERROR
+
+
+def rule_name(code: str) -> str:
+    rule = all_rules().get(code)
+    if rule is not None:
+        return rule.name
+    return PARSE_ERROR_NAME if code == PARSE_ERROR else "unknown"
+
+
+def rule_url(code: str) -> str:
+    """The documentation of a code (CL000 has no section: the rules page)."""
+    rule = all_rules().get(code)
+    return help_url(rule) if rule else DOCS_URL

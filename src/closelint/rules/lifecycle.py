@@ -2,17 +2,72 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
-from closelint.analysis.flow import Resource
+from closelint.analysis.flow import Resource, ScopeFacts
 from closelint.analysis.module import ModuleFacts
-from closelint.model import Invalid, Valid
+from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
 
 
 def describe(resource: Resource) -> str:
     """How a message names a socket: by its variable when it has one."""
     return f"socket '{resource.name}'" if resource.name else "socket"
+
+
+def with_statement_fix(resource: Resource, scope: ScopeFacts) -> Fix | None:
+    """`s = create(); ...; s.close()` in one block, `s` only used as `s.method()` in between and not
+    used after the close: the block becomes `with create() as s:`. Unsafe: an exception now closes it."""
+    if resource.site is None or not resource.name:
+        return None
+    statements, index = resource.site
+    creation = statements[index]
+    if not (
+        isinstance(creation, ast.Assign)
+        and creation.value is resource.node
+        and len(creation.targets) == 1
+        and isinstance(creation.targets[0], ast.Name)
+    ):
+        return None
+    name = resource.name
+    close = next((i for i in range(index + 1, len(statements)) if _closes(statements[i], name)), None)
+    if close is None or not all(_only_methods_used(s, name) for s in statements[index + 1 : close]):
+        return None
+    end = statements[close].end_lineno or statements[close].lineno
+    if any(isinstance(n, ast.Name) and n.id == name and n.lineno > end for n in ast.walk(scope.node)):
+        return None
+    return Fix(
+        Applicability.UNSAFE,
+        f"Turn `{name} = ...` and its `{name}.close()` into a `with` block",
+        FixKey.WITH_STATEMENT,
+        (creation.lineno, end),
+    )
+
+
+def _closes(statement: ast.stmt, name: str) -> bool:
+    """`name.close()` or `graceful_close(name)` as a statement."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    if not isinstance(call, ast.Call):
+        return False
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "close" and not call.args:
+        return isinstance(func.value, ast.Name) and func.value.id == name
+    return (
+        isinstance(func, ast.Name)
+        and func.id == "graceful_close"
+        and len(call.args) == 1
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id == name
+    )
+
+
+def _only_methods_used(statement: ast.stmt, name: str) -> bool:
+    """Every use of `name` in `statement` is `name.attr` (no hand-off, no rebinding)."""
+    receivers = {id(n.value) for n in ast.walk(statement) if isinstance(n, ast.Attribute)}
+    return all(id(n) in receivers for n in ast.walk(statement) if isinstance(n, ast.Name) and n.id == name) and not any(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for n in ast.walk(statement)
+    )
 
 
 class SocketLeaked(Rule):
@@ -92,6 +147,12 @@ class SocketLeakedOnError(Rule):
         "is slow, gone or rude. When that happens between `socket()` and `close()`, the descriptor leaks "
         "until garbage collection, and code that retries in a loop leaks one descriptor per failure."
     )
+    fix_applicability = Applicability.UNSAFE
+    fix_title = (
+        "when the socket is created, used and closed in one block and not used after the close, the block "
+        "becomes `with <creation> as sock:`. Unsafe because the socket is then closed when an exception "
+        "leaves the block, which code after the `except` may not expect"
+    )
     example = """\
 import socket
 
@@ -121,8 +182,9 @@ def read_greeting(addr):
     )
     invalid = (
         Invalid(
-            "import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    s.sendall(b'x')\n"
-            "    s.close()\n"
+            "import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    s.recv(1)\n    s.close()\n",
+            "import socket\n\ndef f(addr):\n    with socket.create_connection(addr) as s:\n        s.recv(1)\n",
+            unsafe=True,
         ),
         Invalid(
             "import socket\n\ndef f(addr):\n    s = socket.socket()\n    try:\n        s.connect(addr)\n"
@@ -134,7 +196,7 @@ def read_greeting(addr):
         for scope in facts.scopes:
             for resource in scope.resources:
                 if resource.rid in scope.exceptional_leaks and resource.rid not in scope.normal_leaks:
-                    yield self.report(resource.node, what=describe(resource))
+                    yield self.report(resource.node, with_statement_fix(resource, scope), what=describe(resource))
 
 
 class SocketAttributeNeverClosed(Rule):

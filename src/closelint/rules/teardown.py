@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from closelint.analysis.flow import CloseSite, ScopeFacts
 from closelint.analysis.module import ModuleFacts
-from closelint.model import Applicability, Fix, Invalid, Valid
+from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
 from closelint.rules.lifecycle import describe
 
@@ -47,7 +47,7 @@ def graceful_fix(site: CloseSite, scope: ScopeFacts) -> Fix | None:
         return Fix(
             Applicability.SAFE,
             f"Call `graceful_close({site.handle})` at the end of the `with` block",
-            "graceful-close-in-with",
+            FixKey.in_with(site.handle),
             (statement.lineno, statement.end_lineno or statement.lineno),
         )
     if not (isinstance(statement, ast.Expr) and statement.value is site.node):
@@ -55,7 +55,7 @@ def graceful_fix(site: CloseSite, scope: ScopeFacts) -> Fix | None:
     return Fix(
         Applicability.SAFE,
         f"Replace `{site.handle}.close()` with `graceful_close({site.handle})`",
-        "graceful-close",
+        FixKey.GRACEFUL_CLOSE,
         (max(statement.lineno - 1, 1), statement.end_lineno or statement.lineno),
     )
 
