@@ -65,7 +65,8 @@ def _changed_lines_are_fixed_spans(before: str, after: str, spans: list[tuple[in
     """Every changed line is inside the span of an applied fix, or is the helper import being added."""
     for edit in line_edits(before, after):
         (first, _), (end, _) = edit.start, edit.end
-        if first == end and edit.content.startswith("from ") and "graceful_close" in edit.content:
+        adds_helper_import = edit.content.startswith("from ") and "graceful_close" in edit.content
+        if adds_helper_import and end - first <= 1:  # a new import line, or an existing one it merges into
             continue
         if not any(lo <= first and end - 1 <= hi for lo, hi in spans):
             return False

@@ -36,11 +36,44 @@ SOCKET_FACTORIES: dict[str, tuple[Family, SockType, Role, int]] = {
     "socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
 }
 
+#: coroutines returning (reader, writer); the writer must be closed (CL502) and waited for (CL501)
+STREAM_OPENERS = frozenset(
+    {
+        "asyncio.open_connection",
+        "asyncio.open_unix_connection",
+        "asyncio.streams.open_connection",
+        "asyncio.streams.open_unix_connection",
+    }
+)
+STREAM_SERVERS = frozenset(
+    {
+        "asyncio.start_server",
+        "asyncio.start_unix_server",
+        "asyncio.streams.start_server",
+        "asyncio.streams.start_unix_server",
+    }
+)
+WRITER_TYPES = frozenset({"asyncio.StreamWriter", "asyncio.streams.StreamWriter"})
+TIMEOUT_WRAPPERS = frozenset({"asyncio.wait_for", "asyncio.shield"})
+
 #: modules whose names (and aliases) can create a socket
 SOCKET_MODULES = frozenset({"socket", "ssl"})
 #: a scope that mentions none of SOCKET_MODULES' names nor these identifiers neither owns a socket nor
 #: sends on one it was given, so no rule can report anything in it
-SCOPE_TRIGGERS = frozenset({"accept", "dup", "wrap_socket", "send", "sendall", "sendfile", "makefile"})
+SCOPE_TRIGGERS = frozenset(
+    {
+        "accept",
+        "dup",
+        "wrap_socket",
+        "send",
+        "sendall",
+        "sendfile",
+        "makefile",
+        "open_connection",
+        "open_unix_connection",
+        "StreamWriter",
+    }
+)
 
 #: qualified names of socket constants that decide the kind of a `socket.socket(...)` call
 FAMILY_CONSTANTS: dict[str, Family] = {
@@ -81,10 +114,10 @@ NON_RAISING_CALLS = frozenset(
 )
 
 #: functions that close the socket passed as their first argument
-CLOSING_FUNCTIONS_SUFFIX = ("graceful_close",)
+CLOSING_FUNCTIONS_SUFFIX = ("graceful_close", "graceful_aclose")
 
 #: wrappers used in `with` that close their argument on exit
-CLOSING_CONTEXTS = frozenset({"contextlib.closing", "closelint.graceful.graceful"})
+CLOSING_CONTEXTS = frozenset({"contextlib.closing"})
 
 #: calls that look at their arguments but cannot keep a reference to them
 NON_KEEPING_CALLS = frozenset(

@@ -43,6 +43,8 @@ class Facts:
     sent: bool = False
     shut: bool = False
     drained: bool = False
+    #: a StreamWriter close() not yet followed by `await writer.wait_closed()`
+    pending: ast.AST | None = None
 
 
 @dataclass(frozen=True)
@@ -60,15 +62,20 @@ class Resource:
     owned: bool = True
     #: the statement list and index of the statement that creates it (what a fix rewrites)
     site: tuple[list[ast.stmt], int] | None = field(default=None, compare=False, repr=False)
+    kind: str = "socket"  # or WRITER: an asyncio StreamWriter
 
     @property
     def may_lose_data(self) -> bool:
         """Whether close() can reset the connection: a TCP stream (or a socket of unknown kind)."""
         return (
-            self.family is not F.Family.UNIX and self.type is not F.SockType.DGRAM and self.role is not F.Role.LISTENING
+            self.kind == SOCKET
+            and self.family is not F.Family.UNIX
+            and self.type is not F.SockType.DGRAM
+            and self.role is not F.Role.LISTENING
         )
 
 
+SOCKET, WRITER = "socket", "writer"
 ABSENT = frozenset({Facts(Life.ABSENT)})
 Change = Callable[[Facts], Facts]
 
@@ -92,17 +99,18 @@ class State:
         found = {rid: frozenset(f for f in fs if name in f.names) for rid, fs in self.facts.items()}
         return {rid: fs for rid, fs in found.items() if fs}
 
-    def _map(self, change: Callable[[int, Facts], Facts]) -> State:
+    def map(self, change: Callable[[int, Facts], Facts]) -> State:
+        """Apply `change(rid, fact)` to every fact."""
         return State({rid: frozenset(change(rid, f) for f in fs) for rid, fs in self.facts.items()})
 
     def update(self, rids: Iterable[int], change: Change) -> State:
         """Apply `change` to every fact of the given sockets."""
         chosen = set(rids)
-        return self._map(lambda rid, f: change(f) if rid in chosen else f) if chosen else self
+        return self.map(lambda rid, f: change(f) if rid in chosen else f) if chosen else self
 
     def update_name(self, name: str, change: Change) -> State:
         """Apply `change` to the facts of paths on which `name` refers to the socket."""
-        return self._map(lambda rid, f: change(f) if name in f.names else f)
+        return self.map(lambda rid, f: change(f) if name in f.names else f)
 
     def alias(self, name: str, sources: Iterable[str] = ()) -> State:
         """`name` now refers to whatever any of `sources` refers to (nothing, when there are none)."""
@@ -116,7 +124,7 @@ class State:
 
         if not wanted and not any(name in f.names for fs in self.facts.values() for f in fs):
             return self
-        return self._map(rebind)
+        return self.map(rebind)
 
     def born(self, rid: int, name: str | None) -> State:
         state = self.alias(name) if name else self
@@ -180,6 +188,16 @@ class Exits:
 
 
 @dataclass(frozen=True)
+class StreamFacts:
+    """Which names in a scope are asyncio StreamWriters the scope did not open itself."""
+
+    #: writer parameters: True for a start_server handler's (it owns the connection), False when annotated
+    parameters: dict[str, bool] = field(default_factory=dict)
+    #: `self.<attr>` names that hold a writer in this method's class
+    attributes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class CloseSite:
     """Where a socket is closed, and what may hold for it there on normal paths."""
 
@@ -200,6 +218,8 @@ class ScopeFacts:
     exceptional_leaks: set[int] = field(default_factory=set)
     closes: dict[tuple[int, int], CloseSite] = field(default_factory=dict)
     stored_on_self: list[tuple[str, Resource]] = field(default_factory=list)
+    #: StreamWriter close() calls from which some path ends the function without awaiting wait_closed()
+    unawaited: list[ast.AST] = field(default_factory=list)
 
     def record_close(self, site: CloseSite) -> None:
         key = (site.resource.rid, id(site.node))
@@ -233,9 +253,17 @@ class ScopeWalker:
     """Walks one function (or the module body) and fills a `ScopeFacts`."""
 
     def __init__(
-        self, scope: ast.AST, body: list[ast.stmt], imports: ImportTable, self_name: str | None, ids: Iterator[int]
+        self,
+        scope: ast.AST,
+        body: list[ast.stmt],
+        imports: ImportTable,
+        self_name: str | None,
+        ids: Iterator[int],
+        streams: StreamFacts | None = None,
     ) -> None:
+        """`streams` says which parameters and attributes are asyncio StreamWriters."""
         self.body = body
+        self.streams = streams or StreamFacts()
         self.imports = imports
         self.self_name = self_name
         self.ids = ids
@@ -254,20 +282,23 @@ class ScopeWalker:
     # ------------------------------------------------------------------ entry point
     def run(self) -> ScopeFacts:
         exits = Exits()
-        end = self.block(self.body, EMPTY, exits)
-        for state in [end, *exits.ret]:
-            if state is not None:
-                self._check_exit(state, self.by_rid)
-        for state in exits.exc:
-            self._check_exit(state, self.by_rid, exceptional=True)
+        state = EMPTY
+        for name, owned in self.streams.parameters.items():
+            state = self._born(state, self.facts.node, name, WRITER, owned)
+        end = self.block(self.body, state, exits)
+        for leaving in [end, *exits.ret]:
+            if leaving is not None:
+                self._check_exit(leaving, self.by_rid)
+        for leaving in exits.exc:
+            self._check_exit(leaving, self.by_rid, exceptional=True)
         return self.facts
 
     def _check_exit(self, state: State, rids: Iterable[int], exceptional: bool = False) -> None:
         for rid in rids:
-            if not self.by_rid[rid].owned:
-                continue
             for f in state.facts.get(rid, ()):
-                if f.life is Life.OPEN:
+                if f.pending is not None and not exceptional and f.pending not in self.facts.unawaited:
+                    self.facts.unawaited.append(f.pending)
+                if f.life is Life.OPEN and self.by_rid[rid].owned:
                     if exceptional or f.exceptional:
                         self.facts.exceptional_leaks.add(rid)
                     else:
@@ -439,9 +470,12 @@ class ScopeWalker:
 
     def stmt_With(self, stmt: ast.With | ast.AsyncWith, state: State, exits: Exits) -> State | None:
         managed: list[tuple[int, str]] = []  # (socket, the name the block gives it)
+        graceful: set[int] = set()  # closed by `with graceful(sock):`, which shuts down and drains
         for item in stmt.items:
             rids, handle, state = self._with_item(item, state, exits)
             managed.extend((rid, handle) for rid in rids)
+            if self._graceful_context(item.context_expr):
+                graceful.update(rids)
         routed = Exits()
         end = self.block(stmt.body, state, routed)
 
@@ -449,7 +483,7 @@ class ScopeWalker:
             if entry is None:
                 return None
             for rid, handle in managed:
-                if rid in entry.facts:
+                if rid in entry.facts and rid not in graceful:
                     self._record_closes({rid: entry.facts[rid]}, stmt, stmt, handle)
             return entry.update([rid for rid, _ in managed], _close)
 
@@ -461,7 +495,8 @@ class ScopeWalker:
         """Evaluate one `with` item: the sockets its exit closes, the name they have in the block."""
         expr = item.context_expr
         inner = expr
-        if isinstance(expr, ast.Call) and self.imports.call_name(expr) in F.CLOSING_CONTEXTS and expr.args:
+        closing = isinstance(expr, ast.Call) and self.imports.call_name(expr) in F.CLOSING_CONTEXTS
+        if isinstance(expr, ast.Call) and expr.args and (closing or self._graceful_context(expr)):
             inner = expr.args[0]
         target = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
         created = self._creation(inner, state)
@@ -557,11 +592,11 @@ class ScopeWalker:
     @staticmethod
     def _places(target: ast.expr, created: _Creation) -> list[ast.expr | None]:
         """Where each created socket is stored: a name, an attribute, … or nowhere we can follow (None)."""
-        if created.count == 0:
+        if not created.slots:
             return [target]
-        if isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) >= created.count:
-            return list(target.elts[: created.count])
-        return [None] * created.count
+        if isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) >= len(created.slots):
+            return list(target.elts[: len(created.slots)])
+        return [None] * len(created.slots)
 
     def _unbind(self, target: ast.expr, state: State) -> State:
         for node in ast.walk(target):
@@ -572,13 +607,20 @@ class ScopeWalker:
 
     # ------------------------------------------------------------------ creation
     def _creation(self, value: ast.expr, state: State) -> _Creation | None:
-        """If `value` creates owned socket(s), describe them."""
+        """If `value` creates owned socket(s) (or an asyncio StreamWriter), describe them."""
         if isinstance(value, ast.Await):
+            opened = value.value
+            if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
+                opened = opened.args[0]
+            if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.STREAM_OPENERS:
+                return _Creation(
+                    opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), (), WRITER
+                )
             return None
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
             index = value.slice
             if isinstance(index, ast.Constant) and index.value == 0 and self._is_accept(value.value):
-                return _Creation(value.value, F.Family.INET, F.SockType.STREAM, F.Role.CONNECTED, 0, ())
+                return _Creation(value.value, F.Family.INET, F.SockType.STREAM, F.Role.CONNECTED, (), ())
             return None
         if not isinstance(value, ast.Call):
             return None
@@ -587,12 +629,12 @@ class ScopeWalker:
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
             if qualname in ("socket.socket", "socket.SocketType"):
                 family, kind = self._socket_kind(value, family, kind)
-            return _Creation(value, family, kind, role, count, ())
+            return _Creation(value, family, kind, role, (True,) * count, ())
         func = value.func
         if self._is_accept(value):
             listener = self._owned_or_created(value.func.value, state)  # type: ignore[attr-defined]
             family = listener[0] if listener else F.Family.UNKNOWN
-            return _Creation(value, family, F.SockType.STREAM, F.Role.CONNECTED, 2, ())
+            return _Creation(value, family, F.SockType.STREAM, F.Role.CONNECTED, (True, False), ())
         wrapping = qualname in F.WRAPPING_FUNCTIONS or (
             isinstance(func, ast.Attribute) and func.attr in F.WRAPPING_METHODS
         )
@@ -600,11 +642,11 @@ class ScopeWalker:
             wrapped = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "sock"), None)
             inner = self._owned_or_created(wrapped, state)
             if inner is not None:
-                return _Creation(value, inner[0], F.SockType.STREAM, F.Role.UNKNOWN, 0, inner[1])
+                return _Creation(value, inner[0], F.SockType.STREAM, F.Role.UNKNOWN, (), inner[1])
         if isinstance(func, ast.Attribute) and func.attr in F.DUPLICATING_METHODS and not value.args:
             source = self._owned_or_created(func.value, state)
             family = source[0] if source else F.Family.UNKNOWN
-            return _Creation(value, family, F.SockType.UNKNOWN, F.Role.UNKNOWN, 0, ())
+            return _Creation(value, family, F.SockType.UNKNOWN, F.Role.UNKNOWN, (), ())
         return None
 
     def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[str, ...]] | None:
@@ -614,7 +656,7 @@ class ScopeWalker:
             return self.by_rid[rid].family, (expr.id,)
         if expr is not None:
             created = self._creation(expr, state)
-            if created is not None and created.count == 0:
+            if created is not None and not created.slots:
                 return created.family, ()
         return None
 
@@ -652,9 +694,9 @@ class ScopeWalker:
     def _create(self, created: _Creation, names: list[str | None], state: State) -> tuple[State, list[int | None]]:
         state = self._consume(created, state)
         rids: list[int | None] = []
-        for index in range(max(created.count, 1)):
-            if created.count == 2 and self._is_accept(created.node) and index == 1:
-                rids.append(None)  # the peer address
+        for index, tracked in enumerate(created.slots or (True,)):
+            if not tracked:
+                rids.append(None)  # the peer address of accept(), the reader of open_connection()
                 continue
             name = names[index] if index < len(names) else None
             rid = next(self.ids)
@@ -667,6 +709,7 @@ class ScopeWalker:
                 created.role,
                 self.loops[-1] if self.loops else None,
                 site=self.position,
+                kind=created.kind,
             )
             self.by_rid[rid] = resource
             self.facts.resources.append(resource)
@@ -696,6 +739,8 @@ class ScopeWalker:
                 state = self._method(state, name, at)
             elif kind == "drain":
                 state = state.update_name(name, _drained)
+            elif kind == "waited":
+                state = state.update_name(name, lambda f: replace(f, pending=None))
         return state
 
     def _method(self, state: State, name: str, call: ast.AST) -> State:
@@ -736,16 +781,29 @@ class ScopeWalker:
         borrowable = name in self.borrowable or (self.self_name and name.startswith(self.self_name + "."))
         if not borrowable or state.rids(name):
             return state
+        attribute = name.split(".", 1)[1] if "." in name else ""
+        return self._born(state, node, name, WRITER if attribute in self.streams.attributes else SOCKET, False)
+
+    def _born(self, state: State, node: ast.AST, name: str, kind: str, owned: bool) -> State:
+        """Start following a socket or writer the scope did not create here (a parameter, an attribute)."""
         rid = next(self.ids)
         loop = self.loops[-1] if self.loops else None
-        resource = Resource(rid, node, name, F.Family.UNKNOWN, F.SockType.UNKNOWN, F.Role.UNKNOWN, loop, owned=False)
+        family, sock_type, role = F.Family.UNKNOWN, F.SockType.UNKNOWN, F.Role.UNKNOWN
+        resource = Resource(rid, node, name, family, sock_type, role, loop, owned=owned, kind=kind)
         self.by_rid[rid] = resource
         self.facts.resources.append(resource)
         return state.born(rid, name)
 
     def _close_name(self, state: State, name: str, node: ast.AST) -> State:
         self._record_closes(state.named(name), node, self.position[0][self.position[1]], name)
-        return state.update_name(name, _close)
+
+        def close(rid: int, f: Facts) -> Facts:
+            if f.life is not Life.OPEN or name not in f.names:
+                return f
+            pending = node if self.by_rid[rid].kind == WRITER else None
+            return replace(f, life=Life.CLOSED, pending=pending)
+
+        return state.map(close)
 
     def _record_closes(
         self, facts: dict[int, frozenset[Facts]], node: ast.AST, statement: ast.stmt, handle: str
@@ -771,6 +829,16 @@ class ScopeWalker:
         if isinstance(node, ast.Call):
             self._scan_call(node, events)
             return
+        if isinstance(node, ast.Await):
+            for call in ast.walk(node.value):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute)
+                    and call.func.attr == "wait_closed"
+                ):
+                    waited = receiver_name(call.func.value, self.self_name)
+                    if waited:
+                        events.append(("waited", waited, call))
         if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Starred, ast.Await, ast.NamedExpr)):
             children: Iterable[ast.AST] = ast.iter_child_nodes(node)
             keep = sink
@@ -808,6 +876,14 @@ class ScopeWalker:
         )
         for argument in arguments:
             self._scan(argument, keeps, events)
+
+    @staticmethod
+    def _graceful_context(expr: ast.expr) -> bool:
+        """`graceful(sock)` from closelint.graceful or a vendored copy of it."""
+        if not isinstance(expr, ast.Call):
+            return False
+        func = expr.func
+        return (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) == "graceful"
 
     def _closing_function(self, call: ast.Call) -> bool:
         func = call.func
@@ -874,5 +950,8 @@ class _Creation:
     family: F.Family
     type: F.SockType
     role: F.Role
-    count: int  # 0: one socket; n: a tuple whose first elements are sockets
+    #: () for a single object; else which items of the returned tuple are tracked (accept: the socket,
+    #: not the address; open_connection: the writer, not the reader)
+    slots: tuple[bool, ...]
     consumes: tuple[str, ...]  # names whose socket moves into the created one (TLS wrapping)
+    kind: str = "socket"
