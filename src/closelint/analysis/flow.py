@@ -220,6 +220,8 @@ class ScopeFacts:
     stored_on_self: list[tuple[str, Resource]] = field(default_factory=list)
     #: StreamWriter close() calls from which some path ends the function without awaiting wait_closed()
     unawaited: list[ast.AST] = field(default_factory=list)
+    #: sockets and writers closed somewhere in the scope (close(), with, graceful_close, graceful_aclose)
+    closed: set[int] = field(default_factory=set)
 
     def record_close(self, site: CloseSite) -> None:
         key = (site.resource.rid, id(site.node))
@@ -485,6 +487,7 @@ class ScopeWalker:
             for rid, handle in managed:
                 if rid in entry.facts and rid not in graceful:
                     self._record_closes({rid: entry.facts[rid]}, stmt, stmt, handle)
+            self.facts.closed.update(rid for rid, _ in managed)
             return entry.update([rid for rid, _ in managed], _close)
 
         return self._finally(exit_block, end, routed, exits)
@@ -733,8 +736,9 @@ class ScopeWalker:
         for kind, name, at in events:
             if kind == "escape":
                 state = state.update_name(name, _escape)
-            elif kind == "close":
-                state = state.update_name(name, _close)  # graceful_close(s): closed, and gracefully
+            elif kind == "close":  # graceful_close(s) / await graceful_aclose(w): closed, and gracefully
+                self.facts.closed.update(state.rids(name))
+                state = state.update_name(name, _close)
             elif kind == "method":
                 state = self._method(state, name, at)
             elif kind == "drain":
@@ -796,6 +800,7 @@ class ScopeWalker:
 
     def _close_name(self, state: State, name: str, node: ast.AST) -> State:
         self._record_closes(state.named(name), node, self.position[0][self.position[1]], name)
+        self.facts.closed.update(state.rids(name))
 
         def close(rid: int, f: Facts) -> Facts:
             if f.life is not Life.OPEN or name not in f.names:

@@ -19,6 +19,18 @@ def parameters(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> set
     return names
 
 
+def children(node: ast.AST) -> list[ast.AST]:
+    """`list(ast.iter_child_nodes(node))`, about twice as fast (no generators)."""
+    found: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
+
+
 def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """Every node of a scope's body, not descending into nested functions, lambdas or classes."""
     stack: list[ast.AST] = list(reversed(body))
@@ -34,7 +46,7 @@ def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
                 if not isinstance(node, ast.Lambda):
                     stack.extend(node.decorator_list)
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(children(node)))
 
 
 def free_names(node: ast.AST) -> set[str]:
@@ -65,7 +77,7 @@ def free_names(node: ast.AST) -> set[str]:
             declared_outer.update(child.names)
         elif isinstance(child, (ast.Import, ast.ImportFrom)):
             bound.update((a.asname or a.name).split(".")[0] for a in child.names)
-        stack.extend(ast.iter_child_nodes(child))
+        stack.extend(children(child))
     return (loads - bound) | declared_outer
 
 
@@ -90,24 +102,38 @@ class ModuleIndex:
 
 
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+#: per node type, which of `_BODIES` it has (compound statements, `except` handlers and `case`s)
+_BODY_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _body_fields(kind: type) -> tuple[str, ...]:
+    fields = _BODY_FIELDS.get(kind)
+    if fields is None:
+        fields = _BODY_FIELDS[kind] = tuple(f for f in _BODIES if f in getattr(kind, "_fields", ()))
+    return fields
 
 
 def index_module(tree: ast.Module) -> ModuleIndex:
-    """Visit statements only (never expressions, where most nodes are): cheap next to a full walk."""
+    """Visit statements only (never expressions, where most nodes are): cheap next to a full walk.
+
+    Only nodes with statement lists are pushed (a simple statement holds nothing to index), in the same
+    order as a walk of every statement would meet them.
+    """
     index = ModuleIndex()
+    imports, functions, classes = index.imports, index.functions, index.classes
     stack: list[tuple[ast.AST, ast.ClassDef | None]] = [(tree, None)]
     while stack:
         node, owner = stack.pop()
-        for name in _BODIES:
-            for child in getattr(node, name, ()):
+        for name in _body_fields(type(node)):
+            for child in getattr(node, name):
                 if isinstance(child, (ast.Import, ast.ImportFrom)):
-                    index.imports.append(child)
+                    imports.append(child)
                 elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    index.functions.append((child, owner))
+                    functions.append((child, owner))
                     stack.append((child, None))
                 elif isinstance(child, ast.ClassDef):
-                    index.classes.append(child)
+                    classes.append(child)
                     stack.append((child, child))
-                elif isinstance(child, (ast.stmt, ast.ExceptHandler, ast.match_case)):
+                elif _body_fields(type(child)):
                     stack.append((child, owner))
     return index

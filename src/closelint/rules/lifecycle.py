@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from closelint.analysis.flow import Resource, ScopeFacts
+from closelint.analysis.flow import SOCKET, Resource, ScopeFacts
 from closelint.analysis.module import ModuleFacts
 from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
@@ -128,7 +128,7 @@ def ssh_banner(host):
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for scope in facts.scopes:
             for resource in scope.resources:
-                if resource.rid in scope.normal_leaks:
+                if resource.rid in scope.normal_leaks and resource.kind == SOCKET:
                     yield self.report(resource.node, what=describe(resource))
 
 
@@ -195,7 +195,11 @@ def read_greeting(addr):
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for scope in facts.scopes:
             for resource in scope.resources:
-                if resource.rid in scope.exceptional_leaks and resource.rid not in scope.normal_leaks:
+                if (
+                    resource.rid in scope.exceptional_leaks
+                    and resource.rid not in scope.normal_leaks
+                    and resource.kind == SOCKET
+                ):
                     yield self.report(resource.node, with_statement_fix(resource, scope), what=describe(resource))
 
 

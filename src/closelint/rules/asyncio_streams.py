@@ -1,0 +1,155 @@
+"""asyncio stream rules: a StreamWriter closed without waiting for it, or never closed at all."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from closelint.analysis.flow import WRITER
+from closelint.analysis.module import ModuleFacts
+from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
+from closelint.rule import Report, Rule
+
+
+class WriterCloseNotAwaited(Rule):
+    code = "CL501"
+    name = "writer-close-not-awaited"
+    message = "'{handle}.close()' is not followed by 'await {handle}.wait_closed()' on every path"
+    summary = (
+        "Checks for `StreamWriter.close()` in an `async def` from which some path reaches the end of the "
+        "function without awaiting an expression containing `writer.wait_closed()` (directly, under "
+        "`asyncio.wait_for`, inside `contextlib.suppress`, …)."
+    )
+    rationale = (
+        "`StreamWriter.close()` only starts closing the transport. Until `wait_closed()` has been awaited, "
+        "buffered data may still be unsent, errors of the close are lost, and a program that exits right "
+        "after sees 'Event loop is closed' or unclosed-transport warnings."
+    )
+    example = """\
+import asyncio
+
+async def ping(host, port):
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"PING\\r\\n")
+    reply = await reader.readline()
+    writer.close()
+    return reply
+"""
+    fixed_example = """\
+import asyncio
+
+async def ping(host, port):
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"PING\\r\\n")
+    reply = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return reply
+"""
+    fix_applicability = Applicability.SAFE
+    fix_title = "`await writer.wait_closed()` is inserted right after the `close()`"
+    references = ("https://docs.python.org/3/library/asyncio-stream.html#asyncio.StreamWriter.close",)
+    valid = (
+        Valid(
+            "import asyncio\n\nasync def f(h, p):\n    r, w = await asyncio.open_connection(h, p)\n    try:\n"
+            "        w.write(b'x')\n    finally:\n        w.close()\n        await w.wait_closed()\n"
+        ),
+        Valid("import asyncio\n\ndef f(w: asyncio.StreamWriter):\n    w.close()\n"),
+    )
+    invalid = (
+        Invalid(
+            "import asyncio\n\nasync def f(h, p):\n    r, w = await asyncio.open_connection(h, p)\n    w.close()\n",
+            "import asyncio\n\nasync def f(h, p):\n    r, w = await asyncio.open_connection(h, p)\n    w.close()\n"
+            "    await w.wait_closed()\n",
+        ),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        for scope in facts.scopes:
+            if not isinstance(scope.node, ast.AsyncFunctionDef):
+                continue
+            for close in scope.unawaited:
+                assert isinstance(close, ast.Call) and isinstance(close.func, ast.Attribute)
+                handle = ast.unparse(close.func.value)
+                site = next((s for s in scope.closes.values() if s.node is close), None)
+                fix = None
+                if site is not None and isinstance(site.statement, ast.Expr) and site.statement.value is close:
+                    fix = Fix(
+                        Applicability.SAFE,
+                        f"Insert `await {handle}.wait_closed()` after `{handle}.close()`",
+                        FixKey.AWAIT_WAIT_CLOSED,
+                        (site.statement.lineno, site.statement.end_lineno or site.statement.lineno),
+                    )
+                yield self.report(close, fix, handle=handle)
+
+
+class WriterNeverClosed(Rule):
+    code = "CL502"
+    name = "writer-never-closed"
+    message = "StreamWriter '{name}' is never closed; close it (and await wait_closed()) when done"
+    summary = (
+        "Checks for a `StreamWriter` that is never closed: one from `asyncio.open_connection` / "
+        "`open_unix_connection` (also under `asyncio.wait_for`), or the writer a `start_server` / "
+        "`start_unix_server` handler receives. Returning, storing or passing the writer on hands it off; "
+        "returning or storing only the reader does not."
+    )
+    rationale = (
+        "A writer that is never closed keeps its transport and socket open until garbage collection, "
+        "which asyncio reports as 'unclosed transport'. In a server, every handled client leaks a "
+        "descriptor; the peer never sees the connection end."
+    )
+    example = """\
+import asyncio
+
+async def handle(reader, writer):
+    data = await reader.readline()
+    writer.write(data.upper())
+    await writer.drain()
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 8888)
+    async with server:
+        await server.serve_forever()
+"""
+    fixed_example = """\
+import asyncio
+
+async def handle(reader, writer):
+    try:
+        data = await reader.readline()
+        writer.write(data.upper())
+        await writer.drain()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 8888)
+    async with server:
+        await server.serve_forever()
+"""
+    references = ("https://docs.python.org/3/library/asyncio-stream.html#asyncio.start_server",)
+    valid = (
+        Valid("import asyncio\n\nasync def connect(h, p):\n    return await asyncio.open_connection(h, p)\n"),
+        Valid(
+            "import asyncio\n\nasync def connect(h, p):\n    reader, writer = await asyncio.open_connection(h, p)\n"
+            "    return reader, writer\n"
+        ),
+    )
+    invalid = (
+        Invalid(
+            "import asyncio\n\nasync def connect(h, p):\n    reader, writer = await asyncio.open_connection(h, p)\n"
+            "    return reader\n"
+        ),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        for scope in facts.scopes:
+            for resource in scope.resources:
+                if (
+                    resource.kind == WRITER
+                    and resource.owned
+                    and resource.rid in scope.normal_leaks
+                    and resource.rid not in scope.closed
+                ):
+                    yield self.report(resource.node, name=resource.name or "writer")
