@@ -308,3 +308,9 @@ def test_import_goes_after_docstring_and_future_imports(tmp_path: Path, monkeypa
 def test_no_helper_in_async_def(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = b"import socket\n\n\nasync def reply(conn):\n    conn.sendall(b'bye')\n    conn.close()\n"
     assert _fix_file(tmp_path, "a.py", source, monkeypatch) == source
+
+
+def test_drain_timeout_setting_is_written_into_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.closelint]\ndrain-timeout = 2.5\n")
+    fixed = _fix_file(tmp_path, "a.py", SERVER, monkeypatch)
+    assert b"    graceful_close(conn, timeout=2.5)\n" in fixed

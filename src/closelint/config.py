@@ -39,6 +39,7 @@ DEFAULT_EXCLUDE = (
     "__pypackages__",
 )
 DEFAULT_HELPER_MODULE = "closelint.graceful"
+DEFAULT_DRAIN_TIMEOUT = 5.0  # graceful_close's own default
 
 
 class ConfigError(Exception):
@@ -56,7 +57,8 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     helper_module: str = DEFAULT_HELPER_MODULE
-    drain_timeout: float = 5.0
+    #: the `timeout=` that fixes pass to graceful_close (not written when it is the helper's default)
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
     #: where relative globs (exclude, per-file-ignores) are anchored: the directory of pyproject.toml
     root: str = field(default=".", compare=False)
 

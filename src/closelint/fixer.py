@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from closelint.config import Settings
+from closelint.config import DEFAULT_DRAIN_TIMEOUT, Settings
 from closelint.engine import lint_source
 from closelint.model import Applicability, Edit, FileResult, Violation
 
@@ -76,7 +76,7 @@ def fix_text(text: str, path: str, settings: Settings, unsafe: bool = False) -> 
         if not chosen:
             break
         try:
-            candidate = apply_fixes(result.fixed, chosen, settings.helper_module)
+            candidate = apply_fixes(result.fixed, chosen, settings.helper_module, _timeout(settings))
         except Exception as error:  # a rewrite bug must never cost the user their file
             result.error = f"{path}: fix not applied: {type(error).__name__}: {error}"
             break
@@ -90,6 +90,11 @@ def fix_text(text: str, path: str, settings: Settings, unsafe: bool = False) -> 
         violations = lint_source(result.fixed, path, settings).violations
     result.remaining = violations
     return result
+
+
+def _timeout(settings: Settings) -> float | None:
+    """The `timeout=` argument fixes write, when the configuration asks for a non-default one."""
+    return None if settings.drain_timeout == DEFAULT_DRAIN_TIMEOUT else settings.drain_timeout
 
 
 def _compile_problem(text: str, path: str) -> str | None:
@@ -197,7 +202,7 @@ def with_edits(violations: Sequence[Violation], settings: Settings) -> list[Viol
             out.append(v)
             continue
         try:
-            edits = line_edits(text, apply_fixes(text, [v], settings.helper_module))
+            edits = line_edits(text, apply_fixes(text, [v], settings.helper_module, _timeout(settings)))
         except Exception:  # a preview must never stop the report
             edits = ()
         out.append(replace(v, fix=replace(v.fix, edits=edits)))

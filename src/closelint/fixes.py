@@ -28,11 +28,13 @@ Position = tuple[int, int]
 Statements = Sequence[cst.BaseStatement]
 
 
-def apply_fixes(text: str, violations: Sequence[Violation], helper_module: str) -> str:
-    """`text` with the fixes of `violations` applied (they must not overlap)."""
+def apply_fixes(text: str, violations: Sequence[Violation], helper_module: str, timeout: float | None = None) -> str:
+    """`text` with the fixes of `violations` applied (they must not overlap).
+
+    `timeout`, when given, is passed to every `graceful_close()` the fixes write."""
     targets = {(v.line, v.col): v.fix.key for v in violations if v.fix is not None}
     module = cst.parse_module(text)
-    rewriter = _Rewriter(targets)
+    rewriter = _Rewriter(targets, timeout)
     rewritten = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
     if rewriter.uses_helper:
         context = CodemodContext()
@@ -44,9 +46,10 @@ def apply_fixes(text: str, violations: Sequence[Violation], helper_module: str) 
 class _Rewriter(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, targets: dict[Position, str]) -> None:
+    def __init__(self, targets: dict[Position, str], timeout: float | None) -> None:
         super().__init__()
         self.targets = targets
+        self.timeout = timeout
         self.uses_helper = False
 
     def _key(self, node: cst.CSTNode) -> str | None:
@@ -95,7 +98,7 @@ class _Rewriter(cst.CSTTransformer):
             assert isinstance(previous, cst.SimpleStatementLine)
             leading = [*previous.leading_lines, *leading]
         self.uses_helper = True
-        return statement.with_changes(body=[cst.Expr(_helper_call(receiver))], leading_lines=leading)
+        return statement.with_changes(body=[cst.Expr(self._helper_call(receiver))], leading_lines=leading)
 
     def _with_statement(self, statements: Statements, start: int, end: int) -> cst.With:
         """`s = make(); ...; s.close()` -> `with make() as s: ...` (a graceful_close() at the end stays)."""
@@ -116,6 +119,15 @@ class _Rewriter(cst.CSTTransformer):
             leading_lines=creation.leading_lines,
         )
 
+    def _helper_call(self, argument: cst.BaseExpression) -> cst.Call:
+        self.uses_helper = True
+        arguments = [cst.Arg(argument)]
+        if self.timeout is not None:
+            tight = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+            value = cst.parse_expression(repr(self.timeout))
+            arguments.append(cst.Arg(value, keyword=cst.Name("timeout"), equal=tight))
+        return cst.Call(cst.Name(HELPER), arguments)
+
     # -- `with sock:` blocks whose exit is the close
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
         key = self._key(original_node)
@@ -128,17 +140,13 @@ class _Rewriter(cst.CSTTransformer):
         position = len(statements)
         if statements and _is_jump(statements[-1]):
             position -= 1
-        statements.insert(position, _statement(_helper_call(handle)))
+        statements.insert(position, _statement(self._helper_call(handle)))
         self.uses_helper = True
         return updated_node.with_changes(body=body.with_changes(body=statements))
 
 
 def _statement(expression: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine([cst.Expr(expression)])
-
-
-def _helper_call(argument: cst.BaseExpression) -> cst.Call:
-    return cst.Call(cst.Name(HELPER), [cst.Arg(argument)])
 
 
 def _method_call(receiver: cst.BaseExpression, method: str) -> cst.Call:
