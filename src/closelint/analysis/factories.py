@@ -75,6 +75,9 @@ SCOPE_TRIGGERS = frozenset(
     }
 )
 
+#: factories whose family and type arguments start at this position
+KIND_ARGUMENTS = {"socket.socket": 0, "socket.SocketType": 0, "socket.fromfd": 1}
+
 #: qualified names of socket constants that decide the kind of a `socket.socket(...)` call
 FAMILY_CONSTANTS: dict[str, Family] = {
     "socket.AF_INET": Family.INET,

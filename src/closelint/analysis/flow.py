@@ -630,8 +630,8 @@ class ScopeWalker:
         qualname = self.imports.call_name(value)
         if qualname in F.SOCKET_FACTORIES:
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
-            if qualname in ("socket.socket", "socket.SocketType"):
-                family, kind = self._socket_kind(value, family, kind)
+            if qualname in F.KIND_ARGUMENTS:
+                family, kind = self._socket_kind(value, family, kind, F.KIND_ARGUMENTS[qualname])
             return _Creation(value, family, kind, role, (True,) * count, ())
         func = value.func
         if self._is_accept(value):
@@ -667,8 +667,11 @@ class ScopeWalker:
     def _is_accept(call: ast.Call) -> bool:
         return isinstance(call.func, ast.Attribute) and call.func.attr == "accept" and not call.args
 
-    def _socket_kind(self, call: ast.Call, family: F.Family, kind: F.SockType) -> tuple[F.Family, F.SockType]:
-        args: list[ast.expr | None] = [*call.args[:2]]
+    def _socket_kind(
+        self, call: ast.Call, family: F.Family, kind: F.SockType, first: int
+    ) -> tuple[F.Family, F.SockType]:
+        """Family and type from the arguments (from position `first`: `fromfd(fd, family, type)`)."""
+        args: list[ast.expr | None] = [*call.args[first : first + 2]]
         keywords = {k.arg: k.value for k in call.keywords}
         args += [None] * (2 - len(args))
         family_arg = args[0] or keywords.get("family")
@@ -677,7 +680,7 @@ class ScopeWalker:
             family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family_arg) or "", F.Family.UNKNOWN)
         if type_arg is not None:
             kind = self._type_constant(type_arg)
-        if "fileno" in keywords or len(call.args) > 3:
+        if "fileno" in keywords or len(call.args) > first + 3:
             return F.Family.UNKNOWN, F.SockType.UNKNOWN
         return family, kind
 
