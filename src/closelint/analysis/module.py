@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from closelint.analysis import factories as F
 from closelint.analysis.flow import SOCKET, Resource, ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
-from closelint.analysis.scopes import ModuleIndex, ScopeNode, index_module
+from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
 
 #: base classes that neither close nor hand off what a subclass stores on `self`
 NEUTRAL_BASES = frozenset(
@@ -71,6 +71,13 @@ class ModuleFacts:
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
 
+    def owned(self, kind: str) -> Iterator[tuple[ScopeFacts, Resource]]:
+        """Every socket (or writer) some scope owns, with the facts of that scope."""
+        for scope in self.scopes:
+            for resource in scope.resources:
+                if resource.owned and resource.kind == kind:
+                    yield scope, resource
+
 
 def analyse(tree: ast.Module, text: str) -> ModuleFacts:
     """Walk every scope of `tree` that can own a socket, and derive the module-level facts.
@@ -116,8 +123,9 @@ def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, te
     parameters annotated `asyncio.StreamWriter`, and methods of classes that keep a writer on `self`."""
     if not any(word in text for word in ("StreamWriter", "start_server", "start_unix_server", "open_connection")):
         return {}
-    handlers = _stream_handlers(tree, imports) if "start_" in text else set()
-    writer_attributes = {cls: _writer_attributes(cls, imports) for cls in index.classes}
+    handlers = _stream_handlers(tree, imports, text) if "start_" in text else set()
+    writer_lines = mention_lines(text, _spellings(F.WRITER_TYPES | F.STREAM_OPENERS, imports))
+    writer_attributes = {cls: _writer_attributes(cls, imports, writer_lines) for cls in index.classes}
     found: dict[ast.AST, StreamFacts] = {}
     for function, owner in index.functions:
         positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
@@ -136,10 +144,16 @@ def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, te
     return found
 
 
-def _stream_handlers(tree: ast.Module, imports: ImportTable) -> set[str]:
+def _spellings(qualnames: frozenset[str], imports: ImportTable) -> set[str]:
+    """The identifiers an expression whose qualified name is one of `qualnames` ends with: the last part
+    (`asyncio.start_server`, `aio.start_server`), or a name imported as one of them (`start_server as ss`)."""
+    return {q.rsplit(".", 1)[-1] for q in qualnames} | imports.local_names(lambda q: q in qualnames)
+
+
+def _stream_handlers(tree: ast.Module, imports: ImportTable, text: str) -> set[str]:
     """Names of functions (or methods, through `self.name`) passed to start_server/start_unix_server."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in walk_lines(tree, mention_lines(text, _spellings(F.STREAM_SERVERS, imports))):
         if isinstance(node, ast.Call) and imports.call_name(node) in F.STREAM_SERVERS:
             callback = (
                 node.args[0]
@@ -153,10 +167,11 @@ def _stream_handlers(tree: ast.Module, imports: ImportTable) -> set[str]:
     return names
 
 
-def _writer_attributes(cls: ast.ClassDef, imports: ImportTable) -> frozenset[str]:
-    """`self.<attr>` names a class assigns the writer of open_connection to (or annotates as a writer)."""
+def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]) -> frozenset[str]:
+    """`self.<attr>` names a class assigns the writer of open_connection to (or annotates as a writer);
+    `lines` are those that mention a spelling of a writer type or a stream opener."""
     found: set[str] = set()
-    for node in ast.walk(cls):
+    for node in walk_lines(cls, lines):
         if isinstance(node, ast.AnnAssign) and imports.qualname(node.annotation) in F.WRITER_TYPES:
             annotated = node.target
             if isinstance(annotated, (ast.Name, ast.Attribute)):
@@ -252,6 +267,37 @@ def _neutral_bases(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], imports:
     return not any(k.arg == "metaclass" for k in cls.keywords)
 
 
+def walk_mentioning(tree: ast.AST, text: str, names: Iterable[str]) -> Iterator[ast.AST]:
+    """The nodes of `ast.walk(tree)` that can hold an identifier of `names` (and more), in another order.
+
+    For a rule that looks for calls or statements naming `setsockopt`, `accept`, ...: a node spelling
+    one of `names` lies in a statement that spans a line mentioning it, and only statements that span
+    such a line are entered (`text` is the module's source).
+    """
+    return walk_lines(tree, mention_lines(text, names))
+
+
+def walk_lines(node: ast.AST, lines: list[int]) -> Iterator[ast.AST]:
+    """`node` and the nodes below it, except statements (and `except` clauses) spanning no line of the
+    sorted `lines` and everything they hold; a `def` or `class` spans its decorators too."""
+    if not lines:
+        return
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.stmt, ast.ExceptHandler)) and not _spans(node, lines):
+            continue
+        yield node
+        stack.extend(children(node))
+
+
+def _spans(node: ast.stmt | ast.ExceptHandler, lines: list[int]) -> bool:
+    first = node.lineno
+    for decorator in getattr(node, "decorator_list", ()):
+        first = min(first, decorator.lineno)
+    return bisect.bisect_left(lines, first) != bisect.bisect_right(lines, node.end_lineno or node.lineno)
+
+
 def _released_attributes(tree: ast.Module, text: str, wanted: set[str]) -> set[str]:
     """Which of the attribute names `wanted` some code in the module closes or hands off (`x.attr.close()`,
     `f(x.attr)`, …).
@@ -267,10 +313,7 @@ def _released_attributes(tree: ast.Module, text: str, wanted: set[str]) -> set[s
     while stack:
         node, parent, grandparent = stack.pop()
         if isinstance(node, (ast.stmt, ast.ExceptHandler)):
-            first = node.lineno
-            for decorator in getattr(node, "decorator_list", ()):
-                first = min(first, decorator.lineno)
-            if bisect.bisect_left(lines, first) == bisect.bisect_right(lines, node.end_lineno or node.lineno):
+            if not _spans(node, lines):
                 continue
         elif (
             type(node) is ast.Attribute
@@ -298,9 +341,3 @@ def _releases(node: ast.Attribute, parent: ast.AST | None, grandparent: ast.AST 
     if isinstance(parent, ast.Expr):
         return False
     return not (isinstance(parent, ast.Call) and parent.func is node)
-
-
-def iter_resources(facts: ModuleFacts) -> Iterator[Resource]:
-    """Every socket owned by some scope of the module."""
-    for scope in facts.scopes:
-        yield from scope.resources

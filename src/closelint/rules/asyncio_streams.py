@@ -144,12 +144,6 @@ async def main():
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
-        for scope in facts.scopes:
-            for resource in scope.resources:
-                if (
-                    resource.kind == WRITER
-                    and resource.owned
-                    and resource.rid in scope.normal_leaks
-                    and resource.rid not in scope.closed
-                ):
-                    yield self.report(resource.node, name=resource.name or "writer")
+        for scope, resource in facts.owned(WRITER):
+            if resource.rid in scope.normal_leaks and resource.rid not in scope.closed:
+                yield self.report(resource.node, name=resource.name or "writer")

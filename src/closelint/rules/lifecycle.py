@@ -126,10 +126,9 @@ def ssh_banner(host):
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
-        for scope in facts.scopes:
-            for resource in scope.resources:
-                if resource.rid in scope.normal_leaks and resource.kind == SOCKET:
-                    yield self.report(resource.node, what=describe(resource))
+        for scope, resource in facts.owned(SOCKET):
+            if resource.rid in scope.normal_leaks:
+                yield self.report(resource.node, what=describe(resource))
 
 
 class SocketLeakedOnError(Rule):
@@ -193,14 +192,9 @@ def read_greeting(addr):
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
-        for scope in facts.scopes:
-            for resource in scope.resources:
-                if (
-                    resource.rid in scope.exceptional_leaks
-                    and resource.rid not in scope.normal_leaks
-                    and resource.kind == SOCKET
-                ):
-                    yield self.report(resource.node, with_statement_fix(resource, scope), what=describe(resource))
+        for scope, resource in facts.owned(SOCKET):
+            if resource.rid in scope.exceptional_leaks and resource.rid not in scope.normal_leaks:
+                yield self.report(resource.node, with_statement_fix(resource, scope), what=describe(resource))
 
 
 class SocketAttributeNeverClosed(Rule):
