@@ -190,3 +190,15 @@ def test_both_read_tool_closelint_from_pyproject_when_walking_a_directory(tmp_pa
         "pkg/tests/test_a.py": 1,
         "scripts/s.py": 0,
     }
+
+
+def test_a_configuration_error_is_reported_not_ignored(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.closelint]\nbogus = 1\n", encoding="utf-8")
+    (tmp_path / "a.py").write_text(TWO_LEAKS, encoding="utf-8")
+    assert closelint(tmp_path).returncode == 2
+    reported = flake8(tmp_path, "a.py")
+    assert reported.returncode == 1
+    assert reported.stdout.strip() == (
+        f"a.py:1:1: CL000 closelint configuration error: {tmp_path / 'pyproject.toml'}: "
+        "unknown key 'bogus' in [tool.closelint]"
+    )

@@ -15,14 +15,16 @@ from typing import Any
 from closelint import __version__
 from closelint.config import ConfigError, Settings, load_settings
 from closelint.engine import lint_source
+from closelint.registry import PARSE_ERROR
 
 
 @cache
-def _settings(cwd: Path) -> Settings:
+def _settings(cwd: Path) -> Settings | ConfigError:
+    """The CLI's settings for this directory, or the error that makes the CLI refuse to run."""
     try:
         return load_settings(start=cwd)
-    except ConfigError:
-        return Settings()
+    except ConfigError as error:
+        return error
 
 
 class CloselintChecker:
@@ -37,8 +39,10 @@ class CloselintChecker:
         self.filename = filename
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
-        result = lint_source(
-            "".join(self.lines), self.filename, _settings(Path.cwd()), apply_noqa=False, tree=self.tree
-        )
+        settings = _settings(Path.cwd())
+        if isinstance(settings, ConfigError):  # the CLI exits 2 here; say why rather than guess
+            yield 1, 0, f"{PARSE_ERROR} closelint configuration error: {settings}", type(self)
+            return
+        result = lint_source("".join(self.lines), self.filename, settings, apply_noqa=False, tree=self.tree)
         for v in result.violations:
             yield v.line, v.col, f"{v.code} {v.message}", type(self)
