@@ -75,9 +75,6 @@ class Settings:
         dropped = _longest_prefix(code, ignored)
         return dropped is None or len(chosen) > len(dropped)
 
-    def enabled_codes(self, codes: Iterable[str]) -> frozenset[str]:
-        return frozenset(c for c in codes if self.enabled(c))
-
     def excluded(self, path: Path) -> bool:
         """Whether a file or directory met while walking is skipped (each entry is checked as it is met)."""
         patterns = (*self.exclude, *self.extend_exclude)
