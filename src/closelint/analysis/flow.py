@@ -244,8 +244,9 @@ _CATCH_ALL = frozenset(
 )
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
 _SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
-#: what proves that a socket of unknown kind is a connected stream (sendto/sendmsg are datagram-ish)
-_STREAM_SEND_METHODS = frozenset({"send", "sendall", "sendfile"})
+#: what proves that an object of unknown kind is a connected stream socket: `send` also belongs to zmq
+#: sockets, channels, pipes and generators, `sendto`/`sendmsg` are datagram-ish; these are not
+_STREAM_SEND_METHODS = frozenset({"sendall", "sendfile"})
 #: methods whose use makes a parameter or `self.attr` a socket worth following
 _SOCKET_METHODS = frozenset({*_SEND_METHODS, "recv", "recv_into", "shutdown", "close", "makefile"})
 _SHUTDOWN_HOW = frozenset({"SHUT_WR", "SHUT_RDWR"})
@@ -631,7 +632,7 @@ class ScopeWalker:
         if qualname in F.SOCKET_FACTORIES:
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
             if qualname in F.KIND_ARGUMENTS:
-                family, kind = self._socket_kind(value, family, kind, F.KIND_ARGUMENTS[qualname])
+                family, kind = self._socket_kind(value, family, kind, F.KIND_ARGUMENTS[qualname], state)
             return _Creation(value, family, kind, role, (True,) * count, ())
         func = value.func
         if self._is_accept(value):
@@ -668,7 +669,7 @@ class ScopeWalker:
         return isinstance(call.func, ast.Attribute) and call.func.attr == "accept" and not call.args
 
     def _socket_kind(
-        self, call: ast.Call, family: F.Family, kind: F.SockType, first: int
+        self, call: ast.Call, family: F.Family, kind: F.SockType, first: int, state: State
     ) -> tuple[F.Family, F.SockType]:
         """Family and type from the arguments (from position `first`: `fromfd(fd, family, type)`)."""
         args: list[ast.expr | None] = [*call.args[first : first + 2]]
@@ -678,6 +679,13 @@ class ScopeWalker:
         type_arg = args[1] or keywords.get("type")
         if family_arg is not None:
             family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family_arg) or "", F.Family.UNKNOWN)
+            if (
+                isinstance(family_arg, ast.Attribute)
+                and family_arg.attr == "family"
+                and isinstance(family_arg.value, ast.Name)
+            ):  # fromfd(x.fileno(), x.family, ...) of a socket we know
+                families = {self.by_rid[r].family for r in state.rids(family_arg.value.id)}
+                family = families.pop() if len(families) == 1 else family
         if type_arg is not None:
             kind = self._type_constant(type_arg)
         if "fileno" in keywords or len(call.args) > first + 3:
@@ -769,7 +777,7 @@ class ScopeWalker:
         return state
 
     def _known_stream(self, state: State, name: str) -> bool:
-        """`sendto`/`sendmsg` count as sending only on a socket created as SOCK_STREAM."""
+        """`send`/`sendto`/`sendmsg` count as sending only on a socket known to be SOCK_STREAM."""
         return any(self.by_rid[rid].type is F.SockType.STREAM for rid in state.rids(name))
 
     def _shuts_writing(self, call: ast.Call) -> bool:
