@@ -8,6 +8,7 @@ from pathlib import Path
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>CL\d{3}(?:\s*,\s*CL\d{3})*)")
 SELECT = re.compile(r"^#\s*fixture-select:\s*(?P<prefixes>[A-Z0-9, ]+)$")
+LINT_AS = re.compile(r"^#\s*fixture-path:\s*(?P<path>\S+)$", re.MULTILINE)
 
 
 def expected(path: Path) -> set[tuple[int, str]]:
@@ -27,6 +28,13 @@ def selected_prefixes(path: Path) -> tuple[str, ...]:
     if not match:
         return ("CL",)
     return tuple(p.strip() for p in match.group("prefixes").split(",") if p.strip())
+
+
+def lint_path(path: Path) -> str:
+    """The path a fixture is linted as: its `# fixture-path:` header (what a file's name decides, such
+    as being a test module), or its own path."""
+    match = LINT_AS.search(path.read_text(encoding="utf-8").split('"""', 1)[0])
+    return match.group("path") if match else str(path)
 
 
 def fixture_files() -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixture_markers import expected, fixture_files, selected_prefixes
+from fixture_markers import expected, fixture_files, lint_path, selected_prefixes
 
 from closelint.config import Settings
 from closelint.engine import lint_source
@@ -14,7 +14,7 @@ from closelint.engine import lint_source
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: p.name)
 def test_fixture_reports_exactly_the_marked_findings(path: Path) -> None:
     prefixes = selected_prefixes(path)
-    result = lint_source(path.read_bytes(), str(path), Settings())
+    result = lint_source(path.read_bytes(), lint_path(path), Settings())
     reported = {(v.line, v.code) for v in result.violations if v.code.startswith(prefixes)}
     marked = {(line, code) for line, code in expected(path) if code.startswith(prefixes)}
     assert sorted(reported - marked) == [], "reported but not marked (false positives)"

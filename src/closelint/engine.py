@@ -1,25 +1,38 @@
-"""The one engine every front end calls: source in, findings out."""
+"""The one engine every front end calls: source in, findings out.
+
+The analysis, the rules and `noqa` are imported when a file is first checked, not with this module, so
+that a run answered from the cache (and the prefilter) never loads them.
+"""
 
 from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
+import unicodedata
 import warnings
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from closelint import noqa
-from closelint.analysis.module import analyse
 from closelint.config import Settings
 from closelint.model import FileResult, Violation
-from closelint.registry import PARSE_ERROR, all_rules
-from closelint.rule import Report, Rule
 
-#: no finding but CL000 is possible in a file that contains none of these (SPEC §6, the prefilter)
+if TYPE_CHECKING:
+    from closelint.rule import Report, Rule
+
+#: The prefilter (SPEC §6): a file whose text contains none of these yields no finding but CL000. Safe
+#: because `analysis.module.analyse` walks only scopes whose lines name a word of `factories.SCOPE_TRIGGERS`
+#: or a name imported from a module of `factories.SOCKET_MODULES`, each of which contains one of these
+#: (tests/test_speed_design.py checks it), and a rule that reads the tree itself first looks for a word
+#: that is here (`SO_LINGER`, ...).
 TRIGGERS = (
     b"socket",
+    b"ssl",
     b"accept",
+    b"dup",
     b"send",
     b"makefile",
     b"open_connection",
@@ -32,9 +45,30 @@ TRIGGERS = (
 )
 
 
-def may_find(source: bytes) -> bool:
-    """The prefilter: whether `source` mentions anything a rule could report."""
-    return any(trigger in source for trigger in TRIGGERS)
+_TEXT_TRIGGERS = tuple(trigger.decode("ascii") for trigger in TRIGGERS)
+#: flake8's file-level noqa comment (NOQA_FILE, case-insensitive) cannot match a line unless this matches the text
+_FLAKE8 = re.compile("flake8", re.IGNORECASE)
+
+
+def may_find(source: bytes | str) -> bool:
+    """The prefilter: False only if no rule can report anything in `source` (raw bytes or decoded text)."""
+    if isinstance(source, str):
+        return _text_may_find(source)
+    if any(trigger in source for trigger in TRIGGERS):
+        return True
+    if source.isascii() and b"coding" not in source:
+        return False  # read as UTF-8, ASCII bytes are the text itself, and its identifiers need no NFKC
+    try:  # a declared encoding may not be ASCII-compatible (utf-7), an identifier may fold to a trigger
+        return _text_may_find(decode(source))
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return True
+
+
+def _text_may_find(text: str) -> bool:
+    if any(trigger in text for trigger in _TEXT_TRIGGERS):
+        return True
+    # Python reads identifiers NFKC-normalised: `\u017focket` is `socket`
+    return not text.isascii() and any(t in unicodedata.normalize("NFKC", text) for t in _TEXT_TRIGGERS)
 
 
 def decode(source: bytes) -> str:
@@ -54,7 +88,14 @@ def physical_lines(text: str) -> list[str]:
 
 def enabled_rules(settings: Settings) -> list[Rule]:
     """Instances of the rules the settings select."""
-    return [cls() for code, cls in all_rules().items() if settings.enabled(code)]
+    return [cls() for cls in _enabled_classes(settings)]
+
+
+@cache
+def _enabled_classes(settings: Settings) -> tuple[type[Rule], ...]:
+    from closelint.registry import all_rules
+
+    return tuple(cls for code, cls in all_rules().items() if settings.enabled(code))
 
 
 def lint_source(
@@ -89,29 +130,36 @@ def lint_source(
         except (ValueError, RecursionError, MemoryError) as error:
             result.violations.append(_parse_error(path, 1, 0, f"cannot parse file: {error}", settings))
             return result
-    raw = source.encode("utf-8") if isinstance(source, str) else source
-    if not prefilter or may_find(raw):
+    if not prefilter or may_find(source):
         result.violations = _check(tree, text, path, settings, apply_noqa)
     return result
 
 
 def _parse_error(path: str, line: int, col: int, message: str, settings: Settings) -> Violation:
+    from closelint.registry import PARSE_ERROR
+
     return Violation(path, line, col, PARSE_ERROR, message.replace("\n", " "), line, col)
 
 
 def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noqa: bool) -> list[Violation]:
-    rules = [r for r in enabled_rules(settings) if settings.enabled(r.code, path)]
-    if not rules:
+    from closelint import noqa
+    from closelint.analysis.module import analyse
+
+    classes = _enabled_classes(settings)
+    if settings.per_file_ignores:
+        classes = tuple(cls for cls in classes if settings.enabled(cls.code, path))
+    if not classes:
         return []
-    facts = analyse(tree, text)
+    facts = analyse(tree, text, path)
+    if facts.in_tests:
+        classes = tuple(cls for cls in classes if not cls.quiet_in_tests)
+    reports = [(rule, report) for rule in (cls() for cls in classes) for report in rule.check(facts)]
+    if not reports:
+        return []
     lines = physical_lines(text)
-    if apply_noqa and noqa.file_is_skipped(lines):
+    if apply_noqa and _FLAKE8.search(text) and noqa.file_is_skipped(lines):
         return []
-    found: set[Violation] = set()
-    for rule in rules:
-        for report in rule.check(facts):
-            found.add(_violation(rule, report, path, lines))
-    violations = sorted(found)
+    violations = sorted({_violation(rule, report, path, lines) for rule, report in reports})
     if apply_noqa and violations and "noqa" in text.lower():
         logical = noqa.logical_line_text(lines, text)
         violations = [v for v in violations if not noqa.suppressed(v.code, logical.get(v.line, ""))]
@@ -138,14 +186,15 @@ def read_source(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def lint_path(path: Path, settings: Settings) -> tuple[FileResult, bytes | None]:
+    """Read and lint one file; also the bytes it read (None when unreadable: the result holds the error)."""
+    try:
+        source = read_source(path)
+    except OSError as error:
+        return FileResult(str(path), error=f"cannot read {path}: {error.strerror or error}"), None
+    return lint_source(source, str(path), settings), source
+
+
 def lint_files(paths: Iterable[Path], settings: Settings) -> list[FileResult]:
-    """Lint files one by one in this process (the CLI parallelises over this)."""
-    results = []
-    for path in paths:
-        try:
-            source = read_source(path)
-        except OSError as error:
-            results.append(FileResult(str(path), error=f"cannot read {path}: {error.strerror or error}"))
-            continue
-        results.append(lint_source(source, str(path), settings))
-    return results
+    """Lint files one by one in this process (`runner.lint_paths` adds the cache and the process pool)."""
+    return [lint_path(path, settings)[0] for path in paths]

@@ -99,22 +99,14 @@ WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket"})
 DUPLICATING_METHODS = frozenset({"dup"})
 
 #: methods on the owned socket itself that cannot raise (SPEC §2, CL102)
-NON_RAISING_METHODS = frozenset({"setblocking", "settimeout", "gettimeout", "fileno", "getsockname", "close", "detach"})
-
-#: calls that only build a context manager or inspect a value; they do not raise in practice
-NON_RAISING_CALLS = frozenset(
-    {
-        "contextlib.suppress",
-        "contextlib.closing",
-        "contextlib.nullcontext",
-        "contextlib.ExitStack",
-        "builtins.isinstance",
-        "builtins.len",
-        "builtins.id",
-        "builtins.hasattr",
-        "builtins.callable",
-    }
+NON_RAISING_METHODS = frozenset(
+    {"setblocking", "settimeout", "gettimeout", "fileno", "getsockname", "close", "detach"}
+    # flag accessors of the socket object itself, which cannot fail on an open socket
+    | {"getblocking", "set_inheritable", "get_inheritable"}
 )
+
+#: calls after which the process is gone, so whatever it left open does not leak
+PROCESS_EXITS = frozenset({"sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit"})
 
 #: functions that close the socket passed as their first argument
 CLOSING_FUNCTIONS_SUFFIX = ("graceful_close", "graceful_aclose")
@@ -148,4 +140,16 @@ NON_KEEPING_CALLS = frozenset(
 #: methods of any object that only log or format their arguments
 NON_KEEPING_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "format", "write"}
+    # asyncio's low-level socket operations use the socket for one call and keep nothing
+    | {
+        "sock_connect",
+        "sock_recv",
+        "sock_recv_into",
+        "sock_recvfrom",
+        "sock_recvfrom_into",
+        "sock_sendall",
+        "sock_sendto",
+        "sock_sendfile",
+        "sock_accept",
+    }
 )

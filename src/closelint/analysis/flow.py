@@ -19,11 +19,12 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Union
 
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
-from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, parameters
+from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
 
 
 class Life(enum.Enum):
@@ -45,6 +46,9 @@ class Facts:
     drained: bool = False
     #: a StreamWriter close() not yet followed by `await writer.wait_closed()`
     pending: ast.AST | None = None
+    #: constants simple flags hold on these paths (`ok = False`): a test of a flag keeps only the facts
+    #: of the paths it can be true (or false) on, so `if not ok: sock.close()` closes exactly where needed
+    flags: frozenset[tuple[str, Constant]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Resource:
 SOCKET, WRITER = "socket", "writer"
 ABSENT = frozenset({Facts(Life.ABSENT)})
 Change = Callable[[Facts], Facts]
+Constant = Union[bool, int, str, None, "_Truth"]
 
 
 @dataclass(frozen=True)
@@ -87,12 +92,20 @@ class State:
     Variable bindings live inside the facts (`Facts.names`), so after `if c: s = other()` the facts of
     the first socket on the path where `s` was rebound no longer carry `s`: closing or returning `s`
     afterwards changes only the paths on which `s` still names it.
+
+    `values` holds the constants simple flags may have here (`ok = False` ... `ok = True`), so a test of
+    such a flag can tell that one of its branches is not a path at all.
     """
 
     facts: dict[int, frozenset[Facts]]
+    values: dict[str, frozenset[Constant]] = field(default_factory=dict)
 
     def rids(self, name: str) -> frozenset[int]:
         return frozenset(rid for rid, fs in self.facts.items() if any(name in f.names for f in fs))
+
+    def owns(self, name: str) -> bool:
+        """Whether `name` refers, on some path, to a socket that is still open and ours."""
+        return any(name in f.names and f.life is Life.OPEN for fs in self.facts.values() for f in fs)
 
     def named(self, name: str) -> dict[int, frozenset[Facts]]:
         """The facts on paths where `name` refers to each socket."""
@@ -101,7 +114,7 @@ class State:
 
     def map(self, change: Callable[[int, Facts], Facts]) -> State:
         """Apply `change(rid, fact)` to every fact."""
-        return State({rid: frozenset(change(rid, f) for f in fs) for rid, fs in self.facts.items()})
+        return replace(self, facts={rid: frozenset(change(rid, f) for f in fs) for rid, fs in self.facts.items()})
 
     def update(self, rids: Iterable[int], change: Change) -> State:
         """Apply `change` to every fact of the given sockets."""
@@ -129,11 +142,38 @@ class State:
     def born(self, rid: int, name: str | None) -> State:
         state = self.alias(name) if name else self
         names = frozenset({name}) if name else frozenset()
-        return State({**state.facts, rid: frozenset({Facts(Life.OPEN, names)})})
+        flags = frozenset((k, next(iter(v))) for k, v in state.values.items() if len(v) == 1)
+        return replace(state, facts={**state.facts, rid: frozenset({Facts(Life.OPEN, names, flags=flags)})})
 
     def drop(self, rids: Iterable[int]) -> State:
         gone = set(rids)
-        return State({k: v for k, v in self.facts.items() if k not in gone})
+        return replace(self, facts={k: v for k, v in self.facts.items() if k not in gone})
+
+    def assign(self, name: str, value: Constant | None = None, known: bool = False) -> State:
+        """`name` now holds the constant `value` (when `known`), or something not followed."""
+        if not known and name not in self.values:
+            return self
+        values = {k: v for k, v in self.values.items() if k != name}
+        if known:
+            values[name] = frozenset({value})
+
+        def reflag(_: int, f: Facts) -> Facts:
+            flags = frozenset(pair for pair in f.flags if pair[0] != name)
+            return replace(f, flags=flags | {(name, value)} if known else flags)
+
+        return replace(self.map(reflag), values=values)
+
+    def given(self, test: ast.expr, outcome: bool) -> State | None:
+        """This state on the paths where `test` evaluates to `outcome`; None when there are none."""
+        if outcome not in _outcomes(test, self.values):
+            return None
+        facts: dict[int, frozenset[Facts]] = {}
+        for rid, fs in self.facts.items():
+            kept = frozenset(f for f in fs if not f.flags or outcome in _outcomes(test, _flag_values(f)))
+            if not kept:
+                return None
+            facts[rid] = kept
+        return replace(self, facts=facts)
 
 
 EMPTY = State({})
@@ -147,7 +187,9 @@ def merge(states: Iterable[State | None]) -> State | None:
     facts: dict[int, frozenset[Facts]] = {}
     for rid in set(itertools.chain.from_iterable(s.facts for s in live)):
         facts[rid] = frozenset(itertools.chain.from_iterable(s.facts.get(rid, ABSENT) for s in live))
-    return State(facts)
+    shared = set(live[0].values).intersection(*(s.values for s in live[1:]))
+    values = {name: frozenset(itertools.chain.from_iterable(s.values[name] for s in live)) for name in shared}
+    return State(facts, values)
 
 
 def _exceptional(f: Facts) -> Facts:
@@ -242,6 +284,7 @@ _CATCH_ALL = frozenset(
         "select.error",
     }
 )
+_CATCH_ALL_ASYNC = frozenset({"builtins.BaseException"})
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
 _SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
 #: what proves that an object of unknown kind is a connected stream socket: `send` also belongs to zmq
@@ -275,12 +318,20 @@ class ScopeWalker:
         self.loops: list[ast.stmt] = []
         self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
         self.tracker = ReadTracker(self_name)
+        self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
+        self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
 
     @cached_property
-    def captured(self) -> set[str]:
-        """Names nested scopes read, or declared global/nonlocal: a socket bound to one escapes."""
+    def captured(self) -> dict[str, int]:
+        """Names nested scopes read, or declared global/nonlocal, with the line they are shared from."""
         return captured_names(self.body)
+
+    def _shared(self, name: str) -> bool:
+        """Whether a socket bound to `name` here escapes at once: a nested function defined earlier (or a
+        global declaration) already shares the variable. One defined later takes it when its `def` runs."""
+        line = getattr(self.position[0][self.position[1]], "lineno", 0)
+        return self.captured.get(name, line + 1) <= line
 
     # ------------------------------------------------------------------ entry point
     def run(self) -> ScopeFacts:
@@ -330,7 +381,9 @@ class ScopeWalker:
 
     def stmt_Raise(self, stmt: ast.Raise, state: State, exits: Exits) -> None:
         state = self.evaluate(stmt, state, exits, sink=False)
-        exits.raise_from(state)
+        raised = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+        if raised is None or self.imports.qualname(raised) != "builtins.SystemExit":
+            exits.raise_from(state)
 
     def stmt_Break(self, stmt: ast.Break, state: State, exits: Exits) -> None:
         exits.brk.append(state)
@@ -338,7 +391,9 @@ class ScopeWalker:
     def stmt_Continue(self, stmt: ast.Continue, state: State, exits: Exits) -> None:
         exits.cont.append(state)
 
-    def stmt_Expr(self, stmt: ast.Expr, state: State, exits: Exits) -> State:
+    def stmt_Expr(self, stmt: ast.Expr, state: State, exits: Exits) -> State | None:
+        if isinstance(stmt.value, ast.Call) and self.imports.call_name(stmt.value) in F.PROCESS_EXITS:
+            return None  # the process ends here: nothing is left to leak
         temporary = self._temporary(stmt.value, state, exits)
         return temporary if temporary is not None else self.evaluate(stmt, state, exits, sink=False)
 
@@ -352,6 +407,8 @@ class ScopeWalker:
         created = self._creation(value, state)
         if created is None or (self._is_accept(created.node) and not self._accepts_socket(created.node, state)):
             return None
+        if self.expecting_failure:
+            return self.evaluate(value, state, exits, sink=False)  # `with assertRaises(...)`: meant to fail
         if self._may_raise(value, state):
             exits.raise_from(state)
         state, rids = self._create(created, [], state)
@@ -366,16 +423,25 @@ class ScopeWalker:
         return owned or self.imports.uses_module("socket")
 
     def stmt_AugAssign(self, stmt: ast.AugAssign, state: State, exits: Exits) -> State:
-        return self.evaluate(stmt.value, state, exits, sink=True)
+        return self._unbind(stmt.target, self.evaluate(stmt.value, state, exits, sink=True))
 
     def stmt_Delete(self, stmt: ast.Delete, state: State, exits: Exits) -> State:
         return state
 
     def stmt_If(self, stmt: ast.If, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.test, state, exits, sink=False)
-        yes = self.block(stmt.body, self._refine(stmt.test, self._eof(stmt.test, state, True), True), exits)
-        no = self.block(stmt.orelse, self._refine(stmt.test, self._eof(stmt.test, state, False), False), exits)
-        return merge([yes, no])
+        branches = []
+        self.exhaustive.update(_enum_chain_end(stmt))
+        for outcome, body in ((True, stmt.body), (False, stmt.orelse)):
+            feasible = state.given(stmt.test, outcome)
+            if feasible is None or (not outcome and stmt in self.exhaustive):
+                continue
+            entry = self._refine(stmt.test, self._eof(stmt.test, feasible, outcome), outcome)
+            flag = _flag_name(stmt.test)
+            if flag and len(entry.values.get(flag, ())) != 1:  # `if ok:` ... `if ok:` again: the same answer
+                entry = entry.assign(flag, TRUTHY if outcome != _negated(stmt.test) else FALSY, known=True)
+            branches.append(self.block(body, entry, exits))
+        return merge(branches)
 
     def stmt_Match(self, stmt: ast.Match, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.subject, state, exits, sink=False)
@@ -466,21 +532,30 @@ class ScopeWalker:
         return run(normal)
 
     def _catches_all(self, handler: ast.ExceptHandler) -> bool:
+        """Whether a handler catches whatever can leak a socket: network errors — and in an `async def`
+        also cancellation, a BaseException that only `except BaseException`/bare `except` catch."""
         if handler.type is None:
             return True
         kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        return any(self.imports.qualname(k) in _CATCH_ALL for k in kinds)
+        catching = _CATCH_ALL_ASYNC if isinstance(self.facts.node, ast.AsyncFunctionDef) else _CATCH_ALL
+        return any(self.imports.qualname(k) in catching for k in kinds)
 
     def stmt_With(self, stmt: ast.With | ast.AsyncWith, state: State, exits: Exits) -> State | None:
         managed: list[tuple[int, str]] = []  # (socket, the name the block gives it)
         graceful: set[int] = set()  # closed by `with graceful(sock):`, which shuts down and drains
         for item in stmt.items:
-            rids, handle, state = self._with_item(item, state, exits)
+            # an item that raises exits the items before it: their sockets are closed on that edge
+            before = Exits()
+            rids, handle, state = self._with_item(item, state, before)
+            exits.exc.extend(s.update([rid for rid, _ in managed], _close) for s in before.exc)
             managed.extend((rid, handle) for rid in rids)
             if self._graceful_context(item.context_expr):
                 graceful.update(rids)
         routed = Exits()
+        expecting = any(_expects_failure(item.context_expr) for item in stmt.items)
+        self.expecting_failure += expecting
         end = self.block(stmt.body, state, routed)
+        self.expecting_failure -= expecting
 
         def exit_block(entry: State | None) -> State | None:
             if entry is None:
@@ -550,6 +625,9 @@ class ScopeWalker:
             return state
         for target in targets:
             self.tracker.note_assignment(target, value)
+        made = self.tracker.makefile(value)
+        if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
+            state = state.update_name(made[0], _escape)  # `conn = conn.makefile()`: the file now owns it
         if (
             len(targets) == 1
             and isinstance(targets[0], ast.Name)
@@ -558,14 +636,21 @@ class ScopeWalker:
         ):
             name = targets[0].id
             state = state.alias(name, [value.id])
-            return state.update_name(name, _escape) if name in self.captured else state
+            return state.update_name(name, _escape) if self._shared(name) else state
         sink = bool(state.facts) and (
-            not self._plain(value) or any(not isinstance(t, ast.Name) or t.id in self.captured for t in targets)
+            not self._plain(value) or any(not isinstance(t, ast.Name) or self._shared(t.id) for t in targets)
         )
         state = self.evaluate(value, state, exits, sink=sink)
         self._note_attribute_store(targets, value, state)
         for target in targets:
             state = self._unbind(target, state)
+        constant = value.value if isinstance(value, ast.Constant) else ...
+        if (
+            len(targets) == 1
+            and isinstance(targets[0], ast.Name)
+            and isinstance(constant, (bool, int, str, type(None)))
+        ):
+            state = state.assign(targets[0].id, constant, known=True)
         return state
 
     @staticmethod
@@ -603,11 +688,16 @@ class ScopeWalker:
         return [None] * len(created.slots)
 
     def _unbind(self, target: ast.expr, state: State) -> State:
-        for node in ast.walk(target):
-            name = receiver_name(node, self.self_name) if isinstance(node, (ast.Name, ast.Attribute)) else None
-            if name:
-                state = state.alias(name)
-        return state
+        """The names an assignment target rebinds no longer refer to what they did (`s.attr = x` rebinds
+        nothing: `s` still names its socket)."""
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                state = self._unbind(element, state)
+            return state
+        if isinstance(target, ast.Starred):
+            return self._unbind(target.value, state)
+        name = receiver_name(target, self.self_name)
+        return state.alias(name).assign(name) if name else state
 
     # ------------------------------------------------------------------ creation
     def _creation(self, value: ast.expr, state: State) -> _Creation | None:
@@ -629,6 +719,8 @@ class ScopeWalker:
         if not isinstance(value, ast.Call):
             return None
         qualname = self.imports.call_name(value)
+        if qualname in F.KIND_ARGUMENTS and self._wraps_existing_descriptor(value, F.KIND_ARGUMENTS[qualname]):
+            return None  # socket(fileno=fd) wraps a descriptor someone else owns
         if qualname in F.SOCKET_FACTORIES:
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
             if qualname in F.KIND_ARGUMENTS:
@@ -668,6 +760,11 @@ class ScopeWalker:
     def _is_accept(call: ast.Call) -> bool:
         return isinstance(call.func, ast.Attribute) and call.func.attr == "accept" and not call.args
 
+    @staticmethod
+    def _wraps_existing_descriptor(call: ast.Call, first: int) -> bool:
+        """`socket.socket(fileno=fd)` or `socket.socket(family, type, proto, fd)`; fromfd() duplicates."""
+        return first == 0 and (len(call.args) > 3 or any(k.arg == "fileno" for k in call.keywords))
+
     def _socket_kind(
         self, call: ast.Call, family: F.Family, kind: F.SockType, first: int, state: State
     ) -> tuple[F.Family, F.SockType]:
@@ -688,8 +785,6 @@ class ScopeWalker:
                 family = families.pop() if len(families) == 1 else family
         if type_arg is not None:
             kind = self._type_constant(type_arg)
-        if "fileno" in keywords or len(call.args) > first + 3:
-            return F.Family.UNKNOWN, F.SockType.UNKNOWN
         return family, kind
 
     def _type_constant(self, expr: ast.expr) -> F.SockType:
@@ -728,7 +823,7 @@ class ScopeWalker:
             self.by_rid[rid] = resource
             self.facts.resources.append(resource)
             state = state.born(rid, name)
-            if name in self.captured:
+            if name is not None and self._shared(name):
                 state = state.update([rid], _escape)
             rids.append(rid)
         return state, rids
@@ -835,8 +930,9 @@ class ScopeWalker:
             if sink and isinstance(node.ctx, ast.Load):
                 events.append(("escape", node.id, node))
             return
-        if isinstance(node, NESTED_SCOPES):
-            return  # captured names are handled by `self.captured`
+        if isinstance(node, NESTED_SCOPES):  # a closure made here takes the variables it reads
+            events.extend(("escape", name, node) for name in free_names(node))
+            return
         if isinstance(node, ast.Attribute):
             if sink and isinstance(node.value, ast.Name) and node.attr in _CLOSERS:
                 events.append(("escape", node.value.id, node))  # `addCleanup(s.close)` hands the close off
@@ -907,7 +1003,11 @@ class ScopeWalker:
         return name in F.CLOSING_FUNCTIONS_SUFFIX
 
     def _may_raise(self, node: ast.AST, state: State) -> bool:
-        """Whether evaluating `node` may raise: any call except the harmless ones on an owned socket."""
+        """Whether evaluating `node` may raise in a way that leaks a socket: an `await` (cancellation), or a
+        call that uses an owned socket — one of its methods, or the socket passed as an argument.
+
+        Calls that do not touch the socket (print, logging, arithmetic helpers) are not taken to fail:
+        network errors are what leak sockets in practice, and flagging every call makes CL102 noise."""
         stack = [node]
         while stack:
             child = stack.pop()
@@ -915,21 +1015,30 @@ class ScopeWalker:
                 continue
             if isinstance(child, ast.Await):
                 return True
-            if isinstance(child, ast.Call) and not self._harmless_call(child, state):
+            if isinstance(child, ast.Call) and self._may_fail(child, state):
                 return True
             stack.extend(ast.iter_child_nodes(child))
         return False
 
-    def _harmless_call(self, call: ast.Call, state: State) -> bool:
+    def _may_fail(self, call: ast.Call, state: State) -> bool:
         func = call.func
-        if self._closing_function(call) or self.imports.call_name(call) in F.NON_RAISING_CALLS:
-            return True
-        return (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.attr in F.NON_RAISING_METHODS
-            and bool(state.rids(func.value.id))
-        )
+        if self._closing_function(call) or self.imports.call_name(call) in F.NON_KEEPING_CALLS:
+            return False
+        receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
+        if receiver is not None and (state.owns(receiver) or receiver in self.tracker.files):
+            assert isinstance(func, ast.Attribute)
+            return func.attr not in F.NON_RAISING_METHODS
+        if isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS:
+            return False
+        return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
+
+    def _passes_socket(self, expr: ast.AST, state: State) -> bool:
+        """Whether `expr` hands an owned socket itself (not `sock.fileno()`, not `sock.family`) to a call."""
+        if isinstance(expr, ast.Name):
+            return state.owns(expr.id)
+        if isinstance(expr, (ast.Attribute, ast.Call, *NESTED_SCOPES)):
+            return False  # attribute reads and nested calls are judged on their own
+        return any(self._passes_socket(child, state) for child in ast.iter_child_nodes(expr))
 
     # ------------------------------------------------------------------ refinement
     def _eof(self, test: ast.expr, state: State, outcome: bool) -> State:
@@ -958,6 +1067,108 @@ class ScopeWalker:
         if name is not None and (outcome != negate) == none_when:
             return state.update_name(name, _absent)
         return state
+
+
+_COMPARE: dict[type[ast.cmpop], Callable[[object, object], bool]] = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Is: lambda a, b: a is b,
+    ast.IsNot: lambda a, b: a is not b,
+}
+
+
+class _Truth:
+    """What a branch on a plain name tells about it: truthy or falsy, nothing about its value."""
+
+    def __init__(self, truth: bool) -> None:
+        self.truth = truth
+
+    def __bool__(self) -> bool:
+        return self.truth
+
+
+TRUTHY, FALSY = _Truth(True), _Truth(False)
+
+
+def _flag_name(test: ast.expr) -> str | None:
+    """The name `if x:` / `if not x:` branches on."""
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    return test.id if isinstance(test, ast.Name) else None
+
+
+def _negated(test: ast.expr) -> bool:
+    negated = False
+    while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, negated = test.operand, not negated
+    return negated
+
+
+def _enum_chain_end(stmt: ast.If) -> list[ast.If]:
+    """For `if x == E.A: ... elif x == E.B: ...` with no `else` — one subject compared with members of one
+    class (an enum) in every branch — the last `if` of the chain: its missing `else` is taken as
+    unreachable, as the author of such a chain means it to be."""
+    chain = [stmt]
+    while len(chain[-1].orelse) == 1 and isinstance(chain[-1].orelse[0], ast.If):
+        chain.append(chain[-1].orelse[0])
+    if chain[-1].orelse or len(chain) < 2:
+        return []
+    subjects, classes = set(), set()
+    for link in chain:
+        test = link.test
+        if not (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.Eq, ast.Is))
+            and isinstance(test.comparators[0], ast.Attribute)
+            and isinstance(test.comparators[0].value, (ast.Name, ast.Attribute))
+        ):
+            return []
+        subjects.add(ast.dump(test.left))
+        classes.add(ast.dump(test.comparators[0].value))
+    return [chain[-1]] if len(subjects) == 1 and len(classes) == 1 else []
+
+
+def _flag_values(f: Facts) -> dict[str, frozenset[Constant]]:
+    return {name: frozenset({value}) for name, value in f.flags}
+
+
+def _outcomes(test: ast.expr, values: dict[str, frozenset[Constant]]) -> set[bool]:
+    """The truth values `test` can have, given the constants flags may hold ({True, False}: unknown)."""
+    unknown = {True, False}
+    if isinstance(test, ast.Constant):
+        return {bool(test.value)}
+    if isinstance(test, ast.Name):
+        return {bool(v) for v in values[test.id]} if test.id in values else unknown
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return {not b for b in _outcomes(test.operand, values)}
+    if isinstance(test, ast.BoolOp):
+        parts = [_outcomes(v, values) for v in test.values]
+        decisive = isinstance(test.op, ast.Or)  # `or` is true as soon as one part is, `and` false
+        if any(p == {decisive} for p in parts):
+            return {decisive}
+        return {not decisive} if all(p == {not decisive} for p in parts) else unknown
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and type(test.ops[0]) in _COMPARE
+        and isinstance(test.left, ast.Name)
+        and test.left.id in values
+        and isinstance(test.comparators[0], ast.Constant)
+    ):
+        known = values[test.left.id]
+        if any(isinstance(v, _Truth) for v in known):
+            return unknown
+        compare, other = _COMPARE[type(test.ops[0])], test.comparators[0].value
+        return {compare(v, other) for v in known}
+    return unknown
+
+
+def _expects_failure(expr: ast.expr) -> bool:
+    """`pytest.raises(...)`, `self.assertRaises(...)`, `self.assertRaisesRegex(...)`."""
+    func = expr.func if isinstance(expr, ast.Call) else None
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in ("raises", "assertRaises", "assertRaisesRegex")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import itertools
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from closelint.analysis import factories as F
 from closelint.analysis.flow import SOCKET, Resource, ScopeFacts, ScopeWalker, StreamFacts
@@ -68,6 +69,9 @@ class ModuleFacts:
     tree: ast.Module
     imports: ImportTable
     text: str
+    #: a test module (test_*.py, *_test.py, conftest.py or under a tests/ directory, defining tests):
+    #: what only runs in tests is judged by the rules that matter there (leaks), not by all of them
+    in_tests: bool = False
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
 
@@ -79,7 +83,7 @@ class ModuleFacts:
                     yield scope, resource
 
 
-def analyse(tree: ast.Module, text: str) -> ModuleFacts:
+def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
     """Walk every scope of `tree` that can own a socket, and derive the module-level facts.
 
     A scope whose lines mention none of the identifiers a socket can be created or sent through (the
@@ -88,7 +92,7 @@ def analyse(tree: ast.Module, text: str) -> ModuleFacts:
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
-    facts = ModuleFacts(tree, imports, text)
+    facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index))
     mentions = _trigger_lines(text, imports)
     streams = _stream_facts(tree, index, imports, text)
     if not mentions and not streams:
@@ -168,15 +172,12 @@ def _stream_handlers(tree: ast.Module, imports: ImportTable, text: str) -> set[s
 
 
 def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]) -> frozenset[str]:
-    """`self.<attr>` names a class assigns the writer of open_connection to (or annotates as a writer);
-    `lines` are those that mention a spelling of a writer type or a stream opener."""
+    """`self.<attr>` names a class assigns the writer of open_connection to; `lines` are those that
+    mention a spelling of a writer type or a stream opener. (A class-level annotation is not enough:
+    wrappers of subprocess pipes are annotated StreamWriter and close without waiting, on purpose.)"""
     found: set[str] = set()
     for node in walk_lines(cls, lines):
-        if isinstance(node, ast.AnnAssign) and imports.qualname(node.annotation) in F.WRITER_TYPES:
-            annotated = node.target
-            if isinstance(annotated, (ast.Name, ast.Attribute)):
-                found.add(annotated.id if isinstance(annotated, ast.Name) else annotated.attr)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Await):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Await):
             opened = node.value.value
             if isinstance(opened, ast.Call) and imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
                 opened = opened.args[0]
@@ -189,6 +190,26 @@ def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]
 
 def _is_static(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
+
+
+_HELPER_MODULES = frozenset({"test_utils.py", "test_helpers.py", "test_support.py", "test_util.py"})
+
+
+def _is_test_module(path: str, index: ModuleIndex) -> bool:
+    """A module of tests: named `test_*.py`, `*_test.py`, `tests.py` or `conftest.py`, and defining tests
+    (`test*` functions, or classes built on a test base class).
+
+    The file name decides, not the directory, and helper modules that ship to users (`test_utils.py`)
+    are not tests."""
+    name = Path(path).name
+    named = name.startswith("test_") or name.endswith("_test.py") or name in ("tests.py", "conftest.py")
+    if not named or name in _HELPER_MODULES:
+        return False
+    return (
+        name == "conftest.py"
+        or any(f.name.startswith("test") for f, _ in index.functions)
+        or any("Test" in ast.unparse(base) for cls in index.classes for base in cls.bases)
+    )
 
 
 def _trigger_lines(text: str, imports: ImportTable) -> list[int]:

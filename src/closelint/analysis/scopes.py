@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Union
 
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-ScopeNode = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef
+ScopeNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef]
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
@@ -81,14 +83,16 @@ def free_names(node: ast.AST) -> set[str]:
     return (loads - bound) | declared_outer
 
 
-def captured_names(body: list[ast.stmt]) -> set[str]:
-    """Names of this scope that nested scopes read, or that are declared global/nonlocal here."""
-    names: set[str] = set()
+def captured_names(body: list[ast.stmt]) -> dict[str, int]:
+    """Names of this scope that nested scopes read, or that are declared global/nonlocal here, each with
+    the first line from which it is shared (0 for a global or nonlocal declaration)."""
+    names: dict[str, int] = {}
     for node in own_nodes(body):
         if isinstance(node, NESTED_SCOPES):
-            names |= free_names(node)
+            for name in free_names(node):
+                names[name] = min(names.get(name, node.lineno), node.lineno)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
+            names.update(dict.fromkeys(node.names, 0))
     return names
 
 
@@ -102,6 +106,7 @@ class ModuleIndex:
 
 
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+_MATCH_CASE = (ast.match_case,) if sys.version_info >= (3, 10) else ()
 #: per node type, which of `_BODIES` it has (compound statements, `except` handlers and `case`s)
 _BODY_FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -113,27 +118,53 @@ def _body_fields(kind: type) -> tuple[str, ...]:
     return fields
 
 
+_IMPORT, _FUNCTION, _CLASS, _COMPOUND, _SIMPLE = range(5)
+#: what `index_module` does with a child of each node type (filled as types are met)
+_ROLES: dict[type, int] = {}
+
+
+def _role(kind: type) -> int:
+    role = _ROLES.get(kind)
+    if role is None:
+        if issubclass(kind, (ast.Import, ast.ImportFrom)):
+            role = _IMPORT
+        elif issubclass(kind, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            role = _FUNCTION
+        elif issubclass(kind, ast.ClassDef):
+            role = _CLASS
+        else:
+            role = _COMPOUND if _body_fields(kind) else _SIMPLE
+        _ROLES[kind] = role
+    return role
+
+
 def index_module(tree: ast.Module) -> ModuleIndex:
     """Visit statements only (never expressions, where most nodes are): cheap next to a full walk.
 
     Only nodes with statement lists are pushed (a simple statement holds nothing to index), in the same
-    order as a walk of every statement would meet them.
+    order as a walk of every statement would meet them; node types are told apart by one dict lookup.
     """
     index = ModuleIndex()
     imports, functions, classes = index.imports, index.functions, index.classes
     stack: list[tuple[ast.AST, ast.ClassDef | None]] = [(tree, None)]
+    roles = _ROLES
     while stack:
         node, owner = stack.pop()
         for name in _body_fields(type(node)):
             for child in getattr(node, name):
-                if isinstance(child, (ast.Import, ast.ImportFrom)):
+                role = roles.get(type(child))
+                if role is None:
+                    role = _role(type(child))
+                if role == _SIMPLE:
+                    continue
+                if role == _COMPOUND:
+                    stack.append((child, owner))
+                elif role == _IMPORT:
                     imports.append(child)
-                elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                elif role == _FUNCTION:
                     functions.append((child, owner))
                     stack.append((child, None))
-                elif isinstance(child, ast.ClassDef):
+                else:
                     classes.append(child)
                     stack.append((child, child))
-                elif _body_fields(type(child)):
-                    stack.append((child, owner))
     return index

@@ -133,13 +133,19 @@ def ssh_banner(host):
 
 class SocketLeakedOnError(Rule):
     code = "CL102"
+    quiet_in_tests = True
     name = "socket-leaked-on-error"
     message = "{what} leaks if an exception is raised before it is closed; use `with` or close it in `finally`"
     summary = (
         "Checks for sockets that are closed on every normal path, but not when an exception is raised "
         "between their creation and `close()`: the close is not in `finally`, not under `with`, and no "
         "`except` closes and re-raises. An `except` that swallows the error and returns or continues "
-        "without closing, and an explicit `raise` before the close, count too."
+        "without closing, and an explicit `raise` before the close, count too. What may raise: a call that "
+        "uses the socket (any method but `setblocking`, `settimeout`, `gettimeout`, `fileno`, `getsockname` "
+        "and the inheritable flags; or passing the socket to a function), and every `await` — in an "
+        "`async def` cancellation is a BaseException that `except OSError` does not catch. Calls that do "
+        "not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
+        "the process (`sys.exit()`). Not reported in test modules."
     )
     rationale = (
         "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "

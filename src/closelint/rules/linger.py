@@ -24,7 +24,8 @@ class LingerZero(Rule):
     summary = (
         "Checks for `setsockopt(SOL_SOCKET, SO_LINGER, value)` whose value is known to switch lingering on "
         'with a zero timeout: `struct.pack("ii", 1, 0)`, the `"hh"` layout of Windows, `pack` imported '
-        "from `struct`, or a module-level constant holding one."
+        "from `struct`, or a module-level constant holding one. Not reported in one branch of an `if`/`else`: "
+        "code that chooses between an orderly and an abortive close (twisted's `abortConnection`) means it."
     )
     rationale = (
         "With `l_onoff=1, l_linger=0`, `close()` is abortive: the kernel drops everything still queued "
@@ -67,7 +68,7 @@ def handle(conn):
         if "SO_LINGER" not in facts.text:
             return
         assignments = _simple_assignments(facts.tree)
-        for node in ast.walk(facts.tree):
+        for node in _unchosen_nodes(facts.tree):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -77,6 +78,19 @@ def handle(conn):
                 and _linger_zero(node.args[2], facts.imports, assignments, 0)
             ):
                 yield self.report(node)
+
+
+def _unchosen_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node except those in one branch of an `if` that has an `else`: a reset chosen as one of two
+    ways to close (`if orderly: shutdown ... else: linger-zero`) is an abortive close on purpose."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and node.body and node.orelse:
+            stack.append(node.test)
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def _is_so_linger(expr: ast.expr, imports: ImportTable) -> bool:
