@@ -102,3 +102,16 @@ def test_rejects_unusable_destinations(tmp_path: pathlib.Path, relative: str, me
     (tmp_path / "pkg.py" / VENDORED_FILENAME).mkdir()  # a directory where the file would go
     with pytest.raises(VendorError, match=message):
         vendor_helper(tmp_path / relative)
+
+
+def test_vendor_helper_command(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from closelint.cli import main
+
+    assert main(["vendor-helper", str(tmp_path)]) == 0
+    assert (tmp_path / VENDORED_FILENAME).is_file()
+    assert main(["vendor-helper", str(tmp_path)]) == 0  # updating its own copy is fine
+    (tmp_path / "mine.py").write_text("x = 1\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["vendor-helper", str(tmp_path / "mine.py")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("closelint: error:") and error.count("\n") == 1
