@@ -5,215 +5,41 @@ statements from an incoming `State` and returns the state on the normal fall-thr
 path falls through); the other ways out of a block (`return`, `break`, `continue`, and exceptions) are
 collected in an `Exits` record that the enclosing loop, `try`, `with` or function consumes.
 
-A `State` maps each owned socket (a `Resource`, identified by its creating call) to the set of `Facts`
-that may hold for it on the paths reaching that point, and each variable to the resources it may name.
-The walk records what the rules need (`ScopeFacts`): leaks at normal and exceptional exits, and the
-facts that hold where each socket is closed.
+A `State` (closelint.analysis.state) maps each socket (a `Resource`, identified by its creating call) to
+the set of `Facts` that may hold for it on the paths reaching that point, variables and flags included.
+The walk records what the rules need (`ScopeFacts`): leaks at normal and exceptional exits, the facts
+that hold where each socket is closed, and the asyncio writers closed without waiting.
 """
 
 from __future__ import annotations
 
 import ast
-import enum
-import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Union
 
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
 from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
-
-
-class Life(enum.Enum):
-    OPEN = "open"
-    CLOSED = "closed"
-    ESCAPED = "escaped"
-    ABSENT = "absent"  # not created on this path, or the variable is known to be None here
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What may hold for one socket on one family of paths, including which variables name it there."""
-
-    life: Life
-    names: frozenset[str] = frozenset()
-    exceptional: bool = False  # the path took an exception edge since the socket was created
-    sent: bool = False
-    shut: bool = False
-    drained: bool = False
-    #: a StreamWriter close() not yet followed by `await writer.wait_closed()`
-    pending: ast.AST | None = None
-    #: constants simple flags hold on these paths (`ok = False`): a test of a flag keeps only the facts
-    #: of the paths it can be true (or false) on, so `if not ok: sock.close()` closes exactly where needed
-    flags: frozenset[tuple[str, Constant]] = frozenset()
-
-
-@dataclass(frozen=True)
-class Resource:
-    """One socket this scope owns, identified by the call that creates it."""
-
-    rid: int
-    node: ast.AST  # the creating call (or, for a borrowed socket, its first use)
-    name: str
-    family: F.Family
-    type: F.SockType
-    role: F.Role
-    loop: ast.stmt | None
-    #: False for a parameter or `self.attr` socket the scope uses but does not own (judged for CL20x only)
-    owned: bool = True
-    #: the statement list and index of the statement that creates it (what a fix rewrites)
-    site: tuple[list[ast.stmt], int] | None = field(default=None, compare=False, repr=False)
-    kind: str = "socket"  # or WRITER: an asyncio StreamWriter
-
-    @property
-    def may_lose_data(self) -> bool:
-        """Whether close() can reset the connection: a TCP stream (or a socket of unknown kind)."""
-        return (
-            self.kind == SOCKET
-            and self.family is not F.Family.UNIX
-            and self.type is not F.SockType.DGRAM
-            and self.role is not F.Role.LISTENING
-        )
-
-
-SOCKET, WRITER = "socket", "writer"
-ABSENT = frozenset({Facts(Life.ABSENT)})
-Change = Callable[[Facts], Facts]
-Constant = Union[bool, int, str, None, "_Truth"]
-
-
-@dataclass(frozen=True)
-class State:
-    """Per owned socket, the facts that may hold for it on the paths reaching a program point.
-
-    Variable bindings live inside the facts (`Facts.names`), so after `if c: s = other()` the facts of
-    the first socket on the path where `s` was rebound no longer carry `s`: closing or returning `s`
-    afterwards changes only the paths on which `s` still names it.
-
-    `values` holds the constants simple flags may have here (`ok = False` ... `ok = True`), so a test of
-    such a flag can tell that one of its branches is not a path at all.
-    """
-
-    facts: dict[int, frozenset[Facts]]
-    values: dict[str, frozenset[Constant]] = field(default_factory=dict)
-
-    def rids(self, name: str) -> frozenset[int]:
-        return frozenset(rid for rid, fs in self.facts.items() if any(name in f.names for f in fs))
-
-    def owns(self, name: str) -> bool:
-        """Whether `name` refers, on some path, to a socket that is still open and ours."""
-        return any(name in f.names and f.life is Life.OPEN for fs in self.facts.values() for f in fs)
-
-    def named(self, name: str) -> dict[int, frozenset[Facts]]:
-        """The facts on paths where `name` refers to each socket."""
-        found = {rid: frozenset(f for f in fs if name in f.names) for rid, fs in self.facts.items()}
-        return {rid: fs for rid, fs in found.items() if fs}
-
-    def map(self, change: Callable[[int, Facts], Facts]) -> State:
-        """Apply `change(rid, fact)` to every fact."""
-        return replace(self, facts={rid: frozenset(change(rid, f) for f in fs) for rid, fs in self.facts.items()})
-
-    def update(self, rids: Iterable[int], change: Change) -> State:
-        """Apply `change` to every fact of the given sockets."""
-        chosen = set(rids)
-        return self.map(lambda rid, f: change(f) if rid in chosen else f) if chosen else self
-
-    def update_name(self, name: str, change: Change) -> State:
-        """Apply `change` to the facts of paths on which `name` refers to the socket."""
-        return self.map(lambda rid, f: change(f) if name in f.names else f)
-
-    def alias(self, name: str, sources: Iterable[str] = ()) -> State:
-        """`name` now refers to whatever any of `sources` refers to (nothing, when there are none)."""
-        wanted = frozenset(sources)
-
-        def rebind(_: int, f: Facts) -> Facts:
-            names = f.names - {name}
-            if wanted & f.names:
-                names |= {name}
-            return f if names == f.names else replace(f, names=names)
-
-        if not wanted and not any(name in f.names for fs in self.facts.values() for f in fs):
-            return self
-        return self.map(rebind)
-
-    def born(self, rid: int, name: str | None) -> State:
-        state = self.alias(name) if name else self
-        names = frozenset({name}) if name else frozenset()
-        flags = frozenset((k, next(iter(v))) for k, v in state.values.items() if len(v) == 1)
-        return replace(state, facts={**state.facts, rid: frozenset({Facts(Life.OPEN, names, flags=flags)})})
-
-    def drop(self, rids: Iterable[int]) -> State:
-        gone = set(rids)
-        return replace(self, facts={k: v for k, v in self.facts.items() if k not in gone})
-
-    def assign(self, name: str, value: Constant | None = None, known: bool = False) -> State:
-        """`name` now holds the constant `value` (when `known`), or something not followed."""
-        if not known and name not in self.values:
-            return self
-        values = {k: v for k, v in self.values.items() if k != name}
-        if known:
-            values[name] = frozenset({value})
-
-        def reflag(_: int, f: Facts) -> Facts:
-            flags = frozenset(pair for pair in f.flags if pair[0] != name)
-            return replace(f, flags=flags | {(name, value)} if known else flags)
-
-        return replace(self.map(reflag), values=values)
-
-    def given(self, test: ast.expr, outcome: bool) -> State | None:
-        """This state on the paths where `test` evaluates to `outcome`; None when there are none."""
-        if outcome not in _outcomes(test, self.values):
-            return None
-        facts: dict[int, frozenset[Facts]] = {}
-        for rid, fs in self.facts.items():
-            kept = frozenset(f for f in fs if not f.flags or outcome in _outcomes(test, _flag_values(f)))
-            if not kept:
-                return None
-            facts[rid] = kept
-        return replace(self, facts=facts)
-
-
-EMPTY = State({})
-
-
-def merge(states: Iterable[State | None]) -> State | None:
-    """Join the states of several paths; None (no path) is the identity."""
-    live = [s for s in states if s is not None]
-    if len(live) <= 1:
-        return live[0] if live else None
-    facts: dict[int, frozenset[Facts]] = {}
-    for rid in set(itertools.chain.from_iterable(s.facts for s in live)):
-        facts[rid] = frozenset(itertools.chain.from_iterable(s.facts.get(rid, ABSENT) for s in live))
-    shared = set(live[0].values).intersection(*(s.values for s in live[1:]))
-    values = {name: frozenset(itertools.chain.from_iterable(s.values[name] for s in live)) for name in shared}
-    return State(facts, values)
-
-
-def _exceptional(f: Facts) -> Facts:
-    return replace(f, exceptional=True) if f.life is Life.OPEN else f
-
-
-def _close(f: Facts) -> Facts:
-    return replace(f, life=Life.CLOSED) if f.life is Life.OPEN else f
-
-
-def _sent(f: Facts) -> Facts:
-    return replace(f, sent=True) if f.life is Life.OPEN else f
-
-
-def _escape(f: Facts) -> Facts:
-    return replace(f, life=Life.ESCAPED) if f.life is Life.OPEN else f
-
-
-def _drained(f: Facts) -> Facts:
-    return replace(f, drained=True) if f.life is Life.OPEN else f
-
-
-def _absent(f: Facts) -> Facts:
-    return Facts(Life.ABSENT)
+from closelint.analysis.state import (
+    EMPTY,
+    FALSY,
+    SOCKET,
+    TRUTHY,
+    WRITER,
+    Facts,
+    Life,
+    Resource,
+    State,
+    merge,
+    to_absent,
+    to_closed,
+    to_drained,
+    to_escaped,
+    to_exceptional,
+    to_sent,
+)
 
 
 @dataclass
@@ -226,7 +52,7 @@ class Exits:
     exc: list[State] = field(default_factory=list)
 
     def raise_from(self, state: State) -> None:
-        self.exc.append(state.update(state.facts, _exceptional))
+        self.exc.append(state.update(state.facts, to_exceptional))
 
 
 @dataclass(frozen=True)
@@ -413,7 +239,7 @@ class ScopeWalker:
             exits.raise_from(state)
         state, rids = self._create(created, [], state)
         if method in ("close", "detach", "__exit__"):
-            state = state.update([r for r in rids if r is not None], _close)
+            state = state.update([r for r in rids if r is not None], to_closed)
         return state
 
     def _accepts_socket(self, call: ast.Call, state: State) -> bool:
@@ -489,7 +315,7 @@ class ScopeWalker:
         again = merge(s.drop(created_here) for s in iteration_ends)
         finished = merge([state if skippable else None, None if endless else again])
         if eof and finished is not None:
-            finished = finished.update_name(eof, _drained)
+            finished = finished.update_name(eof, to_drained)
         orelse = self.block(stmt.orelse, finished, exits)
         return merge([orelse, *inner.brk])
 
@@ -547,7 +373,7 @@ class ScopeWalker:
             # an item that raises exits the items before it: their sockets are closed on that edge
             before = Exits()
             rids, handle, state = self._with_item(item, state, before)
-            exits.exc.extend(s.update([rid for rid, _ in managed], _close) for s in before.exc)
+            exits.exc.extend(s.update([rid for rid, _ in managed], to_closed) for s in before.exc)
             managed.extend((rid, handle) for rid in rids)
             if self._graceful_context(item.context_expr):
                 graceful.update(rids)
@@ -564,7 +390,7 @@ class ScopeWalker:
                 if rid in entry.facts and rid not in graceful:
                     self._record_closes({rid: entry.facts[rid]}, stmt, stmt, handle)
             self.facts.closed.update(rid for rid, _ in managed)
-            return entry.update([rid for rid, _ in managed], _close)
+            return entry.update([rid for rid, _ in managed], to_closed)
 
         return self._finally(exit_block, end, routed, exits)
 
@@ -621,13 +447,13 @@ class ScopeWalker:
                     attr = self._self_attribute(place) if place is not None else None
                     if attr:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
-                    state = state.update([rid], _escape)
+                    state = state.update([rid], to_escaped)
             return state
         for target in targets:
             self.tracker.note_assignment(target, value)
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
-            state = state.update_name(made[0], _escape)  # `conn = conn.makefile()`: the file now owns it
+            state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
         if (
             len(targets) == 1
             and isinstance(targets[0], ast.Name)
@@ -636,7 +462,7 @@ class ScopeWalker:
         ):
             name = targets[0].id
             state = state.alias(name, [value.id])
-            return state.update_name(name, _escape) if self._shared(name) else state
+            return state.update_name(name, to_escaped) if self._shared(name) else state
         sink = bool(state.facts) and (
             not self._plain(value) or any(not isinstance(t, ast.Name) or self._shared(t.id) for t in targets)
         )
@@ -797,7 +623,7 @@ class ScopeWalker:
     def _consume(created: _Creation, state: State) -> State:
         """A wrapped socket's ownership moves into the wrapper."""
         for consumed in created.consumes:
-            state = state.update_name(consumed, _escape)
+            state = state.update_name(consumed, to_escaped)
         return state
 
     def _create(self, created: _Creation, names: list[str | None], state: State) -> tuple[State, list[int | None]]:
@@ -824,7 +650,7 @@ class ScopeWalker:
             self.facts.resources.append(resource)
             state = state.born(rid, name)
             if name is not None and self._shared(name):
-                state = state.update([rid], _escape)
+                state = state.update([rid], to_escaped)
             rids.append(rid)
         return state, rids
 
@@ -837,18 +663,18 @@ class ScopeWalker:
             escaping = state
             for kind, name, _ in events:
                 if kind == "escape":
-                    escaping = escaping.update_name(name, _escape)
+                    escaping = escaping.update_name(name, to_escaped)
             exits.raise_from(escaping)
         for kind, name, at in events:
             if kind == "escape":
-                state = state.update_name(name, _escape)
+                state = state.update_name(name, to_escaped)
             elif kind == "close":  # graceful_close(s) / await graceful_aclose(w): closed, and gracefully
                 self.facts.closed.update(state.rids(name))
-                state = state.update_name(name, _close)
+                state = state.update_name(name, to_closed)
             elif kind == "method":
                 state = self._method(state, name, at)
             elif kind == "drain":
-                state = state.update_name(name, _drained)
+                state = state.update_name(name, to_drained)
             elif kind == "waited":
                 state = state.update_name(name, lambda f: replace(f, pending=None))
         return state
@@ -858,17 +684,17 @@ class ScopeWalker:
         method = call.func.attr
         if name in self.tracker.files:
             sock, writable = self.tracker.files[name]
-            return state.update_name(sock, _sent) if writable and method in WRITE_METHODS else state
+            return state.update_name(sock, to_sent) if writable and method in WRITE_METHODS else state
         if method in _SOCKET_METHODS:
             state = self._ensure(state, name, call)
         if method == "close":
             return self._close_name(state, name, call)
         if method == "detach":
-            return state.update_name(name, _escape)
+            return state.update_name(name, to_escaped)
         if method == "shutdown" and self._shuts_writing(call):
             return state.update_name(name, lambda f: replace(f, shut=True) if f.life is Life.OPEN else f)
         if method in _SEND_METHODS and (method in _STREAM_SEND_METHODS or self._known_stream(state, name)):
-            return state.update_name(name, _sent)
+            return state.update_name(name, to_sent)
         return state
 
     def _known_stream(self, state: State, name: str) -> bool:
@@ -1044,7 +870,7 @@ class ScopeWalker:
     def _eof(self, test: ast.expr, state: State, outcome: bool) -> State:
         """On the branch where `test` says a read returned nothing, the socket has been read to EOF."""
         eof = self.tracker.emptiness(test)
-        return state.update_name(eof[0], _drained) if eof and eof[1] == outcome else state
+        return state.update_name(eof[0], to_drained) if eof and eof[1] == outcome else state
 
     def _refine(self, test: ast.expr, state: State, outcome: bool) -> State:
         """On the branch where `test` says the variable is None (or falsy), it holds no open socket."""
@@ -1065,29 +891,8 @@ class ScopeWalker:
             name = test.left.id
             none_when = isinstance(test.ops[0], (ast.Is, ast.Eq))
         if name is not None and (outcome != negate) == none_when:
-            return state.update_name(name, _absent)
+            return state.update_name(name, to_absent)
         return state
-
-
-_COMPARE: dict[type[ast.cmpop], Callable[[object, object], bool]] = {
-    ast.Eq: lambda a, b: a == b,
-    ast.NotEq: lambda a, b: a != b,
-    ast.Is: lambda a, b: a is b,
-    ast.IsNot: lambda a, b: a is not b,
-}
-
-
-class _Truth:
-    """What a branch on a plain name tells about it: truthy or falsy, nothing about its value."""
-
-    def __init__(self, truth: bool) -> None:
-        self.truth = truth
-
-    def __bool__(self) -> bool:
-        return self.truth
-
-
-TRUTHY, FALSY = _Truth(True), _Truth(False)
 
 
 def _flag_name(test: ast.expr) -> str | None:
@@ -1127,41 +932,6 @@ def _enum_chain_end(stmt: ast.If) -> list[ast.If]:
         subjects.add(ast.dump(test.left))
         classes.add(ast.dump(test.comparators[0].value))
     return [chain[-1]] if len(subjects) == 1 and len(classes) == 1 else []
-
-
-def _flag_values(f: Facts) -> dict[str, frozenset[Constant]]:
-    return {name: frozenset({value}) for name, value in f.flags}
-
-
-def _outcomes(test: ast.expr, values: dict[str, frozenset[Constant]]) -> set[bool]:
-    """The truth values `test` can have, given the constants flags may hold ({True, False}: unknown)."""
-    unknown = {True, False}
-    if isinstance(test, ast.Constant):
-        return {bool(test.value)}
-    if isinstance(test, ast.Name):
-        return {bool(v) for v in values[test.id]} if test.id in values else unknown
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return {not b for b in _outcomes(test.operand, values)}
-    if isinstance(test, ast.BoolOp):
-        parts = [_outcomes(v, values) for v in test.values]
-        decisive = isinstance(test.op, ast.Or)  # `or` is true as soon as one part is, `and` false
-        if any(p == {decisive} for p in parts):
-            return {decisive}
-        return {not decisive} if all(p == {not decisive} for p in parts) else unknown
-    if (
-        isinstance(test, ast.Compare)
-        and len(test.ops) == 1
-        and type(test.ops[0]) in _COMPARE
-        and isinstance(test.left, ast.Name)
-        and test.left.id in values
-        and isinstance(test.comparators[0], ast.Constant)
-    ):
-        known = values[test.left.id]
-        if any(isinstance(v, _Truth) for v in known):
-            return unknown
-        compare, other = _COMPARE[type(test.ops[0])], test.comparators[0].value
-        return {compare(v, other) for v in known}
-    return unknown
 
 
 def _expects_failure(expr: ast.expr) -> bool:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from closelint.analysis import factories as F
-from closelint.analysis.flow import SOCKET, Resource, ScopeFacts, ScopeWalker, StreamFacts
+from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
+from closelint.analysis.state import SOCKET, Resource
 
 #: base classes that neither close nor hand off what a subclass stores on `self`
 NEUTRAL_BASES = frozenset(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from closelint.analysis.flow import WRITER
 from closelint.analysis.module import ModuleFacts
+from closelint.analysis.state import WRITER
 from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
 

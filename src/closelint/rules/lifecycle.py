@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from closelint.analysis.flow import SOCKET, Resource, ScopeFacts
+from closelint.analysis.flow import ScopeFacts
 from closelint.analysis.module import ModuleFacts
+from closelint.analysis.state import SOCKET, Resource
 from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
 
