@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from fnmatch import fnmatch
+from fnmatch import fnmatch, translate
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-from closelint.registry import known_codes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -77,8 +78,19 @@ class Settings:
 
     def excluded(self, path: Path) -> bool:
         """Whether a file or directory met while walking is skipped (each entry is checked as it is met)."""
-        patterns = (*self.exclude, *self.extend_exclude)
-        return any(_matches(str(path), p, self.root, name_only=True) for p in patterns)
+        by_name, anchored = _exclude_patterns((*self.exclude, *self.extend_exclude))
+        if by_name is not None and by_name.match(os.path.normcase(path.name)):
+            return True
+        return any(_matches(str(path), p, self.root, name_only=True) for p in anchored)
+
+
+@cache
+def _exclude_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+    """The bare patterns (no '/') as one regex over an entry's name, as `fnmatch` matches each; the rest."""
+    bare = [p.strip("/") for p in patterns if "/" not in p.strip("/")]
+    anchored = tuple(p for p in patterns if "/" in p.strip("/"))
+    by_name = re.compile("|".join(translate(os.path.normcase(p)) for p in bare)) if bare else None
+    return by_name, anchored
 
 
 def _longest_prefix(code: str, prefixes: Iterable[str]) -> str | None:
@@ -178,6 +190,8 @@ def _string_list(value: Any, key: str, source: str) -> list[str]:
 
 def check_codes(codes: Iterable[str], where: str) -> None:
     """Every entry must be a known code or a prefix of one (`CL`, `CL1`, `CL201`)."""
+    from closelint.registry import known_codes  # imports every rule: only when codes are given
+
     known = known_codes()
     for code in codes:
         if code.upper() != code or not any(k.startswith(code) for k in known):

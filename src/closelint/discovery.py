@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from closelint.config import Settings
@@ -25,7 +25,7 @@ def discover(paths: Iterable[Path], settings: Settings) -> tuple[list[Path], lis
             files.update(_not_git_ignored(path, list(_walk(path, settings))))
         else:
             errors.append(f"{path}: no such file or directory")
-    return sorted(files), errors
+    return sorted(files, key=lambda p: p.parts), errors  # Path order, without Path.__lt__
 
 
 def _walk(root: Path, settings: Settings) -> Iterable[Path]:
@@ -40,12 +40,13 @@ def _walk(root: Path, settings: Settings) -> Iterable[Path]:
 
 def _not_git_ignored(root: Path, paths: list[Path]) -> list[Path]:
     """Drop paths git ignores below `root`; outside a work tree (or without git) nothing is dropped."""
-    if not paths:
+    if not paths or not _maybe_in_work_tree(root):
         return paths
+    resolved = _resolver()
     try:
         completed = subprocess.run(
             ["git", "check-ignore", "--stdin", "-z"],
-            input="\0".join(str(p.resolve()) for p in [root, *paths]).encode("utf-8", "surrogateescape"),
+            input="\0".join(resolved(p) for p in [root, *paths]).encode("utf-8", "surrogateescape"),
             capture_output=True,
             check=False,
             timeout=60,
@@ -56,6 +57,37 @@ def _not_git_ignored(root: Path, paths: list[Path]) -> list[Path]:
     if completed.returncode not in (0, 1):  # 128: not a git repository
         return paths
     ignored = {item for item in completed.stdout.decode("utf-8", "surrogateescape").split("\0") if item}
-    if str(root.resolve()) in ignored:
+    if not ignored:
+        return paths
+    if resolved(root) in ignored:
         return paths  # a directory named explicitly is linted even if git ignores it, like a file
-    return [p for p in paths if str(p.resolve()) not in ignored]
+    return [p for p in paths if resolved(p) not in ignored]
+
+
+def _maybe_in_work_tree(root: Path) -> bool:
+    """False when git would find no repository for `root` (no `.git` above it, no GIT_DIR): skip git."""
+    if "GIT_DIR" in os.environ:
+        return True
+    directory = os.path.realpath(root)
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
+            return True
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return False
+        directory = parent
+
+
+def _resolver() -> Callable[[Path], str]:
+    """`str(path.resolve())`, resolving each directory once (a walk yields many files per directory)."""
+    directories: dict[str, str] = {}
+
+    def resolved(path: Path) -> str:
+        head, name = os.path.split(os.path.abspath(path))
+        real = directories.get(head)
+        if real is None:
+            real = directories[head] = os.path.realpath(head)
+        joined = os.path.join(real, name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
+
+    return resolved

@@ -5,10 +5,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from closelint.analysis.module import ModuleFacts
 from closelint.model import Applicability, Fix, Invalid, Valid
+
+if TYPE_CHECKING:  # the analysis is imported when a file is checked, not by a run answered from the cache
+    from closelint.analysis.module import ModuleFacts
 
 
 @dataclass(frozen=True)

@@ -661,13 +661,19 @@ class ScopeWalker:
         self._scan(node, sink, events)
         if self._may_raise(node, state):
             escaping = state
-            for kind, name, _ in events:
+            for kind, name, at in events:
                 if kind == "escape":
                     escaping = escaping.update_name(name, to_escaped)
+                elif kind == "closure" and escaping.facts:
+                    for free in free_names(at):
+                        escaping = escaping.update_name(free, to_escaped)
             exits.raise_from(escaping)
         for kind, name, at in events:
             if kind == "escape":
                 state = state.update_name(name, to_escaped)
+            elif kind == "closure" and state.facts:
+                for free in free_names(at):
+                    state = state.update_name(free, to_escaped)
             elif kind == "close":  # graceful_close(s) / await graceful_aclose(w): closed, and gracefully
                 self.facts.closed.update(state.rids(name))
                 state = state.update_name(name, to_closed)
@@ -757,7 +763,7 @@ class ScopeWalker:
                 events.append(("escape", node.id, node))
             return
         if isinstance(node, NESTED_SCOPES):  # a closure made here takes the variables it reads
-            events.extend(("escape", name, node) for name in free_names(node))
+            events.append(("closure", "", node))  # its free names escape: computed only if a socket is tracked
             return
         if isinstance(node, ast.Attribute):
             if sink and isinstance(node.value, ast.Name) and node.attr in _CLOSERS:
