@@ -120,7 +120,7 @@ def run_check(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     files, errors = discover(args.paths or [Path(".")], settings)
     fixed = 0
-    results = lint_paths(files, settings, jobs=args.jobs)
+    results = lint_paths(files, settings, jobs=args.jobs, cache=not args.no_cache)
     errors += [r.error for r in results if r.error]
     if args.fix or args.diff:
         from closelint.fixer import fix_files

@@ -1,26 +1,144 @@
-"""Lint many files: in this process, or in a pool of processes fed in chunks."""
+"""Lint many files: answered from the cache, in this process, or in a pool of processes fed in chunks.
+
+Nothing heavy is imported until a file has to be linted: a run answered from the cache loads neither the
+engine (analysis, rules) nor the process pool.
+"""
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
+import gc
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from closelint.config import Settings
-from closelint.engine import lint_files
 from closelint.model import FileResult
 
-_CHUNK = 32
+if TYPE_CHECKING:
+    from closelint.cache import Stamp
+
+#: below this many bytes to lint, starting worker processes costs more than it saves
+PARALLEL_MIN_BYTES = 512 * 1024
+#: chunks per job: enough for the pool to even out the load, few enough to keep messages cheap
+_CHUNKS_PER_JOB = 16
+_CHUNK_MAX_FILES = 64
+
+#: (result, content digest when the file was read and the caller wants it)
+_Linted = tuple[FileResult, "str | None"]
 
 
-def _lint_chunk(settings: Settings, chunk: list[Path]) -> list[FileResult]:
-    return lint_files(chunk, settings)
+def lint_paths(files: list[Path], settings: Settings, jobs: int = 1, cache: bool = False) -> list[FileResult]:
+    """Results for `files`, in their order, the same whatever `jobs` is and whether `cache` is used."""
+    store = None
+    if cache:
+        from closelint.cache import Cache, cache_directory
+
+        try:
+            store = Cache(cache_directory(settings), settings)
+        except OSError:  # no working directory any more, ...: lint without the cache
+            store = None
+    results: list[FileResult | None] = [None] * len(files)
+    todo: list[int] = []
+    stamps: list[Stamp | None] = [None] * len(files)
+    for index, path in enumerate(files):
+        if store is not None:
+            name = str(path)
+            found, stamps[index] = store.get(name)
+            if found is not None:
+                results[index] = FileResult(name, found)
+                continue
+        todo.append(index)
+    if todo:
+        sizes = [_size(files[i], stamps[i]) for i in todo]
+        linted = _lint([files[i] for i in todo], sizes, settings, jobs, store is not None)
+        for index, (result, content_digest) in zip(todo, linted):
+            results[index] = result
+            if store is not None and content_digest is not None:
+                store.put(str(files[index]), stamps[index], content_digest, result.violations)
+    if store is not None:
+        store.save()
+    return [r for r in results if r is not None]
 
 
-def lint_paths(files: list[Path], settings: Settings, jobs: int = 1) -> list[FileResult]:
-    """Results for `files`, in the same order whatever `jobs` is."""
-    if jobs <= 1 or len(files) <= _CHUNK:
-        return lint_files(files, settings)
-    chunks = [files[i : i + _CHUNK] for i in range(0, len(files), _CHUNK)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return [r for part in pool.map(partial(_lint_chunk, settings), chunks) for r in part]
+def _size(path: Path, known: Stamp | None) -> int:
+    if known is not None:
+        return known[2]
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _lint(files: list[Path], sizes: list[int], settings: Settings, jobs: int, digests: bool) -> list[_Linted]:
+    """Lint `files` (results in their order): in this process, or, when there is enough work, in `jobs`
+    processes fed chunks of files biggest first, so that the pool ends on small ones and finishes evenly."""
+    total = sum(sizes)
+    if jobs <= 1 or len(files) < 2 or total < PARALLEL_MIN_BYTES:
+        with _gc_paused():
+            return _lint_chunk(files, settings, digests)
+    order = sorted(range(len(files)), key=lambda i: (-sizes[i], i))
+    target = max(total // (jobs * _CHUNKS_PER_JOB), 1)
+    chunks: list[list[int]] = [[]]
+    weight = 0
+    for index in order:
+        if chunks[-1] and (weight >= target or len(chunks[-1]) >= _CHUNK_MAX_FILES):
+            chunks.append([])
+            weight = 0
+        chunks[-1].append(index)
+        weight += sizes[index]
+    from concurrent.futures import ProcessPoolExecutor
+
+    out: list[_Linted | None] = [None] * len(files)
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(chunks)), initializer=_start_worker, initargs=(settings, digests)
+    ) as pool:
+        for chunk, linted in zip(chunks, pool.map(_worker_chunk, [[files[i] for i in c] for c in chunks])):
+            for index, item in zip(chunk, linted):
+                out[index] = item
+    return [item for item in out if item is not None]
+
+
+def _lint_chunk(files: list[Path], settings: Settings, digests: bool) -> list[_Linted]:
+    from closelint.cache import digest
+    from closelint.engine import lint_path
+
+    linted: list[_Linted] = []
+    for path in files:
+        result, source = lint_path(path, settings)
+        linted.append((result, digest(source) if digests and source is not None else None))
+        gc.collect(0)  # automatic collection is paused: free this file's cycles, if any (cheap: few objects)
+    return linted
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause automatic garbage collection: `ast.parse` allocates millions of objects, none in cycles, and
+    the collector would walk every young one several times (about a fifth of the parse time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_worker_settings: Settings | None = None
+_worker_digests = False
+
+
+def _start_worker(settings: Settings, digests: bool) -> None:
+    global _worker_settings, _worker_digests
+    _worker_settings, _worker_digests = settings, digests
+    gc.freeze()  # what the worker inherited is never garbage: keep the collector (and copy-on-write) off it
+    gc.disable()
+    from closelint import engine
+
+    engine.enabled_rules(settings)  # import the analysis and the rules once, before the first file
+
+
+def _worker_chunk(files: list[Path]) -> list[_Linted]:
+    assert _worker_settings is not None
+    return _lint_chunk(files, _worker_settings, _worker_digests)

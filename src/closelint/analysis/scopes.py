@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Union
@@ -51,8 +52,24 @@ def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         stack.extend(reversed(children(node)))
 
 
-def free_names(node: ast.AST) -> set[str]:
+#: free_names per node, for as long as its tree lives: the walk asks again for every path that reaches
+#: the same nested scope (each way out through a `finally` walks it once more), and nested scopes nest
+_FREE_NAMES: weakref.WeakKeyDictionary[ast.AST, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def free_names(node: ast.AST) -> frozenset[str]:
     """Names a nested function, lambda or class reads from its enclosing scopes."""
+    found = _FREE_NAMES.get(node)
+    if found is None:
+        found = _FREE_NAMES[node] = frozenset(_free_names(node))
+    return found
+
+
+#: nodes without child nodes that `_free_names` needs to look at
+_LEAVES = (ast.Constant, ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+
+
+def _free_names(node: ast.AST) -> set[str]:
     if isinstance(node, ast.ClassDef):
         body: list[ast.AST] = list(node.body)
         bound: set[str] = set()
@@ -68,6 +85,9 @@ def free_names(node: ast.AST) -> set[str]:
     stack = body
     while stack:
         child = stack.pop()
+        if type(child) is ast.Name:  # the most frequent node: no children worth visiting (its ctx)
+            (loads if isinstance(child.ctx, ast.Load) else bound).add(child.id)
+            continue
         if isinstance(child, NESTED_SCOPES):
             loads |= free_names(child)
             if not isinstance(child, ast.Lambda):
@@ -79,7 +99,14 @@ def free_names(node: ast.AST) -> set[str]:
             declared_outer.update(child.names)
         elif isinstance(child, (ast.Import, ast.ImportFrom)):
             bound.update((a.asname or a.name).split(".")[0] for a in child.names)
-        stack.extend(children(child))
+        elif isinstance(child, _LEAVES):
+            continue
+        for name in child._fields:
+            value = getattr(child, name, None)
+            if isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
     return (loads - bound) | declared_outer
 
 
