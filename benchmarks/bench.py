@@ -112,7 +112,7 @@ class Row:
         return any(s.timed_out for s in self.samples)
 
     def median(self, attribute: str) -> float:
-        return statistics.median(getattr(s, attribute) for s in self.samples)
+        return float(statistics.median(getattr(s, attribute) for s in self.samples))
 
 
 def run(
@@ -274,7 +274,7 @@ def machine() -> dict[str, str]:
         "memory": f"{memory:.0f} GiB",
         "os": f"{platform.system()} {platform.release()}",
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "load before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -316,6 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _bench(args: argparse.Namespace, corpus: Path, files: list[Path], jobs: int, work: Path) -> int:
+    host = machine()
     one, four = work / "corpus", work / "corpus-x4"
     copy_corpus(files, corpus, one)
     if "x4" not in args.skip:
@@ -400,7 +401,7 @@ def _bench(args: argparse.Namespace, corpus: Path, files: list[Path], jobs: int,
                 measure(name, command, timeout=args.peer_timeout)
 
     cold_tree_mb = tree_peak_mb([*check, "--no-cache", str(one)], work, env)
-    report = _report(rows, outputs, cold_tree_mb, n, size_mb, corpus, jobs, args)
+    report = _report(rows, outputs, cold_tree_mb, n, size_mb, corpus, jobs, args, host)
     print()
     print(report["markdown"])
     if args.json:
@@ -419,6 +420,7 @@ def _report(
     corpus: Path,
     jobs: int,
     args: argparse.Namespace,
+    host: dict[str, str],
 ) -> dict[str, object]:
     def wall(name: str) -> float | None:
         row = rows.get(name)
@@ -441,7 +443,8 @@ def _report(
         w, c, m = row.median("wall"), row.median("cpu"), max(s.peak_mb for s in row.samples)
         speed = f"<{row.files / w:.0f}" if row.timed_out else f"{row.files / w:.0f}"
         ratio = f"{'<' if row.timed_out else ''}{cold / w:.2f}" if cold else ""
-        lines.append(f"| {row.name} | {fmt(row, w)} | {fmt(row, c)} | {m:.0f} | {speed} | {ratio} |")
+        cpu_cell, peak_cell = ("—", "—") if row.timed_out else (f"{c:.2f}", f"{m:.0f}")  # a killed run: unknown
+        lines.append(f"| {row.name} | {fmt(row, w)} | {cpu_cell} | {peak_cell} | {speed} | {ratio} |")
     lines.append("")
     lines.append(f"closelint cold, all its processes together (sampled): peak {cold_tree_mb:.0f} MB.")
     background = max((s.background for row in rows.values() for s in row.samples), default=0.0)
@@ -475,7 +478,7 @@ def _report(
     peak = max([cold_tree_mb] + [s.peak_mb for name, r in rows.items() if "closelint check" in name for s in r.samples])
     verdict("closelint peak memory, MB (≤ 300)", peak, peak <= 300)
     lines += ["", "| requirement (SPEC §6, speed issue) | measured | holds |", "|---|---:|:---:|", *verdicts]
-    info = {**machine(), **{f"{k} version": v for k, v in versions().items()}}
+    info = {**host, **{f"{k} version": v for k, v in versions().items()}}
     lines += ["", "Machine: " + "; ".join(f"{k}: {v}" for k, v in info.items()) + "."]
     return {
         "corpus": str(corpus),
