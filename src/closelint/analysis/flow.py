@@ -659,21 +659,14 @@ class ScopeWalker:
         """Apply what evaluating `node` does to owned sockets; record the exception edge if it may raise."""
         events: list[tuple[str, str, ast.AST]] = []
         self._scan(node, sink, events)
-        if self._may_raise(node, state):
+        if self._may_raise(node, state):  # what is handed off is gone even if the call then raises
             escaping = state
             for kind, name, at in events:
-                if kind == "escape":
-                    escaping = escaping.update_name(name, to_escaped)
-                elif kind == "closure" and escaping.facts:
-                    for free in free_names(at):
-                        escaping = escaping.update_name(free, to_escaped)
+                escaping = self._escape_event(escaping, kind, name, at)
             exits.raise_from(escaping)
         for kind, name, at in events:
-            if kind == "escape":
-                state = state.update_name(name, to_escaped)
-            elif kind == "closure" and state.facts:
-                for free in free_names(at):
-                    state = state.update_name(free, to_escaped)
+            if kind in ("escape", "closure"):
+                state = self._escape_event(state, kind, name, at)
             elif kind == "close":  # graceful_close(s) / await graceful_aclose(w): closed, and gracefully
                 self.facts.closed.update(state.rids(name))
                 state = state.update_name(name, to_closed)
@@ -683,6 +676,16 @@ class ScopeWalker:
                 state = state.update_name(name, to_drained)
             elif kind == "waited":
                 state = state.update_name(name, lambda f: replace(f, pending=None))
+        return state
+
+    @staticmethod
+    def _escape_event(state: State, kind: str, name: str, at: ast.AST) -> State:
+        """A name handed off, or a closure taking the variables it reads (computed only when it matters)."""
+        if kind == "escape":
+            return state.update_name(name, to_escaped)
+        if kind == "closure" and state.facts:
+            for free in free_names(at):
+                state = state.update_name(free, to_escaped)
         return state
 
     def _method(self, state: State, name: str, call: ast.AST) -> State:
