@@ -126,7 +126,10 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
 def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, text: str) -> dict[ast.AST, StreamFacts]:
     """The functions that receive a StreamWriter: start_server handlers (by name, or `self.method`),
     parameters annotated `asyncio.StreamWriter`, and methods of classes that keep a writer on `self`."""
-    if not any(word in text for word in ("StreamWriter", "start_server", "start_unix_server", "open_connection", "open_unix_connection")):
+    if not any(
+        word in text
+        for word in ("StreamWriter", "start_server", "start_unix_server", "open_connection", "open_unix_connection")
+    ):
         return {}
     handlers = _stream_handlers(tree, imports, text) if "start_" in text else set()
     writer_lines = mention_lines(text, _spellings(F.WRITER_TYPES | F.STREAM_OPENERS, imports))
