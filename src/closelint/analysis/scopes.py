@@ -101,12 +101,7 @@ def _free_names(node: ast.AST) -> set[str]:
             bound.update((a.asname or a.name).split(".")[0] for a in child.names)
         elif isinstance(child, _LEAVES):
             continue
-        for name in child._fields:
-            value = getattr(child, name, None)
-            if isinstance(value, list):
-                stack.extend(item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
+        stack.extend(children(child))
     return (loads - bound) | declared_outer
 
 
