@@ -62,11 +62,15 @@ def test_fix_fixture_pair(before: Path, tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def _changed_lines_are_fixed_spans(before: str, after: str, spans: list[tuple[int, int]]) -> bool:
-    """Every changed line is inside the span of an applied fix, or is the helper import being added."""
+    """Every changed line is inside the span of an applied fix, or is an import the fixes need (the helper,
+    and `sys` for a close in `finally`) being added."""
     for edit in line_edits(before, after):
         (first, _), (end, _) = edit.start, edit.end
-        adds_helper_import = edit.content.startswith("from ") and "graceful_close" in edit.content
-        if adds_helper_import and end - first <= 1:  # a new import line, or an existing one it merges into
+        lines = edit.content.splitlines()
+        adds_imports = bool(lines) and all(
+            line == "import sys" or (line.startswith("from ") and "graceful_close" in line) for line in lines
+        )
+        if adds_imports and end - first <= 1:  # new import lines, or an existing one they merge into
             continue
         if not any(lo <= first and end - 1 <= hi for lo, hi in spans):
             return False
@@ -178,10 +182,10 @@ def _fix_file(tmp_path: Path, name: str, data: bytes, monkeypatch: pytest.Monkey
     return target.read_bytes()
 
 
-SERVER = b"import socket\n\n\ndef reply(conn):\n    conn.sendall(b'bye')\n    conn.close()\n"
+SERVER = b"import socket\n\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
 FIXED_SERVER = (
-    b"import socket\nfrom closelint.graceful import graceful_close\n\n\ndef reply(conn):\n"
-    b"    conn.sendall(b'bye')\n    graceful_close(conn)\n"
+    b"import socket\nfrom closelint.graceful import graceful_close\n\n\ndef reply(srv):\n"
+    b"    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    graceful_close(conn)\n"
 )
 
 
@@ -271,7 +275,7 @@ def test_diff_prints_a_unified_diff_writes_nothing_and_exits_1(
 def test_fix_exits_0_when_everything_was_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a.py").write_bytes(SERVER)
     monkeypatch.chdir(tmp_path)
-    assert main(["check", "--fix", "--quiet", "--no-cache", "a.py"]) == 0
+    assert main(["check", "--fix", "--quiet", "--no-cache", "--select", "CL2", "a.py"]) == 0
 
 
 def test_unsafe_fixes_only_with_the_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

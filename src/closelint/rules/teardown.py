@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
+from closelint.analysis.applicability import graceful_close_fix
 from closelint.analysis.flow import CloseSite, ScopeFacts
 from closelint.analysis.module import ModuleFacts
-from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
+from closelint.model import Applicability, Invalid, Valid
 from closelint.rule import Report, Rule
 from closelint.rules.lifecycle import describe
 
@@ -34,39 +34,6 @@ def verdict(site: CloseSite) -> str | None:
     if any(f.sent and not f.shut and not f.drained for f in site.facts):
         return "CL201"
     return None
-
-
-def graceful_fix(site: CloseSite, scope: ScopeFacts) -> Fix | None:
-    """Replace the close (and a shutdown right before it) with graceful_close(), when that is safe."""
-    if isinstance(scope.node, ast.AsyncFunctionDef) or not site.handle:
-        return None  # a blocking helper never goes into an `async def`
-    statement = site.statement
-    if isinstance(statement, (ast.With, ast.AsyncWith)):
-        if isinstance(statement, ast.AsyncWith) or not _can_append(statement, site.handle):
-            return None
-        return Fix(
-            Applicability.SAFE,
-            f"Call `graceful_close({site.handle})` at the end of the `with` block",
-            FixKey.in_with(site.handle),
-            (statement.lineno, statement.end_lineno or statement.lineno),
-        )
-    if not (isinstance(statement, ast.Expr) and statement.value is site.node):
-        return None
-    return Fix(
-        Applicability.SAFE,
-        f"Replace `{site.handle}.close()` with `graceful_close({site.handle})`",
-        FixKey.GRACEFUL_CLOSE,
-        (max(statement.lineno - 1, 1), statement.end_lineno or statement.lineno),
-    )
-
-
-def _can_append(statement: ast.With, handle: str) -> bool:
-    """The call goes last in the block, or right before a final jump that does not use the socket."""
-    last = statement.body[-1]
-    if not isinstance(last, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
-        return True
-    root = handle.split(".", 1)[0]
-    return not any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(last))
 
 
 def _sites(facts: ModuleFacts, code: str) -> Iterator[tuple[CloseSite, ScopeFacts]]:
@@ -113,9 +80,13 @@ def serve_one(srv):
 """
     fix_applicability = Applicability.SAFE
     fix_title = (
-        "the close becomes `graceful_close(sock)` (for a `with sock:` block, a call at the end of the block); "
-        "the helper shuts down writing, drains the input with a bounded timeout, and closes. Never applied "
-        "inside `async def`"
+        "the close becomes `graceful_close(sock)` (for a `with sock:` block, a call at the end of the block; in "
+        "`finally`, on the normal path only: the error path keeps the plain close); the helper shuts down "
+        "writing, drains the input with a bounded timeout, and closes. Safe only for a plain `socket.socket` "
+        "the scope or class created or accepted, whose descriptor has no other owner (`dup()`, `fromfd()`), with "
+        "no `makefile()` object used after the close, not under a held lock, not in an event-loop callback or a "
+        "non-blocking selector loop; elsewhere unsafe or display-only, with the reason. Never applied inside "
+        "`async def`"
     )
     references = (
         "https://www.rfc-editor.org/rfc/rfc2525#section-2.17",
@@ -135,10 +106,12 @@ def serve_one(srv):
     )
     invalid = (
         Invalid(
-            "import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.close()\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(conn):\n"
-            "    conn.sendall(b'bye')\n    graceful_close(conn)\n",
+            "import socket\n\ndef f(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n",
+            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(srv):\n"
+            "    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    graceful_close(conn)\n",
         ),
+        # a parameter is not proven to be a plain socket.socket: the fix is unsafe, plain --fix leaves it
+        Invalid("import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.close()\n"),
         Invalid(
             "import socket\n\ndef f(addr):\n    with socket.create_connection(addr) as s:\n        s.sendall(b'x')\n",
             "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(addr):\n"
@@ -149,7 +122,9 @@ def serve_one(srv):
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            yield self.report(site.node, graceful_fix(site, scope), what=describe(site.resource), handle=site.handle)
+            yield self.report(
+                site.node, graceful_close_fix(site, scope, facts), what=describe(site.resource), handle=site.handle
+            )
 
 
 class ShutdownWithoutDrain(Rule):
@@ -189,7 +164,10 @@ def send_report(addr, report):
         graceful_close(sock)
 """
     fix_applicability = Applicability.SAFE
-    fix_title = "the `shutdown()` and the close become `graceful_close(sock)`. Never applied inside `async def`"
+    fix_title = (
+        "the `shutdown()` and the close become `graceful_close(sock)`, with the same conditions of safety as "
+        "CL201's fix. Never applied inside `async def`"
+    )
     references = ("https://www.rfc-editor.org/rfc/rfc2525#section-2.17",)
     valid = (
         Valid(
@@ -204,13 +182,18 @@ def send_report(addr, report):
     )
     invalid = (
         Invalid(
-            "import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.shutdown(socket.SHUT_RDWR)\n"
-            "    conn.close()\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(conn):\n"
-            "    conn.sendall(b'bye')\n    graceful_close(conn)\n",
+            "import socket\n\ndef f(addr):\n    conn = socket.create_connection(addr)\n    try:\n"
+            "        conn.sendall(b'bye')\n    finally:\n        conn.shutdown(socket.SHUT_RDWR)\n"
+            "        conn.close()\n",
+            "import socket\nimport sys\nfrom closelint.graceful import graceful_close\n\ndef f(addr):\n"
+            "    conn = socket.create_connection(addr)\n    try:\n        conn.sendall(b'bye')\n"
+            "    finally:\n        if sys.exc_info()[1] is None:\n            graceful_close(conn)\n"
+            "        else:\n            conn.shutdown(socket.SHUT_RDWR)\n            conn.close()\n",
         ),
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            yield self.report(site.node, graceful_fix(site, scope), what=describe(site.resource), handle=site.handle)
+            yield self.report(
+                site.node, graceful_close_fix(site, scope, facts), what=describe(site.resource), handle=site.handle
+            )
