@@ -98,8 +98,8 @@ def fix_text(text: str, path: str, settings: Settings, unsafe: bool = False) -> 
             result.error = f"{path}: fix not applied, the result would not compile: {problem}"
             break
         after = lint_source(candidate, path, settings).violations
-        stuck = _not_cleared(chosen, violations, lines, after, physical_lines(candidate))
-        if stuck:
+        if not _cleared(chosen, violations, lines, after, physical_lines(candidate)):
+            stuck = [v for v in chosen if not _clears(result.fixed, v, violations, lines, path, settings)] or chosen
             refused |= {_identity(v, lines) for v in stuck}
             result.error = "; ".join(
                 f"{path}:{v.line}:{v.col + 1}: {v.code} fix not applied: it would not clear its finding" for v in stuck
@@ -115,20 +115,32 @@ def _identity(v: Violation, lines: list[str]) -> tuple[str, str, str]:
     return v.code, v.message, lines[v.line - 1].strip() if 0 < v.line <= len(lines) else ""
 
 
-def _not_cleared(
+def _cleared(
     chosen: Sequence[Violation],
     before: Sequence[Violation],
     lines: list[str],
     after: Sequence[Violation],
     new_lines: list[str],
-) -> list[Violation]:
-    """The applied fixes whose finding is still there after the rewrite."""
+) -> bool:
+    """Whether the rewrite removed one finding for each applied fix (counted by `_identity`)."""
     present = Counter(_identity(v, lines) for v in before)
     fixed = Counter(_identity(v, lines) for v in chosen)
     remaining = Counter(_identity(v, new_lines) for v in after)
-    return [
-        v for v in chosen if remaining[_identity(v, lines)] > present[_identity(v, lines)] - fixed[_identity(v, lines)]
-    ]
+    return all(remaining[key] <= present[key] - count for key, count in fixed.items())
+
+
+def _clears(
+    text: str, v: Violation, before: Sequence[Violation], lines: list[str], path: str, settings: Settings
+) -> bool:
+    """Whether the fix of `v`, applied alone, clears its finding."""
+    from closelint.fixes import apply_fixes
+
+    try:
+        candidate = _final_newline_kept(text, apply_fixes(text, [v], settings.helper_module, _timeout(settings)))
+    except Exception:
+        return False
+    after = lint_source(candidate, path, settings).violations
+    return _cleared([v], before, lines, after, physical_lines(candidate))
 
 
 def _final_newline_kept(original: str, rewritten: str) -> str:

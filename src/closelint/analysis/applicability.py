@@ -372,12 +372,28 @@ def _non_blocking(call: ast.Call, handle: str) -> bool:
 
 
 def _can_append(statement: ast.With, handle: str) -> bool:
-    """The call goes last in the block, or right before a final jump that does not use the socket."""
+    """The call goes last in the block, or right before a final jump that does not use the socket, and no
+    other `return`/`break`/`continue` leaves the block around it."""
     last = statement.body[-1]
-    if not isinstance(last, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
-        return True
+    final_jump = isinstance(last, (ast.Return, ast.Raise, ast.Break, ast.Continue))
     root = handle.split(".", 1)[0]
-    return not any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(last))
+    if final_jump and any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(last)):
+        return False
+    body = statement.body[:-1] if final_jump else statement.body
+    return not any(_leaves(node, in_loop=False) for node in body)
+
+
+def _leaves(node: ast.AST, in_loop: bool) -> bool:
+    """Whether `node` holds a `return`, or a `break`/`continue` of a loop outside it."""
+    if isinstance(node, ast.Return) or (isinstance(node, (ast.Break, ast.Continue)) and not in_loop):
+        return True
+    if isinstance(node, NESTED_SCOPES):
+        return False
+    loop = isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+    return any(
+        _leaves(child, in_loop or (loop and child not in getattr(node, "orelse", ())))
+        for child in ast.iter_child_nodes(node)
+    )
 
 
 def _alone_on_its_lines(statement: ast.stmt, text: str) -> bool:
