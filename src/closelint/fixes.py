@@ -159,7 +159,9 @@ class _Rewriter(cst.CSTTransformer):
             plain.insert(0, shutdown.with_changes(leading_lines=()))
             leading = [*shutdown.leading_lines, *leading]
         self.uses_sys = True
-        graceful = statement.with_changes(body=[cst.Expr(self._helper_call(receiver))], leading_lines=())
+        graceful = statement.with_changes(
+            body=[cst.Expr(self._helper_call(receiver))], leading_lines=(), trailing_whitespace=cst.TrailingWhitespace()
+        )  # the close's own comment stays with it, in the `else`
         normal = cst.parse_expression("sys.exc_info()[1] is None")
         return cst.If(
             test=normal,
