@@ -318,3 +318,24 @@ def test_drain_timeout_setting_is_written_into_the_fix(tmp_path: Path, monkeypat
     (tmp_path / "pyproject.toml").write_text("[tool.closelint]\ndrain-timeout = 2.5\n")
     fixed = _fix_file(tmp_path, "a.py", SERVER, monkeypatch)
     assert b"    graceful_close(conn, timeout=2.5)\n" in fixed
+
+
+@pytest.mark.parametrize("path", [*fixture_files(), *FIX_PAIRS], ids=lambda p: p.name)
+def test_every_fix_clears_its_own_finding(path: Path) -> None:
+    """Applied alone, each offered fix (safe, unsafe or display-only) removes the finding it is attached to."""
+    from collections import Counter
+
+    from closelint.engine import lint_source
+    from closelint.fixes import apply_fixes
+
+    text = path.read_text(encoding="utf-8")
+    settings = Settings()
+    before = lint_source(text, path.name, settings).violations
+    counts = Counter((v.code, v.message) for v in before)
+    for v in before:
+        if v.fix is None:
+            continue
+        after = lint_source(apply_fixes(text, [v], settings.helper_module), path.name, settings).violations
+        assert Counter((a.code, a.message) for a in after)[(v.code, v.message)] < counts[(v.code, v.message)], (
+            f"{v.line}:{v.col + 1} {v.code}: {v.fix.description}"
+        )
