@@ -9,7 +9,6 @@ shared descriptor, a makefile() reader, a lock, an event loop), no safe fix is a
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import socket
 import sys
@@ -22,7 +21,17 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from netutil import IO_TIMEOUT, LOOPBACK, RESPONSE_SIZE, Background, abort, loss_client, read_exactly, read_to_eof
+from netutil import (
+    IO_TIMEOUT,
+    LOOPBACK,
+    RESPONSE_SIZE,
+    Background,
+    abort,
+    load_module,
+    loss_client,
+    read_exactly,
+    read_to_eof,
+)
 
 from closelint.cli import main
 
@@ -33,14 +42,6 @@ pytestmark = [
 
 #: longer than any plain close takes, far shorter than the drain timeout (5 s) a graceful close may wait
 QUICK = 1.0
-
-
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"shape_{path.stem}_{time.monotonic_ns()}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _fix(path: Path) -> str:
@@ -355,13 +356,13 @@ def test_fix_keeps_the_behaviour_of_each_shape(name: str, tmp_path: Path) -> Non
     path = tmp_path / f"{name}.py"
     original = shape.source.replace("{size}", str(RESPONSE_SIZE))
     path.write_text(original, encoding="utf-8")
-    before = shape.observe(_load(path))
+    before = shape.observe(load_module(path))
 
     fixed = _fix(path)
     assert (fixed != original) == shape.fixed, fixed
     compile(fixed, str(path), "exec")
     assert _fix(path) == fixed, "a second --fix must change nothing"
-    assert shape.observe(_load(path)) == before
+    assert shape.observe(load_module(path)) == before
 
 
 def _delivered(module: ModuleType, serve: Callable[[socket.socket], Any]) -> tuple[int, bool]:
@@ -374,7 +375,7 @@ def test_the_fixed_shapes_deliver_every_byte(name: str, tmp_path: Path) -> None:
     path = tmp_path / f"{name}.py"
     path.write_text(SHAPES[name].source.replace("{size}", str(RESPONSE_SIZE)), encoding="utf-8")
     _fix(path)
-    module = _load(path)
+    module = load_module(path)
     serve: Callable[[socket.socket], Any] = module.serve_once
     if name == "close_in_finally":
         serve = lambda listener: module.serve_once(listener, 10)  # noqa: E731
@@ -451,16 +452,16 @@ def _run_publisher(module: ModuleType) -> tuple[Any, Any]:
 def test_the_inserted_wait_survives_a_peer_reset_and_is_inserted_once(tmp_path: Path) -> None:
     path = tmp_path / "publisher.py"
     path.write_text(WRITER_ON_SELF, encoding="utf-8")
-    before = _run_publisher(_load(path))
+    before = _run_publisher(load_module(path))
     assert before == ("published", b"event")
 
     fixed = _fix(path)
     assert fixed.count("wait_closed()") == 1
     assert _fix(path) == fixed, "a second --fix must change nothing"
-    assert _run_publisher(_load(path)) == before
+    assert _run_publisher(load_module(path)) == before
 
     # the control: the bare wait the fix used to insert re-raises the peer's reset
     bare = tmp_path / "bare.py"
     waiting = "self.writer.close()\n            await self.writer.wait_closed()\n"
     bare.write_text(WRITER_ON_SELF.replace("self.writer.close()\n", waiting, 1), encoding="utf-8")
-    assert _run_publisher(_load(bare))[0] == "ConnectionResetError"
+    assert _run_publisher(load_module(bare))[0] == "ConnectionResetError"

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from closelint.analysis.flow import CloseSite, ScopeFacts
 from closelint.analysis.module import ModuleFacts
+from closelint.analysis.names import bindings
 from closelint.analysis.scopes import NESTED_SCOPES, own_nodes
 from closelint.model import Applicability, Fix, FixKey
 
@@ -60,6 +61,10 @@ _LOCKS = frozenset(
 _LOCK_NAME = re.compile(r"(lock|mutex|cond|condition|sem|semaphore)$", re.IGNORECASE)
 
 
+#: the value of a binding that is not an assignment (a loop variable, a parameter, a tuple's other items)
+_UNKNOWN: ast.expr = ast.Name(id="<unknown>", ctx=ast.Load())
+
+
 @dataclass(frozen=True)
 class Proof:
     """What the analysis proves about one close: how far its graceful fix can be trusted, and why not more."""
@@ -91,6 +96,8 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
         isinstance(statement, ast.Expr) and statement.value is site.node and _alone_on_its_lines(statement, facts.text)
     ):
         in_finally = _in_finally(statement, scope.node)
+        if in_finally and not _sys_is_the_module(facts.tree):
+            return None  # the rewrite tests `sys.exc_info()`: `sys` must name the module wherever it is bound
         key = FixKey.GRACEFUL_CLOSE_IN_FINALLY if in_finally else FixKey.GRACEFUL_CLOSE
         description = f"Replace `{site.handle}.close()` with `graceful_close({site.handle})`" + (
             " on the normal path (the error path keeps the plain close)" if in_finally else ""
@@ -135,13 +142,21 @@ def _origin(site: CloseSite, cls: ast.ClassDef | None, attribute: str | None, fa
     """Why the socket is not proven a plain `socket.socket` this scope or class created or accepted."""
     resource = site.resource
     if resource.owned:
-        return None if _plain_creation(resource.node, facts) else f"'{site.handle}' is not a plain socket.socket"
+        if _plain_creation(resource.node, facts):
+            return None
+        made_by = facts.imports.call_name(resource.node) if isinstance(resource.node, ast.Call) else None
+        return f"'{site.handle}' is not a plain socket.socket" + (f" (it comes from {made_by}())" if made_by else "")
     if attribute is None or cls is None:
         return f"'{site.handle}' comes from the caller: it is not proven to be a plain socket.socket"
-    stores = list(_attribute_stores(cls, attribute))
+    stores = [(v, f) for v, f in _attribute_stores(cls, attribute) if not _is_none(v)]
     if not stores or not all(_plain_value(value, function, facts) for value, function in stores):
         return f"'{site.handle}' is not proven to be a plain socket.socket that this class created or accepted"
     return None
+
+
+def _is_none(value: ast.expr) -> bool:
+    """`self.sock = None`: a reset, not another kind of object."""
+    return isinstance(value, ast.Constant) and value.value is None
 
 
 def _plain_creation(node: ast.AST, facts: ModuleFacts) -> bool:
@@ -161,7 +176,7 @@ def _plain_creation(node: ast.AST, facts: ModuleFacts) -> bool:
 def _plain_value(value: ast.expr, function: ast.AST, facts: ModuleFacts) -> bool:
     """A value stored on `self`: a plain creation, or a local that only ever holds one."""
     if isinstance(value, ast.Name):
-        values = [v for v, _ in _name_stores(function, value.id)]
+        values = [v for v, _ in _name_stores(function, value.id) if not _is_none(v)]
         return bool(values) and all(not isinstance(v, ast.Name) and _plain_value(v, function, facts) for v in values)
     return _plain_creation(value, facts)
 
@@ -183,7 +198,7 @@ def _name_stores(function: ast.AST, name: str) -> Iterator[tuple[ast.expr, ast.A
             if isinstance(target, ast.Name) and target.id == name:
                 yield value, function
         if isinstance(node, (ast.For, ast.With, ast.NamedExpr, ast.arg)) and name in _bound_by(node):
-            yield ast.Constant(None), function  # bound to something that is not a creation
+            yield _UNKNOWN, function  # bound to something that is not a creation
 
 
 def _bound_by(node: ast.AST) -> set[str]:
@@ -215,7 +230,7 @@ def _assignments(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
                 continue
             yield target.elts[0], value
             for other in target.elts[1:]:
-                yield other, ast.Constant(None)
+                yield other, _UNKNOWN
         else:
             yield target, value
 
@@ -369,6 +384,14 @@ def _non_blocking(call: ast.Call, handle: str) -> bool:
         return False
     value = call.args[0]
     return isinstance(value, ast.Constant) and value.value in (False, 0, 0.0) and value.value is not None
+
+
+def _sys_is_the_module(tree: ast.Module) -> bool:
+    """Whether every binding of `sys` in the module is `import sys` (or there is none)."""
+    return all(
+        isinstance(node, ast.Import) and any(a.name == "sys" and a.asname is None for a in node.names)
+        for node in bindings(tree, "sys")
+    )
 
 
 def _can_append(statement: ast.With, handle: str) -> bool:
