@@ -232,6 +232,30 @@ def _observe_selector_server(module: ModuleType) -> Any:
     return _accepting(server, _send_then_idle)
 
 
+EVENT_LOOP_CALLBACK = """\
+import asyncio
+import socket
+
+
+def on_readable(loop, listener, done):
+    conn, _ = listener.accept()
+    conn.sendall(b"hi")
+    conn.close()
+    loop.remove_reader(listener.fileno())
+    done.set_result(True)
+
+
+def serve_one(listener):
+    async def main():
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        loop.add_reader(listener.fileno(), on_readable, loop, listener, done)
+        await asyncio.wait_for(done, 10)
+
+    asyncio.run(main())
+"""
+
+
 # --- shapes with a safe fix ------------------------------------------------------------------------------------
 
 CLOSE_IN_FINALLY = """\
@@ -344,6 +368,7 @@ SHAPES = {
     "makefile_reader": Shape(MAKEFILE_READER, _observe_makefile_reader, fixed=False),
     "under_lock": Shape(UNDER_LOCK, _observe_under_lock, fixed=False),
     "selector_server": Shape(SELECTOR_SERVER, _observe_selector_server, fixed=False),
+    "event_loop_callback": Shape(EVENT_LOOP_CALLBACK, _observe_selector_server, fixed=False),
     "close_in_finally": Shape(CLOSE_IN_FINALLY, _observe_close_in_finally, fixed=True),
     "own_graceful_close": Shape(OWN_GRACEFUL_CLOSE, _observe_own_graceful_close, fixed=True),
     "with_ending_in_jumps": Shape(WITH_ENDING_IN_JUMPS, _observe_served, fixed=True),
@@ -465,3 +490,30 @@ def test_the_inserted_wait_survives_a_peer_reset_and_is_inserted_once(tmp_path: 
     waiting = "self.writer.close()\n            await self.writer.wait_closed()\n"
     bare.write_text(WRITER_ON_SELF.replace("self.writer.close()\n", waiting, 1), encoding="utf-8")
     assert _run_publisher(load_module(bare))[0] == "ConnectionResetError"
+
+
+GUARDED_WAITS = {
+    "suppress": "        self.writer.close()\n        with contextlib.suppress(ConnectionError):\n"
+    "            await self.writer.wait_closed()\n",
+    "try_except": "        self.writer.close()\n        try:\n            await self.writer.wait_closed()\n"
+    "        except ConnectionResetError:\n            pass\n",
+    "wait_for": "        self.writer.close()\n        try:\n"
+    "            await asyncio.wait_for(self.writer.wait_closed(), 5)\n        except OSError:\n            pass\n",
+    "if_guard": "        self.writer.close()\n        if not getattr(self, 'fire_and_forget', False):\n"
+    "            try:\n                await self.writer.wait_closed()\n            except OSError:\n"
+    "                pass\n",
+}
+
+
+@pytest.mark.parametrize("guard", sorted(GUARDED_WAITS))
+def test_a_guarded_wait_gets_no_second_one(guard: str, tmp_path: Path) -> None:
+    close = "        try:\n            self.writer.close()\n        except AttributeError:  # never connected\n"
+    close += "            pass\n"
+    source = "import contextlib\n" + WRITER_ON_SELF.replace(close, GUARDED_WAITS[guard])
+    assert GUARDED_WAITS[guard] in source
+    path = tmp_path / "publisher.py"
+    path.write_text(source, encoding="utf-8")
+    before = _run_publisher(load_module(path))
+    assert before == ("published", b"event")
+    assert _fix(path) == source
+    assert _run_publisher(load_module(path)) == before
