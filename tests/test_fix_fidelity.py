@@ -204,3 +204,17 @@ def test_a_display_only_fix_is_shown_but_never_applied(
     out = capsys.readouterr().out
     assert (tmp_path / "a.py").read_text() == source
     assert "[display-only]" in out and "makefile() object of 'sock' is used after the close" in out
+
+
+def test_display_only_wins_over_unsafe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parameter (unsafe) closed in a selector callback (display-only): not applied by --unsafe-fixes."""
+    source = (
+        "import selectors\nimport socket\n\nselector = selectors.DefaultSelector()\n\n\n"
+        "def on_readable(conn):\n    conn.sendall(conn.recv(100))\n    conn.close()\n\n\n"
+        "def watch(conn):\n    selector.register(conn, selectors.EVENT_READ, on_readable)\n"
+    )
+    fixed = fix_text(source, "a.py", TEARDOWN, unsafe=True)
+    assert not fixed.changed
+    (finding,) = fixed.remaining
+    assert finding.fix is not None and finding.fix.applicability.value == "display-only"
+    assert "comes from the caller" in finding.fix.reason and "callback" in finding.fix.reason

@@ -110,10 +110,15 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
 
 
 def prove(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Proof:
-    """How safe a graceful close of `site` is; the first unproven condition is the reason."""
-    for applicability, reason in _doubts(site, scope, facts):
-        return Proof(applicability, reason)
-    return Proof(Applicability.SAFE)
+    """How safe a graceful close of `site` is: display-only if any doubt says so (never applied, not even
+    with `--unsafe-fixes`), else unsafe if there is any doubt; the reasons are every unproven condition."""
+    doubts = list(_doubts(site, scope, facts))
+    if not doubts:
+        return Proof(Applicability.SAFE)
+    display = any(applicability is Applicability.DISPLAY_ONLY for applicability, _ in doubts)
+    return Proof(
+        Applicability.DISPLAY_ONLY if display else Applicability.UNSAFE, "; ".join(reason for _, reason in doubts)
+    )
 
 
 def _doubts(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Iterator[tuple[Applicability, str]]:
