@@ -116,3 +116,15 @@ def test_writer_close_without_wait_is_pending_at_the_end() -> None:
     facts = analyse(ast.parse(text), text)
     (walked,) = [s for s in facts.scopes if isinstance(s.node, ast.AsyncFunctionDef)]
     assert len(walked.unawaited) == 1
+
+
+def test_an_exception_out_of_module_code_leaks_nothing_but_a_swallowed_one_does() -> None:
+    raising = "import socket\ns = socket.create_connection(('h', 1))\ns.sendall(b'x')\ns.close()\n"
+    (module,) = [s for s in analyse(ast.parse(raising), raising).scopes if isinstance(s.node, ast.Module)]
+    assert not module.exceptional_leaks and not module.normal_leaks
+    swallowed = (
+        "import socket\ns = socket.socket()\ntry:\n    s.connect(('h', 1))\nexcept OSError:\n    pass\n"
+        "else:\n    s.close()\n"
+    )
+    (module,) = [s for s in analyse(ast.parse(swallowed), swallowed).scopes if isinstance(s.node, ast.Module)]
+    assert len(module.exceptional_leaks) == 1

@@ -169,8 +169,9 @@ class ScopeWalker:
         for leaving in [end, *exits.ret]:
             if leaving is not None:
                 self._check_exit(leaving, self.by_rid)
-        for leaving in exits.exc:
-            self._check_exit(leaving, self.by_rid, exceptional=True)
+        if not isinstance(self.facts.node, ast.Module):  # an exception out of module code ends the process
+            for leaving in exits.exc:  # (or fails the import), which releases every socket it made
+                self._check_exit(leaving, self.by_rid, exceptional=True)
         return self.facts
 
     def _check_exit(self, state: State, rids: Iterable[int], exceptional: bool = False) -> None:
