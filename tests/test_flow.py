@@ -128,3 +128,38 @@ def test_an_exception_out_of_module_code_leaks_nothing_but_a_swallowed_one_does(
     )
     (module,) = [s for s in analyse(ast.parse(swallowed), swallowed).scopes if isinstance(s.node, ast.Module)]
     assert len(module.exceptional_leaks) == 1
+
+
+def test_a_read_loop_after_the_read_side_is_shut_is_no_drain() -> None:
+    for how, shut in (("SHUT_RDWR", (True, True)), ("SHUT_RD", (False, True)), ("SHUT_WR", (True, False))):
+        facts = scope(
+            f"""
+            def f(conn):
+                conn.sendall(b"x")
+                conn.shutdown(socket.{how})
+                while conn.recv(4096):
+                    pass
+                conn.close()
+            """
+        )
+        (site,) = facts.closes.values()
+        assert {(f.shut, f.read_shut, f.drained) for f in site.facts} == {(*shut, how == "SHUT_WR")}, how
+
+
+def test_a_nested_helper_drains_what_it_reads_to_eof_and_borrows_it() -> None:
+    facts = scope(
+        """
+        def f(a):
+            s = socket.create_connection(a)
+            def drain():
+                while s.recv(4096):
+                    pass
+            s.sendall(b"x")
+            s.shutdown(socket.SHUT_WR)
+            drain()
+            s.close()
+        """
+    )
+    (site,) = facts.closes.values()
+    assert {f.drained for f in site.facts} == {True}
+    assert facts.exceptional_leaks and not facts.normal_leaks  # borrowed, not handed off: still ours to close

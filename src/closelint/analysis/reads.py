@@ -79,6 +79,15 @@ class ReadTracker:
         text = mode.value if isinstance(mode, ast.Constant) and isinstance(mode.value, str) else "r"
         return name, any(c in text for c in "wa+")
 
+    def read_receivers(self, node: ast.AST) -> set[str]:
+        """The names of everything `node` reads from with a read method (`s.recv(n)`, `self.sock.recv(n)`)."""
+        found = (
+            receiver_name(n.func.value, self.self_name)
+            for n in ast.walk(node)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in READ_METHODS
+        )
+        return {name for name in found if name}
+
     def emptiness(self, test: ast.expr) -> tuple[str, bool] | None:
         """(socket, when) if `test` evaluates to `when` exactly when a read from the socket hit EOF."""
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
