@@ -209,7 +209,7 @@ class ShutdownWithoutDrain(Rule):
         _RST_RATIONALE + " `shutdown()` alone does not help: measured on loopback, `shutdown(SHUT_RDWR)` + "
         "`close()` still reset the connection in 4 runs out of 5. Only reading until the peer's EOF empties "
         "the receive queue. Shutting the read side as well defeats that read: after `SHUT_RD`/`SHUT_RDWR` "
-        '`recv()` returns `b""` without waiting, data the peer sends later still arrives, and the close '
+        '`recv()` returns `b""` without waiting, what the peer sends later is still queued, and the close '
         "resets; the graceful sequence shuts down writing only (`SHUT_WR`), the way nginx, Apache and Go do."
     )
     example = """\
