@@ -163,3 +163,30 @@ def test_a_nested_helper_drains_what_it_reads_to_eof_and_borrows_it() -> None:
     (site,) = facts.closes.values()
     assert {f.drained for f in site.facts} == {True}
     assert facts.exceptional_leaks and not facts.normal_leaks  # borrowed, not handed off: still ours to close
+
+
+def test_a_complete_reply_after_the_last_send_closes_the_loss_window() -> None:
+    framed = """
+        def f(a, n):
+            s = socket.create_connection(a)
+            s.sendall(b"GET")
+            got = 0
+            while got < n:
+                got += len(s.recv(n - got))
+            {after}
+            s.close()
+        """
+    for after, answered in (("pass", True), ("s.sendall(b'QUIT')", False)):
+        (site,) = scope(framed.format(after=after)).closes.values()
+        assert {f.answered for f in site.facts} == {answered}, after
+    clocked = "def f(a, t):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n"
+    clocked += "    while now() < t:\n        s.recv(10)\n    s.close()\n"
+    (site,) = scope(clocked).closes.values()
+    assert {f.answered for f in site.facts} == {False}
+
+
+def test_msg_waitall_reads_a_whole_fixed_size_reply() -> None:
+    for flags, answered in (("socket.MSG_WAITALL", True), ("0", False)):
+        source = f"def f(a):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n    s.recv(8, {flags})\n"
+        (site,) = scope(source + "    s.close()\n").closes.values()
+        assert {f.answered for f in site.facts} == {answered}, flags

@@ -35,6 +35,7 @@ from closelint.analysis.state import (
     State,
     merge,
     to_absent,
+    to_answered,
     to_closed,
     to_drained,
     to_escaped,
@@ -322,7 +323,10 @@ class ScopeWalker:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         forever = isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
         eof = self.tracker.emptiness(stmt.test)
-        return self._loop(stmt, state, exits, skippable=not forever, endless=forever, eof=eof[0] if eof else None)
+        framed = self.tracker.framed_loop(stmt)
+        return self._loop(
+            stmt, state, exits, skippable=not forever, endless=forever, eof=eof[0] if eof else None, framed=framed
+        )
 
     def stmt_For(self, stmt: ast.For | ast.AsyncFor, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.iter, state, exits, sink=False)
@@ -346,8 +350,10 @@ class ScopeWalker:
         skippable: bool,
         endless: bool,
         eof: str | None,
+        framed: str | None = None,
     ) -> State | None:
-        """Walk a loop body once; `eof` names the socket read to its end when the loop runs out."""
+        """Walk a loop body once; `eof` names the socket read to its end when the loop runs out, `framed`
+        the socket a whole message of known length has been read from then."""
         inner = Exits(ret=exits.ret, exc=exits.exc)
         self.loops.append(stmt)
         end = self.block(stmt.body, state, inner)
@@ -360,6 +366,8 @@ class ScopeWalker:
         finished = merge([state if skippable else None, None if endless else again])
         if eof and finished is not None:
             finished = finished.update_name(eof, to_drained)
+        if framed and finished is not None:
+            finished = finished.update_name(framed, to_answered)
         orelse = self.block(stmt.orelse, finished, exits)
         return merge([orelse, *inner.brk])
 
@@ -718,6 +726,8 @@ class ScopeWalker:
                 state = self._method(state, name, at)
             elif kind == "drain":
                 state = state.update_name(name, to_drained)
+            elif kind == "answered":
+                state = state.update_name(name, to_answered)
             elif kind == "waited":
                 state = state.update_name(name, lambda f: replace(f, pending=None))
         return state
@@ -874,6 +884,9 @@ class ScopeWalker:
         helper = self._called_helper(call)
         if helper is not None:
             events.extend(("drain", name, call) for name in self._helper_drains(helper))
+        exact = self.tracker.reads_exactly(call)
+        if exact:
+            events.append(("answered", exact, call))
         if self._closing_function(call) and call.args and isinstance(call.args[0], ast.Name):
             events.append(("close", call.args[0].id, call))
             arguments = arguments[1:]

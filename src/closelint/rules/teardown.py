@@ -122,7 +122,16 @@ class CloseWithoutShutdown(Rule):
     summary = (
         "Checks for a connected TCP socket that has sent data and is then closed (`close()`, or the end of "
         "its `with` block) without first calling `shutdown(SHUT_WR)` and reading until EOF. Not reported "
-        "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets."
+        "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets.\n\n"
+        "The loss window: what is at risk is data this side sent that the peer may not have read yet. "
+        "When, after its last send, the code has read a complete reply of a length known in advance, the "
+        "peer has read the request (it answered it) and nothing is lost: not reported. A complete reply "
+        "is read by a `while` loop left through its test, where the test compares (or is) a count or "
+        "buffer the loop advances with what it reads (`while len(buf) < size`, `while got < n`, "
+        "`while remaining`), by `recv(n, MSG_WAITALL)` or `recv_into(buf, n, MSG_WAITALL)`, or by "
+        "`read(n)` on a buffered `makefile()` object. Still reported: one bounded `recv(n)` of a reply that "
+        "may go on, a loop bounded by a clock or left by `break` before the length is in, a send after the "
+        "reply, and a server that reads a request and then answers (its answer comes after the read)."
     )
     rationale = _RST_RATIONALE
     example = """\
@@ -167,6 +176,11 @@ def serve_one(srv):
             "        s.sendto(b'x', addr)\n"
         ),
         Valid("import socket\n\ndef f():\n    a, b = socket.socketpair()\n    with a, b:\n        a.sendall(b'x')\n"),
+        Valid(
+            "import socket\n\ndef f(addr, n):\n    with socket.create_connection(addr) as s:\n"
+            "        s.sendall(b'GET')\n        reply = b''\n        while len(reply) < n:\n"
+            "            reply += s.recv(n - len(reply))\n        return reply\n"
+        ),
     )
     invalid = (
         Invalid(
@@ -198,7 +212,8 @@ class ShutdownWithoutDrain(Rule):
     summary = (
         "Checks for a socket that has sent data, then `shutdown(SHUT_WR)` or `shutdown(SHUT_RDWR)` and "
         "`close()` with no read until EOF in between. Reported at the `close()` call (or the `with` line "
-        "when the block's exit closes it). A connection that never sent anything has nothing to lose. "
+        "when the block's exit closes it). A connection that never sent anything has nothing to lose, nor "
+        "does one that read a complete reply after its last send (the loss window of CL201). "
         "A read loop after `shutdown(SHUT_RDWR)` or `shutdown(SHUT_RD)` is no drain, written in the function "
         'or in a nested helper it calls: once the read side is shut, Linux `recv()` returns `b""` as soon '
         "as the receive queue is empty, so the loop ends at once instead of at the peer's FIN, and the "
