@@ -190,3 +190,21 @@ def test_msg_waitall_reads_a_whole_fixed_size_reply() -> None:
         source = f"def f(a):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n    s.recv(8, {flags})\n"
         (site,) = scope(source + "    s.close()\n").closes.values()
         assert {f.answered for f in site.facts} == {answered}, flags
+
+
+def test_a_loop_over_a_nonempty_constant_range_cannot_be_skipped() -> None:
+    retry = """
+        def f(a):
+            s = socket.socket()
+            for _ in range({bounds}):
+                try:
+                    s.connect(a)
+                    return s
+                except Exception:
+                    pass
+            return None
+        """
+    assert leaks(retry.format(bounds="3")) == (set(), {"s"})
+    assert leaks(retry.format(bounds="1, 4, 2")) == (set(), {"s"})
+    for skippable in ("0", "n", "3, 1", "0, 5, 0"):
+        assert leaks(retry.format(bounds=skippable)) == ({"s"}, set()), skippable

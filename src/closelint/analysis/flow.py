@@ -337,10 +337,20 @@ class ScopeWalker:
         else:
             state = self._unbind(target, state)
         literal = isinstance(stmt.iter, (ast.Tuple, ast.List)) and bool(stmt.iter.elts)
+        literal = literal or self._nonempty_range(stmt.iter)
         eof = self.tracker.eof_iterable(stmt.iter)
         return self._loop(stmt, state, exits, skippable=not literal, endless=False, eof=eof)
 
     stmt_AsyncFor = stmt_For
+
+    def _nonempty_range(self, expr: ast.expr) -> bool:
+        """`range(3)`, `range(1, 4)`: constant bounds that give at least one value (a retry loop's attempts)."""
+        if not (isinstance(expr, ast.Call) and self.imports.call_name(expr) == "builtins.range") or expr.keywords:
+            return False
+        bounds = [a.value for a in expr.args if isinstance(a, ast.Constant) and type(a.value) is int]
+        if len(bounds) != len(expr.args) or not 1 <= len(bounds) <= 3 or bounds[2:] == [0]:
+            return False
+        return len(range(*bounds)) > 0
 
     def _loop(
         self,
