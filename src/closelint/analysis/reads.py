@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from closelint.analysis.scopes import own_nodes
+
 READ_METHODS = frozenset({"recv", "recv_into", "read", "read1", "readinto", "readline"})
 READ_ALL_METHODS = frozenset({"read", "readlines", "readall"})
 WRITE_METHODS = frozenset({"write", "writelines"})
@@ -126,7 +128,9 @@ class ReadTracker:
             return None
         progress: dict[str, str] = {}
         for _ in range(2):  # `chunk = s.recv(n)` then `buf += chunk`, in either order
-            for node in _own_statements(loop.body):
+            for node in own_nodes(loop.body):
+                if not isinstance(node, ast.stmt):
+                    continue
                 targets, value = _assignment(node)
                 source = self._advanced_by(value, progress) if value is not None else None
                 if source:
@@ -204,20 +208,6 @@ _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.NotEq)
 def _spelled(node: ast.AST, name: str) -> bool:
     """`name` or `<module>.name`."""
     return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
-
-
-def _own_statements(body: list[ast.stmt]) -> list[ast.stmt]:
-    """The statements of a block and of the blocks nested in it, not those of nested functions."""
-    found: list[ast.stmt] = []
-    stack = list(body)
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for field in ("body", "orelse", "finalbody"):
-                stack.extend(getattr(node, field, []))
-            stack.extend(s for h in getattr(node, "handlers", []) for s in h.body)
-    return found
 
 
 def _assignment(node: ast.stmt) -> tuple[list[ast.expr], ast.expr | None]:
