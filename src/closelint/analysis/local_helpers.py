@@ -2,28 +2,28 @@
 
 Such a helper runs while the enclosing function waits for it, and a socket it only reads from is not
 handed to anyone: the enclosing function still owns it and must still close it. What the helper does to
-the socket (reading it until EOF) then counts at each call.
+the socket (reading it until EOF) then counts at each call. Generators and `async def`s are not helpers:
+calling them makes an object that keeps the socket and runs later.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Union
 
 from closelint.analysis.reads import READ_METHODS
-from closelint.analysis.scopes import free_names, own_nodes
+from closelint.analysis.scopes import NESTED_SCOPES, free_names, own_nodes
 
-Helper = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+Helper = ast.FunctionDef
 
 #: uses of a captured socket that read from it or tune it, and neither close it nor keep it
 _LENDING_METHODS = READ_METHODS | {"settimeout", "gettimeout", "setblocking", "fileno", "getpeername", "getsockname"}
 
 
 def local_helpers(body: list[ast.stmt]) -> dict[str, Helper]:
-    """The functions defined once in this scope whose name is used only to call them, directly."""
-    defined: dict[str, list[Helper]] = {}
+    """The plain functions defined once in this scope whose name is used only to call them, directly."""
+    defined: dict[str, list[ast.AST]] = {}
     for node in own_nodes(body):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defined.setdefault(node.name, []).append(node)
     if not defined:
         return {}
@@ -34,23 +34,51 @@ def local_helpers(body: list[ast.stmt]) -> dict[str, Helper]:
         for n in ast.walk(s)
         if isinstance(n, ast.Name) and n.id in defined and (not isinstance(n.ctx, ast.Load) or id(n) not in callees)
     }
-    misused |= {
-        name for s in body for n in ast.walk(s) if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names
+    declared = (n for s in body for n in ast.walk(s) if isinstance(n, (ast.Global, ast.Nonlocal)))
+    misused.update(name for n in declared for name in n.names)
+    return {
+        name: node
+        for name, (node, *others) in defined.items()
+        if not others and name not in misused and isinstance(node, ast.FunctionDef) and not _generator(node)
     }
-    return {name: defs[0] for name, defs in defined.items() if len(defs) == 1 and name not in misused}
 
 
 def lent_names(helper: Helper) -> frozenset[str]:
-    """The free names the helper uses only as `name.recv(...)`, `name.settimeout(...)` and the like."""
+    """The free names the helper uses only as `name.recv(...)`, `name.settimeout(...)` and the like (the
+    reader of `iter(lambda: name.recv(n), b"")` included); a name another nested function takes is kept."""
     free = free_names(helper)
     lending = {
         id(n.func.value)
         for n in ast.walk(helper)
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _LENDING_METHODS
     }
+    iterated = {
+        id(n.args[0])
+        for n in ast.walk(helper)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "iter" and n.args
+    }
     lent: set[str] = set()
     kept: set[str] = set()
-    for node in ast.walk(helper):
-        if isinstance(node, ast.Name) and node.id in free:
-            (lent if id(node) in lending else kept).add(node.id)
+    for node in own_nodes(helper.body):
+        if isinstance(node, ast.Lambda) and id(node) in iterated and _reads(node.body, lending):
+            names = [n for n in ast.walk(node.body) if isinstance(n, ast.Name)]  # `iter(lambda: s.recv(n), b"")`
+        elif isinstance(node, NESTED_SCOPES):
+            kept |= free_names(node) & free
+            continue
+        elif isinstance(node, ast.Name):
+            names = [node]
+        else:
+            continue
+        for name in names:
+            if name.id in free:
+                (lent if id(name) in lending else kept).add(name.id)
     return frozenset(lent - kept)
+
+
+def _reads(expr: ast.expr, lending: set[int]) -> bool:
+    """`s.recv(n)` and the like: a lending call."""
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and id(expr.func.value) in lending
+
+
+def _generator(function: Helper) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own_nodes(function.body))
