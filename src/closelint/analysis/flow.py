@@ -161,8 +161,9 @@ class ScopeWalker:
 
     @cached_property
     def helpers(self) -> dict[str, Helper]:
-        """Nested functions this scope only calls (closelint.analysis.local_helpers)."""
-        return local_helpers(self.body)
+        """Nested functions this scope only calls (closelint.analysis.local_helpers); a module's functions
+        are not nested in anything."""
+        return {} if isinstance(self.facts.node, ast.Module) else local_helpers(self.body)
 
     def _lent(self, node: ast.AST) -> frozenset[str]:
         """The sockets a nested function of this scope only borrows: a helper's reads, not a hand-off."""

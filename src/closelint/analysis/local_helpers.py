@@ -9,6 +9,7 @@ calling them makes an object that keeps the socket and runs later.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
 from closelint.analysis.reads import READ_METHODS
 from closelint.analysis.scopes import NESTED_SCOPES, free_names, own_nodes
@@ -22,20 +23,23 @@ _LENDING_METHODS = READ_METHODS | {"settimeout", "gettimeout", "setblocking", "f
 def local_helpers(body: list[ast.stmt]) -> dict[str, Helper]:
     """The plain functions defined once in this scope whose name is used only to call them, directly."""
     defined: dict[str, list[ast.AST]] = {}
-    for node in own_nodes(body):
+    for node in _statements(body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defined.setdefault(node.name, []).append(node)
     if not defined:
         return {}
-    callees = {id(n.func) for s in body for n in ast.walk(s) if isinstance(n, ast.Call)}
-    misused = {
-        n.id
-        for s in body
-        for n in ast.walk(s)
-        if isinstance(n, ast.Name) and n.id in defined and (not isinstance(n.ctx, ast.Load) or id(n) not in callees)
-    }
-    declared = (n for s in body for n in ast.walk(s) if isinstance(n, (ast.Global, ast.Nonlocal)))
-    misused.update(name for n in declared for name in n.names)
+    callees: set[int] = set()
+    uses: list[ast.Name] = []
+    misused: set[str] = set()
+    for statement in body:
+        for n in ast.walk(statement):
+            if isinstance(n, ast.Call):
+                callees.add(id(n.func))
+            elif isinstance(n, ast.Name) and n.id in defined:
+                uses.append(n)
+            elif isinstance(n, (ast.Global, ast.Nonlocal)):
+                misused.update(n.names)
+    misused.update(n.id for n in uses if not isinstance(n.ctx, ast.Load) or id(n) not in callees)
     return {
         name: node
         for name, (node, *others) in defined.items()
@@ -73,6 +77,21 @@ def lent_names(helper: Helper) -> frozenset[str]:
             if name.id in free:
                 (lent if id(name) in lending else kept).add(name.id)
     return frozenset(lent - kept)
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a scope, in nested blocks too, not those inside nested functions or classes
+    (expressions are not visited: a `def` is a statement)."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, NESTED_SCOPES):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            stack.extend(getattr(node, name, ()))
+        for part in (*getattr(node, "handlers", ()), *getattr(node, "cases", ())):
+            stack.extend(part.body)
 
 
 def _reads(expr: ast.expr, lending: set[int]) -> bool:
