@@ -95,6 +95,8 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
     elif (
         isinstance(statement, ast.Expr) and statement.value is site.node and _alone_on_its_lines(statement, facts.text)
     ):
+        if site.read_side_shut() and not _is_shutdown(site.previous, site.handle):
+            return None  # graceful_close() cannot drain a socket whose read side an earlier shutdown() shut
         in_finally = _in_finally(statement, scope.node)
         if in_finally and not _sys_is_the_module(facts.tree):
             return None  # the rewrite tests `sys.exc_info()`: `sys` must name the module wherever it is bound
@@ -389,6 +391,12 @@ def _non_blocking(call: ast.Call, handle: str) -> bool:
         return False
     value = call.args[0]
     return isinstance(value, ast.Constant) and value.value in (False, 0, 0.0) and value.value is not None
+
+
+def _is_shutdown(statement: ast.stmt | None, handle: str) -> bool:
+    """`<handle>.shutdown(...)` as a statement (what the fix absorbs into graceful_close())."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return call is not None and _method_on(call, handle, "shutdown")
 
 
 def _sys_is_the_module(tree: ast.Module) -> bool:
