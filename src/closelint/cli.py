@@ -12,7 +12,7 @@ from pathlib import Path
 
 from closelint import __version__
 from closelint.config import ConfigError, Settings, check_codes, load_settings, parse_codes
-from closelint.files import shown_path
+from closelint.files import read_regular_file, shown_path
 from closelint.model import FileResult, Violation
 from closelint.output import OutputContext, formats
 from closelint.registry import all_rules
@@ -195,7 +195,7 @@ def _sources(violations: list[Violation], results: list[FileResult]) -> dict[str
     sources = {}
     for path in {v.path for v in violations}:
         try:
-            sources[path] = decode(Path(path).read_bytes())
+            sources[path] = decode(read_regular_file(path))
         except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
             continue
     return sources
