@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from trees import LEAK, LEAK_AT, write
 
 from closelint import __version__
 from closelint.config import Settings
@@ -26,9 +27,6 @@ from closelint.engine import lint_source
 from closelint.files import MAX_FILE_BYTES
 
 RUN_TIMEOUT = 30.0
-LEAK = 'import socket\n\n\ndef f():\n    s = socket.socket()\n    s.connect(("h", 1))\n'
-#: where LEAK reports: line 5, column 9
-LEAK_AT = ":5:9: CL101 "
 #: CL201 with a safe fix: the reply is sent, then the connection closed without draining
 FIXABLE = (
     "import socket\n\n\ndef serve_once(listener):\n    conn, _ = listener.accept()\n"
@@ -57,16 +55,6 @@ class Outcome:
     @property
     def warnings(self) -> list[str]:
         return [line for line in self.err.splitlines() if line.startswith("closelint: warning: ")]
-
-
-def write(root: Path, relative: str, content: str | bytes = LEAK) -> Path:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def unprivileged() -> list[str]:
