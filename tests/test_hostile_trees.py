@@ -427,6 +427,12 @@ def test_empty_select_on_the_command_line_is_an_error(closelint, tmp_path: Path)
     assert_one_error(check(closelint, tmp_path, "--select="), "--select")
 
 
+def test_empty_select_with_extend_select_is_not_an_error(closelint, tmp_path: Path) -> None:
+    write(tmp_path, "leak.py")
+    outcome = check(closelint, tmp_path, "--select=", "--extend-select=CL101")
+    assert outcome.code == 1 and outcome.findings[0].startswith("leak.py" + LEAK_AT)
+
+
 def test_empty_select_in_the_configuration_is_an_error(closelint, tmp_path: Path) -> None:
     write(tmp_path, "pyproject.toml", "[tool.closelint]\nselect = []\n")
     write(tmp_path, "leak.py")

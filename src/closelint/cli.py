@@ -119,7 +119,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         if value is not None:
             check_codes(value, f"--{option.replace('_', '-')}")
             settings = replace(settings, **{option: tuple(value)})  # type: ignore[arg-type]
-    if args.select == []:
+    if args.select == [] and not settings.extend_select:
         raise ConfigError("--select: no rule code given, so every rule would be off")
     return settings
 

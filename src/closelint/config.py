@@ -158,7 +158,7 @@ def settings_from_table(table: Mapping[str, Any], source: str, root: str = ".") 
             items = _string_list(table[key], key, source)
             if key in ("select", "ignore", "extend-select"):
                 check_codes(items, f"{source}: {key}")
-            if key == "select" and not items:
+            if key == "select" and not items and not table.get("extend-select"):
                 raise ConfigError(f"{source}: select is empty, so every rule would be off")
             values[key.replace("-", "_")] = tuple(items)
     if "per-file-ignores" in table:
