@@ -325,6 +325,12 @@ def test_deep_code_is_analysed_and_the_run_goes_on(closelint, tmp_path: Path, pr
     ]
 
 
+def test_a_sum_near_the_deepest_the_parser_accepts_is_analysed() -> None:
+    terms = 2500  # `ast.parse` refuses about 3 x the recursion limit (1,000), less the depth it is called at
+    source = "import socket\ntotal = " + " + ".join(["a"] * terms) + "\n" + LEAK.replace("import socket\n", "", 1)
+    assert [v.code for v in lint_source(source, "deep.py", Settings()).violations] == ["CL101"]
+
+
 def test_code_too_deep_even_for_the_deep_stack_is_skipped_with_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
     from closelint import engine
 
