@@ -9,6 +9,7 @@ A `git` that records being run is first on PATH: closelint must never call it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -62,9 +63,15 @@ def unprivileged() -> list[str]:
     if os.geteuid() != 0:
         return []
     setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root without setpriv: cannot drop the capabilities that bypass permissions")
-    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
+    prefix = [setpriv or "setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+    if setpriv is None or not _works((*prefix, "true")):
+        pytest.skip("running as root and cannot drop the capabilities that bypass permissions (setpriv)")
+    return prefix
+
+
+@functools.cache
+def _works(command: tuple[str, ...]) -> bool:
+    return subprocess.run(command, capture_output=True, timeout=RUN_TIMEOUT, check=False).returncode == 0
 
 
 @pytest.fixture
