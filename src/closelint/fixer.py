@@ -23,6 +23,7 @@ from pathlib import Path
 
 from closelint.config import DEFAULT_DRAIN_TIMEOUT, Settings
 from closelint.engine import lint_source, physical_lines
+from closelint.files import read_regular_file, shown_path
 from closelint.model import Applicability, Edit, FileResult, Violation
 
 MAX_ROUNDS = 8
@@ -161,7 +162,7 @@ def _compile_problem(text: str, path: str) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             compile(text, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as error:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return str(error)
     return None
 
@@ -177,8 +178,9 @@ class SourceFile:
 
 
 def read_source_file(path: Path) -> SourceFile:
-    """Decode a Python file as the interpreter would, remembering its encoding (and BOM)."""
-    raw = path.read_bytes()
+    """Decode a Python file as the interpreter would, remembering its encoding (and BOM); a file that is
+    not a regular one, or too big, raises OSError (`files.read_regular_file`)."""
+    raw = read_regular_file(path)
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     # newline="" keeps \r\n and \r exactly as they are in the file
     with io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="") as stream:
@@ -197,9 +199,9 @@ def write_target(path: Path, roots: Sequence[Path]) -> Path:
     if target is not path:
         inside = any(target.is_relative_to(os.path.realpath(root)) for root in roots)
         if not inside:
-            raise NotWritten(f"{path}: not fixed: a symlink to a file outside the tree ({target})")
+            raise NotWritten(f"{shown_path(str(path))}: not fixed: a symlink to a file outside the tree")
     if not target.is_file():
-        raise NotWritten(f"{path}: not fixed: not a regular file")
+        raise NotWritten(f"{shown_path(str(path))}: not fixed: not a regular file")
     return target
 
 
@@ -219,10 +221,10 @@ def write_atomically(path: Path, text: str, source: SourceFile) -> None:
             try:
                 os.chown(temporary, info.st_uid, info.st_gid)
             except PermissionError:
-                raise NotWritten(f"{path}: not fixed: cannot keep its owner") from None
+                raise NotWritten(f"{shown_path(str(path))}: not fixed: cannot keep its owner") from None
             os.chmod(temporary, info.st_mode & 0o7777)  # chown clears set-user/group-ID bits
-        if path.read_bytes() != source.raw:
-            raise NotWritten(f"{path}: not fixed: it changed while it was being fixed; run again")
+        if read_regular_file(path) != source.raw:
+            raise NotWritten(f"{shown_path(str(path))}: not fixed: it changed while it was being fixed; run again")
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -239,6 +241,8 @@ class FixRun:
     warnings: list[str] = field(default_factory=list)
     #: fixes left out because they are not safe (or display-only), with the reason
     held_back: list[str] = field(default_factory=list)
+    #: files whose fixes could not be written (exit status 2)
+    errors: list[str] = field(default_factory=list)
 
 
 def fix_files(
@@ -273,6 +277,11 @@ def fix_files(
             except NotWritten as skipped:
                 run.warnings.append(str(skipped))
                 continue
+            except (OSError, UnicodeError) as error:  # the file is left as it was; the others are still fixed
+                run.errors.append(
+                    f"{shown_path(str(path))}: fixes not written: {getattr(error, 'strerror', None) or error}"
+                )
+                continue
         run.diffs.append(fixed.diff())
         run.applied += fixed.applied
         result.violations = fixed.remaining
@@ -283,9 +292,8 @@ def _held_back(v: Violation, unsafe: bool) -> str:
     assert v.fix is not None
     kind = v.fix.applicability.value
     hint = "" if unsafe or v.fix.applicability is Applicability.DISPLAY_ONLY else ", applied with --unsafe-fixes"
-    return (
-        f"{v.path}:{v.line}:{v.col + 1}: {v.code} fix not applied ({kind}{hint}): {v.fix.reason or v.fix.description}"
-    )
+    why = v.fix.reason or v.fix.description
+    return f"{shown_path(v.path)}:{v.line}:{v.col + 1}: {v.code} fix not applied ({kind}{hint}): {why}"
 
 
 def line_edits(before: str, after: str) -> tuple[Edit, ...]:
