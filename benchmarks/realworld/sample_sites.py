@@ -20,7 +20,9 @@ closelint reports). Kinds, each the stratum of the codes it can carry (SPEC §2,
   itself when no close follows within 15 lines;
 - `linger`: `setsockopt(..., SO_LINGER, ...)` (CL301);
 - `close-sent`, `writer-close` (drawn with `--kinds`, see `teardown_sites`): closes of something the code
-  sends on (CL201, CL202), and writer closes in an `async def` (CL501).
+  sends on (CL201, CL202), and writer closes in an `async def` (CL501);
+- `create-unclosed`, `serve-loop` (drawn with `--kinds`, see `rare_sites`): sockets a function never closes
+  nor passes on (CL101), and accept loops that do connection I/O (CL401).
 
 The sample is deterministic: candidates are sorted, shuffled with `random.Random(seed)`, and drawn per
 kind round-robin over the packages (so that no one project fills a stratum), `QUOTAS[kind]` times
@@ -68,6 +70,8 @@ QUOTAS = {
     "linger": 8,
     "close-sent": 24,
     "writer-close": 12,
+    "create-unclosed": 16,
+    "serve-loop": 10,
 }
 KINDS = (
     "create",
@@ -80,9 +84,10 @@ KINDS = (
     "shutdown",
     "linger",
 )
-#: strata drawn in a second pass (`--kinds writer-close close-sent --exclude <labels>`): the sites of the
-#: teardown codes, which the receiver-name heuristic of `close` rarely hits
-EXTRA_KINDS = ("writer-close", "close-sent")
+#: strata drawn in later passes (`--kinds writer-close close-sent --exclude <labels>`, then
+#: `--kinds create-unclosed serve-loop`): the sites of the teardown codes, which the receiver-name heuristic
+#: of `close` rarely hits, and of the leak and serve-loop codes, which the first strata hit by chance only
+EXTRA_KINDS = ("writer-close", "close-sent", "create-unclosed", "serve-loop")
 
 
 @dataclass
@@ -183,10 +188,63 @@ def teardown_sites(tree: ast.Module) -> Iterator[tuple[int, str]]:
                         yield call.lineno, "writer-close"
 
 
+def escapes(function: ast.AST, name: str) -> bool:
+    """Whether `name` is closed, entered with `with`, returned, yielded, or passed to a call in `function`."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and receiver_text(node.func.value) == name:
+                if node.func.attr in ("close", "detach"):
+                    return True
+            elif any(isinstance(a, ast.Name) and a.id == name for a in ast.walk(node) if a is not node.func):
+                return True
+        elif isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom, ast.withitem, ast.Assign, ast.Lambda)):
+            value = node.context_expr if isinstance(node, ast.withitem) else getattr(node, "value", None)
+            if isinstance(node, ast.Lambda):
+                value = node.body
+            named = value is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value))
+            if named and not isinstance(value, ast.Call):
+                return True
+    return False
+
+
+def rare_sites(tree: ast.Module, modules: set[str], functions: set[str]) -> Iterator[tuple[int, str]]:
+    """`create-unclosed` and `serve-loop` sites: the strata of CL101 and CL401.
+
+    `create-unclosed`: a socket bound to a local name (a factory's or `accept()`'s result) that the function
+    never closes, enters with `with`, returns, yields, stores or passes on. `serve-loop`: an `accept()` in a
+    loop whose body also receives or sends.
+    """
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.Await)):
+                call = node.value.value if isinstance(node.value, ast.Await) else node.value
+                if not isinstance(call, ast.Call):
+                    continue
+                accepted = call_name(call) == "accept" and not call.args
+                if not (accepted or is_factory(call, modules, functions)):
+                    continue
+                target = node.targets[0]
+                names = target.elts[:1] if accepted and isinstance(target, ast.Tuple) else [target]
+                if isinstance(target, ast.Tuple) and not accepted:
+                    names = target.elts
+                for name in names:
+                    if isinstance(name, ast.Name) and not escapes(function, name.id):
+                        yield call.lineno, "create-unclosed"
+            elif isinstance(node, (ast.While, ast.For, ast.AsyncFor)):
+                calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+                if any(call_name(c) in SENDS | {"recv", "recv_into", "makefile"} for c in calls):
+                    for call in calls:
+                        if call_name(call) == "accept" and not call.args and not call.keywords:
+                            yield call.lineno, "serve-loop"
+
+
 def walk_sites(tree: ast.Module) -> Iterator[tuple[int, str]]:
     """(line, kind) for every candidate site of a module."""
     yield from teardown_sites(tree)
     modules, functions = socket_modules(tree)
+    yield from rare_sites(tree, modules, functions)
     defs: dict[str, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
