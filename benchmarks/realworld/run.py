@@ -417,7 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cache: Path = args.cache.resolve()
     dirs, files = prepare_sources(cache, pins)
-    findings, elapsed = run_closelint(dirs, defaults_config(cache))
+    config = defaults_config(cache)
+    findings, elapsed = run_closelint(dirs, config)
 
     if args.output_format == "table":
         print_table(pins, files, findings)
