@@ -21,7 +21,7 @@ from functools import cached_property
 from closelint.analysis import factories as F
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
-from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
+from closelint.analysis.reads import READ_METHODS, SEND_METHODS, WRITE_METHODS, ReadTracker, receiver_name
 from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
 from closelint.analysis.state import (
     EMPTY,
@@ -41,6 +41,7 @@ from closelint.analysis.state import (
     to_escaped,
     to_exceptional,
     to_sent,
+    to_unanswered,
 )
 
 
@@ -115,7 +116,7 @@ _CATCH_ALL = frozenset(
 )
 _CATCH_ALL_ASYNC = frozenset({"builtins.BaseException"})
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
-_SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
+_SEND_METHODS = SEND_METHODS
 #: what proves that an object of unknown kind is a connected stream socket: `send` also belongs to zmq
 #: sockets, channels, pipes and generators, `sendto`/`sendmsg` are datagram-ish; these are not
 _STREAM_SEND_METHODS = frozenset({"sendall", "sendfile"})
@@ -148,7 +149,9 @@ class ScopeWalker:
         self.by_rid: dict[int, Resource] = {}
         self.loops: list[ast.stmt] = []
         self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
-        self.tracker = ReadTracker(self_name)
+        self.tracker = ReadTracker(self_name, imports)
+        #: per loop, the sockets whose read hitting EOF leaves it by `break` (a bounded drain)
+        self.eof_breaks: dict[ast.stmt, set[str]] = {}
         self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
@@ -304,6 +307,9 @@ class ScopeWalker:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         branches = []
         self.exhaustive.update(_enum_chain_end(stmt))
+        eof = self.tracker.emptiness(stmt.test)
+        if eof and self.loops and any(isinstance(s, ast.Break) for s in (stmt.body if eof[1] else stmt.orelse)):
+            self.eof_breaks.setdefault(self.loops[-1], set()).add(eof[0])
         for outcome, body in ((True, stmt.body), (False, stmt.orelse)):
             feasible = state.given(stmt.test, outcome)
             if feasible is None or (not outcome and stmt in self.exhaustive):
@@ -377,8 +383,14 @@ class ScopeWalker:
         finished = merge([state if skippable else None, None if endless else again])
         if eof and finished is not None:
             finished = finished.update_name(eof, to_drained)
+        drains = self.eof_breaks.pop(stmt, set())
         if framed and finished is not None:
             finished = finished.update_name(framed, to_answered)
+        elif finished is not None:
+            # a loop that leaves at b"" and otherwise ends by a clock or a count is a bounded drain
+            for sock in drains:
+                if not self.tracker.sends_in(stmt.body, sock):
+                    finished = finished.update_name(sock, to_drained)
         orelse = self.block(stmt.orelse, finished, exits)
         return merge([orelse, *inner.brk])
 
@@ -755,6 +767,8 @@ class ScopeWalker:
     def _method(self, state: State, name: str, call: ast.AST) -> State:
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
         method = call.func.attr
+        if method in READ_METHODS:  # the last read after the last send decides whether the reply is complete
+            state = state.update_name(self.tracker.socket_of(name), to_unanswered)
         if name in self.tracker.files:
             sock, writable = self.tracker.files[name]
             return state.update_name(sock, to_sent) if writable and method in WRITE_METHODS else state
