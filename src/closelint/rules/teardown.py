@@ -124,7 +124,7 @@ class CloseWithoutShutdown(Rule):
         "Checks for a connected TCP socket that has sent data and is then closed (`close()`, or the end of "
         "its `with` block) without first calling `shutdown(SHUT_WR)` and reading until EOF. Not reported "
         "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets.\n\n"
-        "A loop that leaves when a read returns `b\"\"` reads to EOF even when a clock or a count also "
+        'A loop that leaves when a read returns `b""` reads to EOF even when a clock or a count also '
         "bounds it (`while time.monotonic() < deadline: if not s.recv(n): break`): that is the lingering "
         "close, not reported, unless the loop also sends.\n\n"
         "The loss window: what is at risk is data this side sent that the peer may not have read yet. "
