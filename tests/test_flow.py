@@ -267,3 +267,16 @@ def test_a_loop_that_breaks_at_eof_is_a_bounded_drain() -> None:
     for test, send, drained in cases:
         (site,) = scope(source.format(test=test, send=send)).closes.values()
         assert all(f.drained for f in site.facts) is drained, (test, send)
+
+
+def test_shutdown_how_is_followed_through_names_whose_bindings_agree() -> None:
+    source = "{module}\ndef f(a):\n    s = socket.create_connection(a)\n    s.shutdown(HOW)\n    s.close()\n"
+    cases = (
+        ("HOW = socket.SHUT_RDWR", {(True, True)}),
+        ("HOW = 0", {(False, True)}),
+        ("HOW = socket.SHUT_WR\nif x:\n    HOW = socket.SHUT_RD", {(False, False)}),  # not provable
+        ("", {(False, False)}),  # bound nowhere in the module
+    )
+    for module, sides in cases:
+        (site,) = scope(source.format(module=module)).closes.values()
+        assert {(f.shut, f.read_shut) for f in site.facts} == sides, module

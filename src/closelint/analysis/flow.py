@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from closelint.analysis import factories as F
+from closelint.analysis.bindings import Bindings
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, SEND_METHODS, WRITE_METHODS, ReadTracker, receiver_name
@@ -138,8 +139,11 @@ class ScopeWalker:
         self_name: str | None,
         ids: Iterator[int],
         streams: StreamFacts | None = None,
+        bindings: Callable[[], Bindings] | None = None,
     ) -> None:
-        """`streams` says which parameters and attributes are asyncio StreamWriters."""
+        """`streams` says which parameters and attributes are asyncio StreamWriters; `bindings` gives the
+        module's name bindings (built when first asked for)."""
+        self.bindings = bindings
         self.body = body
         self.streams = streams or StreamFacts()
         self.imports = imports
@@ -187,7 +191,7 @@ class ScopeWalker:
         """The sockets a helper reads until EOF on every path through it (a walk of its own body)."""
         found = self._drains.get(helper)
         if found is None:
-            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids)
+            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids, bindings=self.bindings)
             walker.borrowable |= lent_names(helper)
             state = EMPTY
             for name in sorted(walker.tracker.read_receivers(helper) & (walker.borrowable | self._attributes(helper))):
@@ -794,16 +798,22 @@ class ScopeWalker:
 
     def _shut_sides(self, call: ast.Call) -> tuple[bool, bool]:
         """Which sides a `shutdown(how)` shuts, (write, read): `SHUT_WR`/`1`/`True` writing, `SHUT_RD`/`0`
-        reading, `SHUT_RDWR`/`2` both; (False, False) when `how` is not known."""
-        if len(call.args) != 1:
-            return False, False
-        how = call.args[0]
+        reading, `SHUT_RDWR`/`2` both, also through a name every binding of which agrees
+        (`HOW = socket.SHUT_RDWR`); (False, False) when `how` is not known."""
+        return self._sides(call.args[0], 0) if len(call.args) == 1 else (False, False)
+
+    def _sides(self, how: ast.expr, depth: int) -> tuple[bool, bool]:
+        unknown = (False, False)
         if isinstance(how, ast.Constant):
             constant = int(how.value) if isinstance(how.value, int) else -1  # True is 1, SHUT_WR
-            return _SHUT_SIDES.get(_SHUT_NAMES.get(constant, ""), (False, False))
+            return _SHUT_SIDES.get(_SHUT_NAMES.get(constant, ""), unknown)
         qualname = self.imports.qualname(how) or ""
         last = how.attr if isinstance(how, ast.Attribute) else how.id if isinstance(how, ast.Name) else ""
-        return _SHUT_SIDES.get(qualname.rsplit(".", 1)[-1], _SHUT_SIDES.get(last, (False, False)))
+        sides = _SHUT_SIDES.get(qualname.rsplit(".", 1)[-1], _SHUT_SIDES.get(last))
+        if sides is not None or qualname or not isinstance(how, ast.Name) or depth > 3 or self.bindings is None:
+            return sides or unknown
+        found = {self._sides(value, depth + 1) for value in self.bindings().values(how)}
+        return found.pop() if len(found) == 1 else unknown
 
     def _ensure(self, state: State, name: str, node: ast.AST) -> State:
         """Start following a parameter or `self.attr` socket the first time it is used as one."""

@@ -83,7 +83,7 @@ def handle(conn):
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         if "SO_LINGER" not in facts.text:
             return
-        bindings = Bindings(facts.tree)
+        bindings = facts.bindings
         for node in _unchosen_nodes(facts.tree):
             if (
                 isinstance(node, ast.Call)
