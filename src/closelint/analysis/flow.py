@@ -311,8 +311,8 @@ class ScopeWalker:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         branches = []
         self.exhaustive.update(_enum_chain_end(stmt))
-        eof = self.tracker.emptiness(stmt.test)
-        if eof and self.loops and any(isinstance(s, ast.Break) for s in (stmt.body if eof[1] else stmt.orelse)):
+        eof = self.tracker.emptiness(stmt.test) if self.loops else None
+        if eof and any(isinstance(s, ast.Break) for s in (stmt.body if eof[1] else stmt.orelse)):
             self.eof_breaks.setdefault(self.loops[-1], set()).add(eof[0])
         for outcome, body in ((True, stmt.body), (False, stmt.orelse)):
             feasible = state.given(stmt.test, outcome)
@@ -771,7 +771,7 @@ class ScopeWalker:
     def _method(self, state: State, name: str, call: ast.AST) -> State:
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
         method = call.func.attr
-        if method in READ_METHODS:  # the last read after the last send decides whether the reply is complete
+        if method in READ_METHODS and _any_answered(state):  # the last read after the last send decides
             state = state.update_name(self.tracker.socket_of(name), to_unanswered)
         if name in self.tracker.files:
             sock, writable = self.tracker.files[name]
@@ -1015,6 +1015,10 @@ class ScopeWalker:
         if name is not None and (outcome != negate) == none_when:
             return state.update_name(name, to_absent)
         return state
+
+
+def _any_answered(state: State) -> bool:
+    return any(f.answered for fs in state.facts.values() for f in fs)
 
 
 def _flag_name(test: ast.expr) -> str | None:
