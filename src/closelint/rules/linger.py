@@ -144,7 +144,7 @@ def _constants(expr: ast.expr, bindings: Bindings, depth: int) -> list[object]:
         return [expr.value]
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):  # `-0`, `-1`
         sign = -1 if isinstance(expr.op, ast.USub) else 1
-        operand = _constants(expr.operand, bindings, depth)
+        operand = _constants(expr.operand, bindings, depth + 1)
         numbers = [v for v in operand if type(v) is int]
         return [sign * v for v in numbers] if numbers and len(numbers) == len(operand) else []
     if isinstance(expr, ast.Name):
