@@ -40,6 +40,7 @@ from closelint.analysis.state import (
     to_exceptional,
     to_sent,
 )
+from closelint.analysis.summaries import ModuleSummaries, ParameterUse, Sends, Use
 
 
 @dataclass
@@ -119,6 +120,21 @@ _STREAM_SEND_METHODS = frozenset({"sendall", "sendfile"})
 #: methods whose use makes a parameter or `self.attr` a socket worth following
 _SOCKET_METHODS = frozenset({*_SEND_METHODS, "recv", "recv_into", "shutdown", "close", "makefile"})
 _SHUTDOWN_HOW = frozenset({"SHUT_WR", "SHUT_RDWR"})
+_CLOSING_USES = (Use.CLOSED, Use.SHUT, Use.GRACEFUL)
+
+
+def _use_events(use: Use, sends: Sends, waits: bool) -> tuple[str, ...]:
+    """The walk events of passing a socket to a module function that closes or uses it. A function that
+    sends and then closes is judged where it closes; here the socket is only closed."""
+    if use is Use.BORROWED:
+        sent = {Sends.NO: (), Sends.MAYBE: ("sent_on_stream",), Sends.STREAM: ("sent",)}[sends]
+        return sent + ("waited",) * waits
+    if use is Use.GRACEFUL or sends or waits:
+        return ("close",)
+    return ("shut_by",) if use is Use.SHUT else ("closed_by",)
+
+
+_USE_EVENTS = {(u, s, w): _use_events(u, s, w) for u in Use for s in Sends for w in (False, True)}
 
 
 class ScopeWalker:
@@ -132,9 +148,12 @@ class ScopeWalker:
         self_name: str | None,
         ids: Iterator[int],
         streams: StreamFacts | None = None,
+        summaries: ModuleSummaries | None = None,
     ) -> None:
-        """`streams` says which parameters and attributes are asyncio StreamWriters."""
+        """`streams` says which parameters and attributes are asyncio StreamWriters; `summaries` what the
+        module's own functions do with the sockets passed to them, and which return one."""
         self.body = body
+        self.summaries = summaries
         self.streams = streams or StreamFacts()
         self.imports = imports
         self.self_name = self_name
@@ -536,7 +555,7 @@ class ScopeWalker:
                 return _Creation(
                     opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), (), WRITER
                 )
-            return None
+            return self._made(value)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
             index = value.slice
             if isinstance(index, ast.Constant) and index.value == 0 and self._is_accept(value.value):
@@ -569,7 +588,20 @@ class ScopeWalker:
             source = self._owned_or_created(func.value, state)
             family = source[0] if source else F.Family.UNKNOWN
             return _Creation(value, family, F.SockType.UNKNOWN, F.Role.UNKNOWN, (), ())
-        return None
+        return self._made(value)
+
+    def _made(self, value: ast.expr) -> _Creation | None:
+        """A socket or writer returned by a factory function of the module (the caller owns it), or made
+        by an injected socket module."""
+        made = self.summaries.made(value, self.facts.node) if self.summaries is not None else None
+        if made is None:
+            return None
+        call = value.value if isinstance(value, ast.Await) else value
+        assert isinstance(call, ast.Call)
+        released = {id(argument) for argument, _ in self._summarised_uses(call) or ()}
+        kept = [a for a in (*call.args, *(k.value for k in call.keywords)) if id(a) not in released]
+        consumes = tuple(name for name in (receiver_name(a, self.self_name) for a in kept) if name)
+        return _Creation(call, made.family, made.type, made.role, made.slots, consumes, made.kind)
 
     def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[str, ...]] | None:
         """The family of an owned socket named by `expr` (and the name), or of a socket it creates."""
@@ -676,6 +708,13 @@ class ScopeWalker:
                 state = state.update_name(name, to_drained)
             elif kind == "waited":
                 state = state.update_name(name, lambda f: replace(f, pending=None))
+            elif kind in ("closed_by", "shut_by"):  # a function of the module closes it: the call is the close
+                state = self._ensure(state, name, at)
+                if kind == "shut_by":
+                    state = state.update_name(name, lambda f: replace(f, shut=True) if f.life is Life.OPEN else f)
+                state = self._close_name(state, name, at)
+            elif kind == "sent" or (kind == "sent_on_stream" and self._known_stream(state, name)):
+                state = self._ensure(state, name, at).update_name(name, to_sent)
         return state
 
     @staticmethod
@@ -818,11 +857,27 @@ class ScopeWalker:
         if self._closing_function(call) and call.args and isinstance(call.args[0], ast.Name):
             events.append(("close", call.args[0].id, call))
             arguments = arguments[1:]
-        keeps = not (
+        uses = self._summarised_uses(call)
+        for argument, use in uses or ():
+            name = receiver_name(argument, self.self_name)
+            if name is not None:
+                events.extend((kind, name, call) for kind in _USE_EVENTS[use.use, use.sends, use.waits])
+                arguments = [a for a in arguments if a is not argument]
+        keeps = uses is not None or not (
             qualname in F.NON_KEEPING_CALLS or (isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS)
         )
         for argument in arguments:
             self._scan(argument, keeps, events)
+
+    def _summarised_uses(self, call: ast.Call) -> list[tuple[ast.expr, ParameterUse]] | None:
+        """For a call of a function of the module, the arguments it closes or only uses (not kept), with
+        what it does; None for any other call."""
+        found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
+        if found is None:
+            return None
+        summary, bound = found
+        uses = [(argument, summary.use(parameter)) for argument, parameter in bound]
+        return [(argument, use) for argument, use in uses if use.use is not Use.KEPT]
 
     @staticmethod
     def _graceful_context(expr: ast.expr) -> bool:
@@ -859,11 +914,21 @@ class ScopeWalker:
         func = call.func
         if self._closing_function(call) or self.imports.call_name(call) in F.NON_KEEPING_CALLS:
             return False
+        uses = self._summarised_uses(call)
+        if uses is not None:
+            if any(use.use in _CLOSING_USES for _, use in uses):
+                return False  # a close helper of the module
+            inert = {id(argument) for argument, use in uses if not use.raises}
+            return any(
+                self._passes_socket(a, state)
+                for a in [*call.args, *(k.value for k in call.keywords)]
+                if id(a) not in inert
+            )
         receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
         if receiver is not None and (state.owns(receiver) or receiver in self.tracker.files):
             assert isinstance(func, ast.Attribute)
             return func.attr not in F.NON_RAISING_METHODS
-        if isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS:
+        if uses is None and isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS:
             return False
         return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
 

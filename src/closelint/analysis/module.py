@@ -15,6 +15,7 @@ from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
 from closelint.analysis.state import SOCKET, Resource
+from closelint.analysis.summaries import ModuleSummaries
 
 #: base classes that neither close nor hand off what a subclass stores on `self`
 NEUTRAL_BASES = frozenset(
@@ -98,6 +99,8 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
     streams = _stream_facts(tree, index, imports, text)
     if not mentions and not streams:
         return facts
+    summaries = ModuleSummaries(index, imports)
+    mentions = _with_factory_calls(text, index, summaries, mentions)
     ids = itertools.count()
     stored: dict[ast.ClassDef, list[tuple[str, Resource]]] = {}
     scopes: list[tuple[ScopeNode, ast.ClassDef | None]] = [(tree, None), *index.functions]
@@ -108,7 +111,7 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
         if scope_streams is None and bisect.bisect_left(mentions, first) == bisect.bisect_right(mentions, end):
             continue
         self_name = _self_parameter(scope) if owner is not None else None
-        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams).run()
+        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams, summaries).run()
         facts.scopes.append(walked)
         if owner is not None and walked.stored_on_self:
             stored.setdefault(owner, []).extend(walked.stored_on_self)
@@ -121,6 +124,28 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
                     (attr, r) for attr, r in items if attr not in released and r.kind == SOCKET
                 )
     return facts
+
+
+def _with_factory_calls(text: str, index: ModuleIndex, summaries: ModuleSummaries, mentions: list[int]) -> list[int]:
+    """`mentions` plus the lines that name a function of the module returning a fresh socket or writer
+    (a factory: its callers own what it returns), found from the functions that mention a trigger and
+    then from those that call a factory, until no new factory turns up."""
+    names: set[str] = set()
+    pending = list(index.functions)
+    while pending:
+        found = set()
+        for function, _ in pending:
+            end = function.end_lineno or function.lineno
+            if bisect.bisect_left(mentions, function.lineno) == bisect.bisect_right(mentions, end):
+                continue
+            if function.name not in names and summaries.summary(function).returns is not None:
+                found.add(function.name)
+        if not found:
+            break
+        names |= found
+        mentions = sorted(set(mentions) | set(mention_lines(text, found)))
+        pending = [(f, c) for f, c in index.functions if f.name not in names]
+    return mentions
 
 
 def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, text: str) -> dict[ast.AST, StreamFacts]:

@@ -69,11 +69,20 @@ async def ping(host, port):
             if not isinstance(scope.node, ast.AsyncFunctionDef):
                 continue
             for close in scope.unawaited:
-                assert isinstance(close, ast.Call) and isinstance(close.func, ast.Attribute)
-                handle = ast.unparse(close.func.value)
+                assert isinstance(close, ast.Call)
                 site = next((s for s in scope.closes.values() if s.node is close), None)
+                direct = isinstance(close.func, ast.Attribute) and close.func.attr == "close"
+                if isinstance(close.func, ast.Attribute) and direct:
+                    handle = ast.unparse(close.func.value)
+                else:  # a function of the module that closes it
+                    handle = site.handle if site is not None else ast.unparse(close.args[0])
                 fix = None
-                if site is not None and isinstance(site.statement, ast.Expr) and site.statement.value is close:
+                if (
+                    direct
+                    and site is not None
+                    and isinstance(site.statement, ast.Expr)
+                    and site.statement.value is close
+                ):
                     fix = Fix(
                         Applicability.SAFE,
                         f"Insert `await {handle}.wait_closed()` after `{handle}.close()`",

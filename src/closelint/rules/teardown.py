@@ -50,14 +50,18 @@ def graceful_fix(site: CloseSite, scope: ScopeFacts) -> Fix | None:
             FixKey.in_with(site.handle),
             (statement.lineno, statement.end_lineno or statement.lineno),
         )
-    if not (isinstance(statement, ast.Expr) and statement.value is site.node):
-        return None
+    if not (isinstance(statement, ast.Expr) and statement.value is site.node and _is_close_call(site.node)):
+        return None  # a function of the module that closes the socket is not rewritten
     return Fix(
         Applicability.SAFE,
         f"Replace `{site.handle}.close()` with `graceful_close({site.handle})`",
         FixKey.GRACEFUL_CLOSE,
         (max(statement.lineno - 1, 1), statement.end_lineno or statement.lineno),
     )
+
+
+def _is_close_call(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "close"
 
 
 def _can_append(statement: ast.With, handle: str) -> bool:
