@@ -1,0 +1,295 @@
+"""List candidate socket sites in the unpacked pinned packages and draw a stratified, seeded sample.
+
+    python benchmarks/realworld/sample_sites.py --cache /work/rw-cache              # main set, TOML stubs
+    python benchmarks/realworld/sample_sites.py --cache /work/rw-cache \\
+        --pins benchmarks/realworld/heldout.txt --scale 0.4                          # held-out set
+    python benchmarks/realworld/sample_sites.py --cache /work/rw-cache --counts     # candidates per kind
+
+A candidate site is a line where a socket or an asyncio StreamWriter is created, stored, shut down or
+closed, found with the stdlib `ast` (no closelint code is used, so the sample does not depend on what
+closelint reports). Kinds, each the stratum of the codes it can carry (SPEC §2, "reported at"):
+
+- `create`: `socket.socket`/`create_connection`/`create_server`/`socketpair`/`fromfd`/`fromshare`, through
+  any alias of a module named `*socket` (CL101, CL102, CL103);
+- `create-self`: such a call whose result is stored on `self.<attr>` (CL102, CL103);
+- `accept`, `accept-loop`: `.accept()`, and one inside a `while`/`for` (CL101, CL102, CL401);
+- `open-connection`: `open_connection`/`open_unix_connection` (CL502);
+- `handler`: the `def` of a function or method passed to `start_server`/`start_unix_server` (CL502);
+- `close`: `.close()` on a receiver named like a socket, connection or writer (CL201, CL202, CL501);
+- `shutdown`: the `.close()` following a `.shutdown(how)` on the same receiver (CL202), or the shutdown
+  itself when no close follows within 15 lines;
+- `linger`: `setsockopt(..., SO_LINGER, ...)` (CL301).
+
+The sample is deterministic: candidates are sorted, shuffled with `random.Random(seed)`, and drawn per
+kind round-robin over the packages (so that no one project fills a stratum), `QUOTAS[kind]` times
+`--scale` sites each (all of them when there are fewer: `linger`, `handler`, `open-connection`). Sites
+already in `--exclude` files are skipped, so a sample can be extended without relabelling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import random
+import re
+import sys
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import PACKAGES, read_pins
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+FACTORIES = frozenset({"socket", "create_connection", "create_server", "socketpair", "fromfd", "fromshare"})
+STREAM_OPENERS = frozenset({"open_connection", "open_unix_connection"})
+SERVER_STARTERS = frozenset({"start_server", "start_unix_server"})
+#: receivers of `.close()` that name a socket, a connection or a stream writer
+CLOSE_RECEIVER = re.compile(r"(sock|conn|writer|client|peer|request|srv|server)", re.IGNORECASE)
+#: sites drawn per kind for a sample of scale 1 (the main set); rare kinds are taken whole
+QUOTAS = {
+    "create": 30,
+    "create-self": 14,
+    "accept": 12,
+    "accept-loop": 10,
+    "open-connection": 8,
+    "handler": 8,
+    "close": 24,
+    "shutdown": 12,
+    "linger": 8,
+}
+KINDS = (
+    "create",
+    "create-self",
+    "accept",
+    "accept-loop",
+    "open-connection",
+    "handler",
+    "close",
+    "shutdown",
+    "linger",
+)
+
+
+@dataclass
+class Site:
+    package: str
+    version: str
+    path: str
+    line: int
+    kinds: set[str] = field(default_factory=set)
+    text: str = ""
+
+
+def socket_modules(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """Names bound to a module named `*socket`, and names bound to one of its factories."""
+    modules: set[str] = set()
+    functions: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[-1].endswith("socket"):
+                    modules.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            source = node.module or ""
+            for alias in node.names:
+                if alias.name.endswith("socket") and alias.name != "socket":
+                    modules.add(alias.asname or alias.name)
+                elif alias.name == "socket" and not source.split(".")[-1].endswith("socket"):
+                    modules.add(alias.asname or alias.name)  # `from gevent import socket`
+                elif alias.name in FACTORIES and source.split(".")[-1].endswith("socket"):
+                    functions.add(alias.asname or alias.name)
+    return modules, functions
+
+
+def receiver_text(node: ast.expr) -> str:
+    return ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) else ""
+
+
+def is_factory(call: ast.Call, modules: set[str], functions: set[str]) -> bool:
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id in functions
+    if isinstance(func, ast.Attribute) and func.attr in FACTORIES:
+        base = func.value
+        if isinstance(base, ast.Name):
+            return base.id in modules or base.id.endswith("socket")
+        if isinstance(base, ast.Attribute):  # self.socket_module.socket, gevent.socket.socket
+            return "socket" in base.attr
+    return False
+
+
+def call_name(call: ast.Call) -> str:
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def close_after(shutdown: ast.Call, closes: dict[str, list[int]]) -> int:
+    """The line of the first `.close()` on the same receiver within 15 lines after a `shutdown()`, else its own.
+
+    The codes of a shutdown (CL202, CL201) are reported at the close that follows it.
+    """
+    assert isinstance(shutdown.func, ast.Attribute)
+    after = [n for n in closes.get(receiver_text(shutdown.func.value), []) if 0 < n - shutdown.lineno <= 15]
+    return min(after, default=shutdown.lineno)
+
+
+def walk_sites(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """(line, kind) for every candidate site of a module."""
+    modules, functions = socket_modules(tree)
+    defs: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defs.setdefault(node.name, node.lineno)
+    loops: list[ast.AST] = [n for n in ast.walk(tree) if isinstance(n, (ast.While, ast.For, ast.AsyncFor))]
+    in_loop: set[int] = {id(inner) for loop in loops for inner in ast.walk(loop) if inner is not loop}
+    stored: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
+                    stored.add(id(node.value))
+    closes: dict[str, list[int]] = defaultdict(list)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and call_name(node) == "close" and isinstance(node.func, ast.Attribute):
+            closes[receiver_text(node.func.value)].append(node.lineno)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = call_name(node)
+        if is_factory(node, modules, functions):
+            yield node.lineno, "create-self" if id(node) in stored else "create"
+        elif name == "accept" and not node.args and not node.keywords and isinstance(node.func, ast.Attribute):
+            yield node.lineno, "accept-loop" if id(node) in in_loop else "accept"
+        elif name in STREAM_OPENERS:
+            yield node.lineno, "open-connection"
+        elif name in SERVER_STARTERS:
+            handler = node.args[0] if node.args else None
+            for keyword in node.keywords:
+                if keyword.arg == "client_connected_cb":
+                    handler = keyword.value
+            if isinstance(handler, ast.Name) and handler.id in defs:
+                yield defs[handler.id], "handler"
+            elif isinstance(handler, ast.Attribute) and handler.attr in defs:
+                yield defs[handler.attr], "handler"
+        elif name == "close" and not node.args and isinstance(node.func, ast.Attribute):
+            if CLOSE_RECEIVER.search(receiver_text(node.func.value)):
+                yield node.lineno, "close"
+        elif name == "shutdown" and len(node.args) == 1 and isinstance(node.func, ast.Attribute):
+            yield close_after(node, closes), "shutdown"
+        elif name == "setsockopt" and "SO_LINGER" in ast.unparse(node):
+            yield node.lineno, "linger"
+
+
+def candidates(cache: Path, pins: Sequence[tuple[str, str]]) -> list[Site]:
+    """Every candidate site of the unpacked packages, one per (package, path, line), sorted."""
+    sites: dict[tuple[str, str, int], Site] = {}
+    for name, version in pins:
+        root = cache / "src" / f"{name}-{version}"
+        if not (root / ".extracted").exists():
+            raise SystemExit(f"{root} is not unpacked: run run.py --cache {cache} first")
+        for path in sorted(root.rglob("*.py")):
+            if not path.is_file() or path.is_symlink():
+                continue
+            source = path.read_bytes()
+            try:
+                tree = ast.parse(source)
+            except (SyntaxError, ValueError):
+                continue
+            lines = source.decode("utf-8", "replace").splitlines()
+            relative = path.relative_to(root).as_posix()
+            for line, kind in walk_sites(tree):
+                site = sites.setdefault((name, relative, line), Site(name, version, relative, line))
+                site.kinds.add(kind)
+                site.text = lines[line - 1].strip() if line <= len(lines) else ""
+    return [sites[k] for k in sorted(sites)]
+
+
+def labelled(paths: Sequence[Path]) -> set[tuple[str, str, str, int]]:
+    keys: set[tuple[str, str, str, int]] = set()
+    for path in paths:
+        if path.exists():
+            with open(path, "rb") as handle:
+                for site in tomllib.load(handle).get("site", []):
+                    keys.add((site["package"], site["version"], site["path"], site["line"]))
+    return keys
+
+
+def primary_kind(site: Site) -> str:
+    return next(k for k in KINDS if k in site.kinds)
+
+
+def sample(sites: Sequence[Site], scale: float, seed: int, exclude: set[tuple[str, str, str, int]]) -> list[Site]:
+    """A stratified sample: `QUOTAS` times `scale` per kind, round-robin over packages in a seeded order."""
+    rng = random.Random(seed)
+    by_kind: dict[str, dict[str, list[Site]]] = defaultdict(lambda: defaultdict(list))
+    for site in sites:
+        if (site.package, site.version, site.path, site.line) not in exclude:
+            by_kind[primary_kind(site)][site.package].append(site)
+    chosen: list[Site] = []
+    for kind in KINDS:
+        packages = by_kind.get(kind, {})
+        queues = {p: rng.sample(s, len(s)) for p, s in sorted(packages.items())}
+        order = rng.sample(sorted(queues), len(queues))
+        quota = max(1, round(QUOTAS[kind] * scale))
+        taken = 0
+        while taken < quota and any(queues.values()):
+            for package in order:
+                if queues[package] and taken < quota:
+                    chosen.append(queues[package].pop())
+                    taken += 1
+    return chosen
+
+
+def print_stub(site: Site) -> None:
+    print("[[site]]")
+    print(f'package = "{site.package}"')
+    print(f'version = "{site.version}"')
+    print(f'path = "{site.path}"')
+    print(f"line = {site.line}")
+    print(f"# {','.join(sorted(site.kinds))}: {site.text[:100]}")
+    print("codes = []")
+    print('reason = ""')
+    print()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--cache", type=Path, required=True, help="the run.py cache with src/ unpacked")
+    parser.add_argument("--pins", type=Path, help="name==version lines (default: run.py's PACKAGES)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies the per-kind quotas (default 1)")
+    parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="labels files whose sites to skip")
+    parser.add_argument("--counts", action="store_true", help="print candidates per kind instead of stubs")
+    args = parser.parse_args(argv)
+
+    pins = read_pins(args.pins) if args.pins else list(PACKAGES)
+    sites = candidates(args.cache.resolve(), pins)
+    if args.counts:
+        counts: dict[str, int] = defaultdict(int)
+        for site in sites:
+            counts[primary_kind(site)] += 1
+        for kind in KINDS:
+            print(f"{kind:<16} {counts[kind]:>5}")
+        print(f"{'all':<16} {len(sites):>5}")
+        return 0
+    for site in sample(sites, args.scale, args.seed, labelled(args.exclude)):
+        print_stub(site)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
