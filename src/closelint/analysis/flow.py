@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from closelint.analysis import factories as F
+from closelint.analysis.classes import ClassModel, Member, is_setup_method
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
 from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
@@ -40,7 +41,7 @@ from closelint.analysis.state import (
     to_exceptional,
     to_sent,
 )
-from closelint.analysis.summaries import ModuleSummaries, ParameterUse, Sends, Use
+from closelint.analysis.summaries import ModuleSummaries, ParameterUse, Sends, Summary, Use
 
 
 @dataclass
@@ -149,11 +150,16 @@ class ScopeWalker:
         ids: Iterator[int],
         streams: StreamFacts | None = None,
         summaries: ModuleSummaries | None = None,
+        model: ClassModel | None = None,
     ) -> None:
         """`streams` says which parameters and attributes are asyncio StreamWriters; `summaries` what the
-        module's own functions do with the sockets passed to them, and which return one."""
+        module's own functions do with the sockets passed to them, and which return one; `model` what the
+        method's class does with what it keeps on `self`."""
         self.body = body
         self.summaries = summaries
+        self.model = model
+        #: a constructor or connect method: what it stores on `self` is its own until it returns
+        self.holds = bool(model and self_name and is_setup_method(getattr(scope, "name", "")))
         self.streams = streams or StreamFacts()
         self.imports = imports
         self.self_name = self_name
@@ -198,10 +204,23 @@ class ScopeWalker:
                 if f.pending is not None and not exceptional and f.pending not in self.facts.unawaited:
                     self.facts.unawaited.append(f.pending)
                 if f.life is Life.OPEN and self.by_rid[rid].owned:
+                    if not exceptional and self._held(f):
+                        continue  # stored on the object, which the caller now has
                     if exceptional or f.exceptional:
                         self.facts.exceptional_leaks.add(rid)
                     else:
                         self.facts.normal_leaks.add(rid)
+
+    def _held(self, f: Facts) -> bool:
+        prefix = f"{self.self_name}."
+        return self.holds and any(name.startswith(prefix) for name in f.names)
+
+    def _member(self, name: str) -> Member | None:
+        """The class model's facts for `self.<attr>`."""
+        prefix = f"{self.self_name}."
+        if self.model is None or not name.startswith(prefix):
+            return None
+        return self.model.members.get(name[len(prefix) :])
 
     # ------------------------------------------------------------------ blocks and statements
     def block(self, stmts: list[ast.stmt], state: State | None, exits: Exits) -> State | None:
@@ -460,19 +479,32 @@ class ScopeWalker:
             for target in targets:
                 state = self._unbind(target, state)
             places = self._places(targets[-1], created)
-            state, rids = self._create(created, [p.id if isinstance(p, ast.Name) else None for p in places], state)
-            for place, rid in zip(places, rids):
+            held = [self._held_attribute(p) if len(targets) == 1 else None for p in places]
+            names = [p.id if isinstance(p, ast.Name) else h for p, h in zip(places, held)]
+            state, rids = self._create(created, names, state)
+            for place, rid, holder in zip(places, rids, held):
                 if rid is not None and not (isinstance(place, ast.Name) and len(targets) == 1):
                     attr = self._self_attribute(place) if place is not None else None
                     if attr:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
-                    state = state.update([rid], to_escaped)
+                    if holder is None:
+                        state = state.update([rid], to_escaped)
             return state
         for target in targets:
             self.tracker.note_assignment(target, value)
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
             state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
+        holder = self._held_attribute(targets[0]) if len(targets) == 1 else None
+        if holder and isinstance(value, ast.Name) and state.owns(value.id):
+            self._note_attribute_store(targets, value, state)
+            return state.alias(holder, [value.id])  # `self.sock = sock` in a constructor
+        alias = receiver_name(value, self.self_name)
+        if len(targets) == 1 and isinstance(targets[0], ast.Name) and alias and "." in alias:
+            member = self._member(alias)
+            if member is not None and member.is_socket:  # `sock = self.sock`: the class's socket
+                state = self._ensure(state, alias, value)
+                value = ast.Name(alias, ast.Load())
         if (
             len(targets) == 1
             and isinstance(targets[0], ast.Name)
@@ -512,6 +544,11 @@ class ScopeWalker:
                 if attr:
                     for rid in state.rids(value.id):
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
+
+    def _held_attribute(self, target: ast.expr | None) -> str | None:
+        """`self.attr` when a constructor or connect method stores a socket there (it stays followed)."""
+        attr = self._self_attribute(target) if self.holds and target is not None else None
+        return f"{self.self_name}.{attr}" if attr else None
 
     def _self_attribute(self, target: ast.expr) -> str | None:
         if (
@@ -605,9 +642,10 @@ class ScopeWalker:
 
     def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[str, ...]] | None:
         """The family of an owned socket named by `expr` (and the name), or of a socket it creates."""
-        if isinstance(expr, ast.Name) and state.rids(expr.id):
-            rid = min(state.rids(expr.id))
-            return self.by_rid[rid].family, (expr.id,)
+        name = receiver_name(expr, self.self_name) if expr is not None else None
+        if name and state.rids(name):
+            rid = min(state.rids(name))
+            return self.by_rid[rid].family, (name,)
         if expr is not None:
             created = self._creation(expr, state)
             if created is not None and not created.slots:
@@ -717,9 +755,11 @@ class ScopeWalker:
                 state = self._ensure(state, name, at).update_name(name, to_sent)
         return state
 
-    @staticmethod
-    def _escape_event(state: State, kind: str, name: str, at: ast.AST) -> State:
-        """A name handed off, or a closure taking the variables it reads (computed only when it matters)."""
+    def _escape_event(self, state: State, kind: str, name: str, at: ast.AST) -> State:
+        """A name handed off, or a closure taking the variables it reads (computed only when it matters).
+        In a constructor, handing `self` off hands off what it holds."""
+        if kind == "escape" and self.holds and name == self.self_name:
+            return state.map(lambda _, f: to_escaped(f) if self._held(f) else f)
         if kind == "escape":
             return state.update_name(name, to_escaped)
         if kind == "closure" and state.facts:
@@ -773,10 +813,15 @@ class ScopeWalker:
         rid = next(self.ids)
         loop = self.loops[-1] if self.loops else None
         family, sock_type, role = F.Family.UNKNOWN, F.SockType.UNKNOWN, F.Role.UNKNOWN
+        member = self._member(name)
+        if member is not None:  # what the class does with it elsewhere decides its kind, and its sends
+            family, sock_type = member.family, member.type
+            role = F.Role.LISTENING if member.listening else member.role
         resource = Resource(rid, node, name, family, sock_type, role, loop, owned=owned, kind=kind)
         self.by_rid[rid] = resource
         self.facts.resources.append(resource)
-        return state.born(rid, name)
+        state = state.born(rid, name)
+        return state.update([rid], to_sent) if member is not None and member.sent and kind == SOCKET else state
 
     def _close_name(self, state: State, name: str, node: ast.AST) -> State:
         self._record_closes(state.named(name), node, self.position[0][self.position[1]], name)
@@ -810,6 +855,9 @@ class ScopeWalker:
         if isinstance(node, ast.Attribute):
             if sink and isinstance(node.value, ast.Name) and node.attr in _CLOSERS:
                 events.append(("escape", node.value.id, node))  # `addCleanup(s.close)` hands the close off
+            held = self._held_attribute(node) if sink else None
+            if held:
+                events.append(("escape", held, node))
             self._scan(node.value, False, events)
             return
         if isinstance(node, ast.Call):
@@ -858,6 +906,10 @@ class ScopeWalker:
             events.append(("close", call.args[0].id, call))
             arguments = arguments[1:]
         uses = self._summarised_uses(call)
+        if uses is not None and receiver is not None and receiver.split(".")[0] == self.self_name:
+            closed = self._callee_summary(call)
+            for attr in closed.closes_attributes if closed else ():
+                events.append(("close", f"{self.self_name}.{attr}", call))  # `self.close()`
         for argument, use in uses or ():
             name = receiver_name(argument, self.self_name)
             if name is not None:
@@ -868,6 +920,10 @@ class ScopeWalker:
         )
         for argument in arguments:
             self._scan(argument, keeps, events)
+
+    def _callee_summary(self, call: ast.Call) -> Summary | None:
+        found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
+        return found[0] if found else None
 
     def _summarised_uses(self, call: ast.Call) -> list[tuple[ast.expr, ParameterUse]] | None:
         """For a call of a function of the module, the arguments it closes or only uses (not kept), with
@@ -916,8 +972,11 @@ class ScopeWalker:
             return False
         uses = self._summarised_uses(call)
         if uses is not None:
-            if any(use.use in _CLOSING_USES for _, use in uses):
-                return False  # a close helper of the module
+            callee = self._callee_summary(call)
+            if any(use.use in _CLOSING_USES for _, use in uses) or (callee and callee.closes_attributes):
+                return False  # a close helper of the module, a method that closes what the object holds
+            if self.holds and callee and any(state.owns(f"{self.self_name}.{a}") for a in callee.uses_attributes):
+                return True  # a method using what the constructor holds
             inert = {id(argument) for argument, use in uses if not use.raises}
             return any(
                 self._passes_socket(a, state)
@@ -927,16 +986,31 @@ class ScopeWalker:
         receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
         if receiver is not None and (state.owns(receiver) or receiver in self.tracker.files):
             assert isinstance(func, ast.Attribute)
-            return func.attr not in F.NON_RAISING_METHODS
-        if uses is None and isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS:
+            return func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call)
+        if (
+            uses is None
+            and isinstance(func, ast.Attribute)
+            and func.attr in F.NON_KEEPING_METHODS | F.INFALLIBLE_HANDOFFS
+        ):
             return False
         return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
+
+    def _infallible_option(self, call: ast.Call) -> bool:
+        """`setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` and the other options of `factories.INFALLIBLE_OPTIONS`:
+        Linux accepts them on any open socket."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "setsockopt" and len(call.args) == 3):
+            return False
+        return self.imports.qualname(call.args[1]) in F.INFALLIBLE_OPTIONS
 
     def _passes_socket(self, expr: ast.AST, state: State) -> bool:
         """Whether `expr` hands an owned socket itself (not `sock.fileno()`, not `sock.family`) to a call."""
         if isinstance(expr, ast.Name):
             return state.owns(expr.id)
-        if isinstance(expr, (ast.Attribute, ast.Call, *NESTED_SCOPES)):
+        if isinstance(expr, ast.Attribute):  # `self.sock` a constructor holds
+            held = self._held_attribute(expr)
+            return held is not None and state.owns(held)
+        if isinstance(expr, (ast.Call, *NESTED_SCOPES)):
             return False  # attribute reads and nested calls are judged on their own
         return any(self._passes_socket(child, state) for child in ast.iter_child_nodes(expr))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from closelint.analysis import factories as F
+from closelint.analysis.classes import ModuleClasses
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
@@ -100,30 +101,44 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
     if not mentions and not streams:
         return facts
     summaries = ModuleSummaries(index, imports)
+    classes = ModuleClasses(index, imports, summaries)
     mentions = _with_factory_calls(text, index, summaries, mentions)
     ids = itertools.count()
     stored: dict[ast.ClassDef, list[tuple[str, Resource]]] = {}
     scopes: list[tuple[ScopeNode, ast.ClassDef | None]] = [(tree, None), *index.functions]
+    mentioned = [(scope, owner) for scope, owner in scopes if streams.get(scope) or _spans_any(scope, mentions, text)]
+    # a method that mentions none of them but names a socket its class keeps on `self` is walked too
+    member_lines = {
+        cls: mention_lines(text, classes.socket_members(cls)) for cls in {owner for _, owner in mentioned} if cls
+    }
+    walked_ids = {id(scope) for scope, _ in mentioned}
     for scope, owner in scopes:
         scope_streams = streams.get(scope)
-        end = getattr(scope, "end_lineno", None) or len(text)
-        first = scope.lineno if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else 1
-        if scope_streams is None and bisect.bisect_left(mentions, first) == bisect.bisect_right(mentions, end):
+        if id(scope) not in walked_ids and not (owner in member_lines and _spans_any(scope, member_lines[owner], text)):
             continue
         self_name = _self_parameter(scope) if owner is not None else None
-        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams, summaries).run()
+        model = classes.model(owner) if owner is not None and self_name else None
+        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams, summaries, model).run()
         facts.scopes.append(walked)
         if owner is not None and walked.stored_on_self:
             stored.setdefault(owner, []).extend(walked.stored_on_self)
-    if stored:
-        released = _released_attributes(tree, text, {attr for items in stored.values() for attr, _ in items})
-        classes = {node.name: node for node in index.classes}
-        for cls, items in stored.items():
-            if _neutral_bases(cls, classes, imports, set()):
-                facts.unclosed_attributes.extend(
-                    (attr, r) for attr, r in items if attr not in released and r.kind == SOCKET
-                )
+    by_name = {node.name: node for node in index.classes}
+    outside = [statement for statement in tree.body if not isinstance(statement, ast.ClassDef)]
+    for cls, items in stored.items():
+        if not _neutral_bases(cls, by_name, imports, set()):
+            continue
+        related = [*classes.family(cls), *(c for c in index.classes if cls in classes.family(c))]
+        scope = ast.Module(body=[*outside, *dict.fromkeys(related)], type_ignores=[])
+        released = _released_attributes(scope, text, {attr for attr, _ in items})
+        facts.unclosed_attributes.extend((attr, r) for attr, r in items if attr not in released and r.kind == SOCKET)
     return facts
+
+
+def _spans_any(scope: ScopeNode, lines: list[int], text: str) -> bool:
+    """Whether the function (or module) spans one of the sorted `lines`."""
+    end = getattr(scope, "end_lineno", None) or len(text)
+    first = scope.lineno if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else 1
+    return bisect.bisect_left(lines, first) != bisect.bisect_right(lines, end)
 
 
 def _with_factory_calls(text: str, index: ModuleIndex, summaries: ModuleSummaries, mentions: list[int]) -> list[int]:

@@ -61,6 +61,7 @@ class ParameterUse:
     waits: bool = False  # calls its `wait_closed()` (awaited there, or in a task it starts)
     #: a call of one of its methods that may fail, or a hand to a call that may (SPEC §2, CL102)
     raises: bool = True
+    reads: bool = False  # `recv`, `read`, ... on it
 
 
 KEPT = ParameterUse(Use.KEPT)
@@ -83,6 +84,10 @@ class Summary:
 
     parameters: dict[str, ParameterUse] = field(default_factory=dict)
     returns: Made | None = None
+    #: for a method: the `self.<attr>` names it closes (directly, through a local alias, through a helper
+    #: or another method of the class), and those it calls a method of or passes to a call
+    closes_attributes: frozenset[str] = frozenset()
+    uses_attributes: frozenset[str] = frozenset()
 
     def use(self, name: str) -> ParameterUse:
         return self.parameters.get(name, KEPT)
@@ -269,7 +274,45 @@ class _Reader:
         if self.summaries.owner.get(self.function) is not None and not _is_static(self.function) and names:
             names = names[1:]
         uses = {name: self.parameter(name) for name in names}
-        return Summary({k: v for k, v in uses.items() if v.use is not Use.KEPT}, self.fresh_return())
+        closes, used = self.attributes()
+        return Summary({k: v for k, v in uses.items() if v.use is not Use.KEPT}, self.fresh_return(), closes, used)
+
+    # ------------------------------------------------------------------ attributes of self
+    def attributes(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(closed, used) `self.<attr>` names, for a method; a local alias (`sock = self.sock`) counts."""
+        positional = _positional(self.function)
+        if self.summaries.owner.get(self.function) is None or _is_static(self.function) or not positional:
+            return frozenset(), frozenset()
+        me = positional[0]
+        closed: set[str] = set()
+        used: set[str] = set()
+        handles: list[tuple[ast.expr, str]] = []  # (an expression naming self.attr, attr)
+        for node in self.loads.get(me, []):
+            parent = self.parents.get(node)
+            if isinstance(parent, ast.Attribute):
+                handles.append((parent, parent.attr))
+                holder = self.parents.get(parent)
+                if isinstance(holder, ast.Call) and holder.func is parent:
+                    found = self.summaries.of_call(holder, self.function)
+                    if found is not None:  # another method of the class
+                        closed |= found[0].closes_attributes
+                        used |= found[0].uses_attributes
+                else:
+                    alias = self._alias_of(parent)
+                    if alias is not None:
+                        handles.extend((load, parent.attr) for load in self.loads.get(alias, []))
+        for handle, attr in handles:
+            parent = self._parent(handle)
+            if isinstance(parent, ast.Attribute) and self._called(parent):
+                used.add(attr)
+                if parent.attr == "close":
+                    closed.add(attr)
+            elif isinstance(parent, ast.Call) and handle is not parent.func:
+                used.add(attr)
+                use = self._argument_use(parent, handle)
+                if use is not None and use.use in (Use.CLOSED, Use.SHUT, Use.GRACEFUL):
+                    closed.add(attr)
+        return frozenset(closed), frozenset(used)
 
     # ------------------------------------------------------------------ parameters
     def parameter(self, name: str) -> ParameterUse:
@@ -301,13 +344,33 @@ class _Reader:
                 sends = max(sends, use.sends)
                 waits |= use.waits
                 raises |= use.raises
+                reads |= use.reads
                 continue
             if not isinstance(parent, _LOOKING) or self._returned(parent):
                 return KEPT
         if not closes:
-            return ParameterUse(Use.BORROWED, sends, waits, raises)
+            return ParameterUse(Use.BORROWED, sends, waits, raises, reads)
         closing = Use.GRACEFUL if graceful or reads else Use.SHUT if shut else Use.CLOSED
-        return ParameterUse(closing, sends, waits, raises)
+        return ParameterUse(closing, sends, waits, raises, reads)
+
+    def _alias_of(self, value: ast.expr) -> str | None:
+        """The local name `value` is assigned to: `sock = self.sock`, `sock, self.sock = self.sock, None`."""
+        parent = self.parents.get(value)
+        if isinstance(parent, ast.Tuple) and isinstance(self.parents.get(parent), ast.Assign):
+            statement = self.parents[parent]
+            assert isinstance(statement, ast.Assign)
+            target = statement.targets[0] if len(statement.targets) == 1 else None
+            if not (
+                isinstance(target, ast.Tuple) and statement.value is parent and len(target.elts) == len(parent.elts)
+            ):
+                return None
+            index = next(i for i, element in enumerate(parent.elts) if element is value)
+            target = target.elts[index]
+        elif isinstance(parent, ast.Assign) and len(parent.targets) == 1 and parent.value is value:
+            target = parent.targets[0]
+        else:
+            return None
+        return target.id if isinstance(target, ast.Name) else None
 
     def _parent(self, node: ast.AST) -> ast.AST | None:
         """The parent of `node`, a keyword argument's call for its value."""
@@ -323,7 +386,7 @@ class _Reader:
         parent = self.parents.get(attribute)
         return isinstance(parent, ast.Call) and parent.func is attribute
 
-    def _argument_use(self, call: ast.Call, argument: ast.Name) -> ParameterUse | None:
+    def _argument_use(self, call: ast.Call, argument: ast.expr) -> ParameterUse | None:
         """What passing `argument` to `call` does to it; None when the call may keep it."""
         func = call.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
