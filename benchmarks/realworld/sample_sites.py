@@ -18,7 +18,11 @@ closelint reports). Kinds, each the stratum of the codes it can carry (SPEC §2,
 - `close`: `.close()` on a receiver named like a socket, connection or writer (CL201, CL202, CL501);
 - `shutdown`: the `.close()` following a `.shutdown(how)` on the same receiver (CL202), or the shutdown
   itself when no close follows within 15 lines;
-- `linger`: `setsockopt(..., SO_LINGER, ...)` (CL301).
+- `linger`: `setsockopt(..., SO_LINGER, ...)` (CL301);
+- `close-sent`, `writer-close` (drawn with `--kinds`, see `teardown_sites`): closes of something the code
+  sends on (CL201, CL202), and writer closes in an `async def` (CL501);
+- `create-unclosed`, `serve-loop` (drawn with `--kinds`, see `rare_sites`): sockets a function never closes
+  nor passes on (CL101), and accept loops that do connection I/O (CL401).
 
 The sample is deterministic: candidates are sorted, shuffled with `random.Random(seed)`, and drawn per
 kind round-robin over the packages (so that no one project fills a stratum), `QUOTAS[kind]` times
@@ -51,6 +55,8 @@ STREAM_OPENERS = frozenset({"open_connection", "open_unix_connection"})
 SERVER_STARTERS = frozenset({"start_server", "start_unix_server"})
 #: receivers of `.close()` that name a socket, a connection or a stream writer
 CLOSE_RECEIVER = re.compile(r"(sock|conn|writer|client|peer|request|srv|server)", re.IGNORECASE)
+#: calls that send on their receiver (a socket, a makefile object, a StreamWriter)
+SENDS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile", "write", "writelines"})
 #: sites drawn per kind for a sample of scale 1 (the main set); rare kinds are taken whole
 QUOTAS = {
     "create": 30,
@@ -62,6 +68,10 @@ QUOTAS = {
     "close": 24,
     "shutdown": 12,
     "linger": 8,
+    "close-sent": 24,
+    "writer-close": 12,
+    "create-unclosed": 16,
+    "serve-loop": 10,
 }
 KINDS = (
     "create",
@@ -74,6 +84,10 @@ KINDS = (
     "shutdown",
     "linger",
 )
+#: strata drawn in later passes (`--kinds writer-close close-sent --exclude <labels>`, then
+#: `--kinds create-unclosed serve-loop`): the sites of the teardown codes, which the receiver-name heuristic
+#: of `close` rarely hits, and of the leak and serve-loop codes, which the first strata hit by chance only
+EXTRA_KINDS = ("writer-close", "close-sent", "create-unclosed", "serve-loop")
 
 
 @dataclass
@@ -143,9 +157,94 @@ def close_after(shutdown: ast.Call, closes: dict[str, list[int]]) -> int:
     return min(after, default=shutdown.lineno)
 
 
+def receivers(scope: ast.AST, methods: frozenset[str]) -> Iterator[tuple[ast.Call, str]]:
+    """Every call of one of `methods` under `scope` with the source text of its receiver."""
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods:
+            yield node, receiver_text(node.func.value)
+
+
+def teardown_sites(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """`close-sent` and `writer-close` sites: the strata of CL201/CL202 and CL501.
+
+    `close-sent`: `.close()` on a receiver that the same function sends on, or on a `self.<attr>` that a method
+    of the same class sends on. `writer-close`: `.close()` in an `async def` on a receiver named `*writer*`.
+    """
+    scopes: list[tuple[ast.AST, set[str]]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            sent_on_self = {r for _, r in receivers(node, SENDS) if r.startswith("self.")}
+            scopes += [(f, sent_on_self) for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    scopes += [(f, set()) for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for function, sent_in_class in scopes:
+        sent = {r for _, r in receivers(function, SENDS)} | sent_in_class
+        for call, receiver in receivers(function, frozenset({"close"})):
+            if receiver and receiver in sent and not call.args:
+                yield call.lineno, "close-sent"
+        for inner in ast.walk(function):
+            if isinstance(inner, ast.AsyncFunctionDef):
+                for call, receiver in receivers(inner, frozenset({"close"})):
+                    if "writer" in receiver.lower().rpartition(".")[2]:
+                        yield call.lineno, "writer-close"
+
+
+def escapes(function: ast.AST, name: str) -> bool:
+    """Whether `name` is closed, entered with `with`, returned, yielded, or passed to a call in `function`."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and receiver_text(node.func.value) == name:
+                if node.func.attr in ("close", "detach"):
+                    return True
+            elif any(isinstance(a, ast.Name) and a.id == name for a in ast.walk(node) if a is not node.func):
+                return True
+        elif isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom, ast.withitem, ast.Assign, ast.Lambda)):
+            value = node.context_expr if isinstance(node, ast.withitem) else getattr(node, "value", None)
+            if isinstance(node, ast.Lambda):
+                value = node.body
+            named = value is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value))
+            if named and not isinstance(value, ast.Call):
+                return True
+    return False
+
+
+def rare_sites(tree: ast.Module, modules: set[str], functions: set[str]) -> Iterator[tuple[int, str]]:
+    """`create-unclosed` and `serve-loop` sites: the strata of CL101 and CL401.
+
+    `create-unclosed`: a socket bound to a local name (a factory's or `accept()`'s result) that the function
+    never closes, enters with `with`, returns, yields, stores or passes on. `serve-loop`: an `accept()` in a
+    loop whose body also receives or sends.
+    """
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.Await)):
+                call = node.value.value if isinstance(node.value, ast.Await) else node.value
+                if not isinstance(call, ast.Call):
+                    continue
+                accepted = call_name(call) == "accept" and not call.args
+                if not (accepted or is_factory(call, modules, functions)):
+                    continue
+                target = node.targets[0]
+                names = target.elts[:1] if accepted and isinstance(target, ast.Tuple) else [target]
+                if isinstance(target, ast.Tuple) and not accepted:
+                    names = target.elts
+                for name in names:
+                    if isinstance(name, ast.Name) and not escapes(function, name.id):
+                        yield call.lineno, "create-unclosed"
+            elif isinstance(node, (ast.While, ast.For, ast.AsyncFor)):
+                calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+                if any(call_name(c) in SENDS | {"recv", "recv_into", "makefile"} for c in calls):
+                    for call in calls:
+                        if call_name(call) == "accept" and not call.args and not call.keywords:
+                            yield call.lineno, "serve-loop"
+
+
 def walk_sites(tree: ast.Module) -> Iterator[tuple[int, str]]:
     """(line, kind) for every candidate site of a module."""
+    yield from teardown_sites(tree)
     modules, functions = socket_modules(tree)
+    yield from rare_sites(tree, modules, functions)
     defs: dict[str, int] = {}
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -228,19 +327,23 @@ def labelled(paths: Sequence[Path]) -> set[tuple[str, str, str, int]]:
     return keys
 
 
-def primary_kind(site: Site) -> str:
-    return next(k for k in KINDS if k in site.kinds)
+def primary_kind(site: Site, kinds: Sequence[str]) -> str | None:
+    """The stratum of a site: the first of `kinds` it has."""
+    return next((k for k in kinds if k in site.kinds), None)
 
 
-def sample(sites: Sequence[Site], scale: float, seed: int, exclude: set[tuple[str, str, str, int]]) -> list[Site]:
+def sample(
+    sites: Sequence[Site], kinds: Sequence[str], scale: float, seed: int, exclude: set[tuple[str, str, str, int]]
+) -> list[Site]:
     """A stratified sample: `QUOTAS` times `scale` per kind, round-robin over packages in a seeded order."""
     rng = random.Random(seed)
     by_kind: dict[str, dict[str, list[Site]]] = defaultdict(lambda: defaultdict(list))
     for site in sites:
-        if (site.package, site.version, site.path, site.line) not in exclude:
-            by_kind[primary_kind(site)][site.package].append(site)
+        kind = primary_kind(site, kinds)
+        if kind is not None and (site.package, site.version, site.path, site.line) not in exclude:
+            by_kind[kind][site.package].append(site)
     chosen: list[Site] = []
-    for kind in KINDS:
+    for kind in kinds:
         packages = by_kind.get(kind, {})
         queues = {p: rng.sample(s, len(s)) for p, s in sorted(packages.items())}
         order = rng.sample(sorted(queues), len(queues))
@@ -274,19 +377,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="labels files whose sites to skip")
     parser.add_argument("--counts", action="store_true", help="print candidates per kind instead of stubs")
+    parser.add_argument(
+        "--kinds", nargs="+", choices=KINDS + EXTRA_KINDS, default=KINDS, help="strata to draw, in priority order"
+    )
     args = parser.parse_args(argv)
 
     pins = read_pins(args.pins) if args.pins else list(PACKAGES)
     sites = candidates(args.cache.resolve(), pins)
     if args.counts:
-        counts: dict[str, int] = defaultdict(int)
+        counts: dict[str | None, int] = defaultdict(int)
         for site in sites:
-            counts[primary_kind(site)] += 1
-        for kind in KINDS:
+            counts[primary_kind(site, args.kinds)] += 1
+        for kind in args.kinds:
             print(f"{kind:<16} {counts[kind]:>5}")
         print(f"{'all':<16} {len(sites):>5}")
         return 0
-    for site in sample(sites, args.scale, args.seed, labelled(args.exclude)):
+    for site in sample(sites, args.kinds, args.scale, args.seed, labelled(args.exclude)):
         print_stub(site)
     return 0
 
