@@ -122,6 +122,9 @@ _STREAM_SEND_METHODS = frozenset({"sendall", "sendfile"})
 _SOCKET_METHODS = frozenset({*_SEND_METHODS, "recv", "recv_into", "shutdown", "close", "makefile"})
 _SHUTDOWN_HOW = frozenset({"SHUT_WR", "SHUT_RDWR"})
 _CLOSING_USES = (Use.CLOSED, Use.SHUT, Use.GRACEFUL)
+import os
+
+_ANY = os.environ.get("CL_ANY") == "1"
 
 
 def _use_events(use: Use, sends: Sends, waits: bool) -> tuple[str, ...]:
@@ -978,6 +981,8 @@ class ScopeWalker:
             if self.holds and callee and any(state.owns(f"{self.self_name}.{a}") for a in callee.uses_attributes):
                 return True  # a method using what the constructor holds
             inert = {id(argument) for argument, use in uses if not use.raises}
+            if _ANY and not inert:
+                return True
             return any(
                 self._passes_socket(a, state)
                 for a in [*call.args, *(k.value for k in call.keywords)]
@@ -993,6 +998,8 @@ class ScopeWalker:
             and func.attr in F.NON_KEEPING_METHODS | F.INFALLIBLE_HANDOFFS
         ):
             return False
+        if _ANY:
+            return True
         return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
 
     def _infallible_option(self, call: ast.Call) -> bool:

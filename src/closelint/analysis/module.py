@@ -95,6 +95,8 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
+    if "import *" in text:
+        imports.assume_star_modules(index.imports, _bound_names(tree))
     facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index))
     mentions = _trigger_lines(text, imports)
     streams = _stream_facts(tree, index, imports, text)
@@ -132,6 +134,21 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
         released = _released_attributes(scope, text, {attr for attr, _ in items})
         facts.unclosed_attributes.extend((attr, r) for attr, r in items if attr not in released and r.kind == SOCKET)
     return facts
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    """Every name the module binds anywhere: assigned, a parameter, a `def`, `class` or import."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return bound
 
 
 def _spans_any(scope: ScopeNode, lines: list[int], text: str) -> bool:

@@ -35,6 +35,17 @@ class ImportTable:
                     else:
                         self._names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
+    def assume_star_modules(self, statements: Iterable[ast.Import | ast.ImportFrom], bound: set[str]) -> None:
+        """After `from package.util import *` (a module that cannot be read here), a name of `_STAR_MODULES`
+        that nothing in the module binds (`bound`) is taken to be that module, re-exported by the star."""
+        if not any(
+            isinstance(node, ast.ImportFrom) and node.module not in _STAR_MODULES and node.names[0].name == "*"
+            for node in statements
+        ):
+            return
+        for module in _STAR_MODULES - bound - set(self._names):
+            self._names[module] = module
+
     def local_names(self, wanted: Callable[[str], bool]) -> set[str]:
         """Local names whose qualified name satisfies `wanted`."""
         return {local for local, qualified in self._names.items() if wanted(qualified)}
