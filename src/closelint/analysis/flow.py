@@ -21,6 +21,7 @@ from functools import cached_property
 from closelint.analysis import factories as F
 from closelint.analysis.classes import ClassModel, Member, is_setup_method
 from closelint.analysis.names import ImportTable
+from closelint.analysis.policy import DEFAULT, Policy
 from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
 from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
 from closelint.analysis.state import (
@@ -122,9 +123,6 @@ _STREAM_SEND_METHODS = frozenset({"sendall", "sendfile"})
 _SOCKET_METHODS = frozenset({*_SEND_METHODS, "recv", "recv_into", "shutdown", "close", "makefile"})
 _SHUTDOWN_HOW = frozenset({"SHUT_WR", "SHUT_RDWR"})
 _CLOSING_USES = (Use.CLOSED, Use.SHUT, Use.GRACEFUL)
-import os
-
-_ANY = os.environ.get("CL_ANY") == "1"
 
 
 def _use_events(use: Use, sends: Sends, waits: bool) -> tuple[str, ...]:
@@ -154,6 +152,7 @@ class ScopeWalker:
         streams: StreamFacts | None = None,
         summaries: ModuleSummaries | None = None,
         model: ClassModel | None = None,
+        policy: Policy = DEFAULT,
     ) -> None:
         """`streams` says which parameters and attributes are asyncio StreamWriters; `summaries` what the
         module's own functions do with the sockets passed to them, and which return one; `model` what the
@@ -161,6 +160,7 @@ class ScopeWalker:
         self.body = body
         self.summaries = summaries
         self.model = model
+        self.policy = policy
         #: a constructor or connect method: what it stores on `self` is its own until it returns
         self.holds = bool(model and self_name and is_setup_method(getattr(scope, "name", "")))
         self.streams = streams or StreamFacts()
@@ -981,7 +981,7 @@ class ScopeWalker:
             if self.holds and callee and any(state.owns(f"{self.self_name}.{a}") for a in callee.uses_attributes):
                 return True  # a method using what the constructor holds
             inert = {id(argument) for argument, use in uses if not use.raises}
-            if _ANY and not inert:
+            if self.policy.raising_calls == "any" and not inert:
                 return True
             return any(
                 self._passes_socket(a, state)
@@ -998,7 +998,7 @@ class ScopeWalker:
             and func.attr in F.NON_KEEPING_METHODS | F.INFALLIBLE_HANDOFFS
         ):
             return False
-        if _ANY:
+        if self.policy.raising_calls == "any":
             return True
         return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
 

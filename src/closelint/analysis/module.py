@@ -14,6 +14,7 @@ from closelint.analysis import factories as F
 from closelint.analysis.classes import ModuleClasses
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
+from closelint.analysis.policy import DEFAULT, Policy
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
 from closelint.analysis.state import SOCKET, Resource
 from closelint.analysis.summaries import ModuleSummaries
@@ -75,6 +76,7 @@ class ModuleFacts:
     #: a test module (test_*.py, *_test.py, conftest.py or under a tests/ directory, defining tests):
     #: what only runs in tests is judged by the rules that matter there (leaks), not by all of them
     in_tests: bool = False
+    policy: Policy = DEFAULT
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
 
@@ -86,7 +88,7 @@ class ModuleFacts:
                     yield scope, resource
 
 
-def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
+def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAULT) -> ModuleFacts:
     """Walk every scope of `tree` that can own a socket, and derive the module-level facts.
 
     A scope whose lines mention none of the identifiers a socket can be created or sent through (the
@@ -97,7 +99,7 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
     imports = ImportTable(index.imports)
     if "import *" in text:
         imports.assume_star_modules(index.imports, _bound_names(tree))
-    facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index))
+    facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index), policy=policy)
     mentions = _trigger_lines(text, imports)
     streams = _stream_facts(tree, index, imports, text)
     if not mentions and not streams:
@@ -120,7 +122,7 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
             continue
         self_name = _self_parameter(scope) if owner is not None else None
         model = classes.model(owner) if owner is not None and self_name else None
-        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams, summaries, model).run()
+        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams, summaries, model, policy).run()
         facts.scopes.append(walked)
         if owner is not None and walked.stored_on_self:
             stored.setdefault(owner, []).extend(walked.stored_on_self)

@@ -146,7 +146,8 @@ class SocketLeakedOnError(Rule):
         "and the inheritable flags; or passing the socket to a function), and every `await` — in an "
         "`async def` cancellation is a BaseException that `except OSError` does not catch. Calls that do "
         "not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
-        "the process (`sys.exit()`). Not reported in test modules."
+        'the process (`sys.exit()`); `raising-calls = "any"` counts every call. Not reported in test modules '
+        "(setting `quiet-in-tests`)."
     )
     rationale = (
         "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "

@@ -25,7 +25,8 @@ class LingerZero(Rule):
         "Checks for `setsockopt(SOL_SOCKET, SO_LINGER, value)` whose value is known to switch lingering on "
         'with a zero timeout: `struct.pack("ii", 1, 0)`, the `"hh"` layout of Windows, `pack` imported '
         "from `struct`, or a module-level constant holding one. Not reported in one branch of an `if`/`else`: "
-        "code that chooses between an orderly and an abortive close (twisted's `abortConnection`) means it."
+        "code that chooses between an orderly and an abortive close (twisted's `abortConnection`) means it "
+        "(setting `linger-zero-in-branch = true` reports it there too)."
     )
     rationale = (
         "With `l_onoff=1, l_linger=0`, `close()` is abortive: the kernel drops everything still queued "
@@ -68,7 +69,8 @@ def handle(conn):
         if "SO_LINGER" not in facts.text:
             return
         assignments = _simple_assignments(facts.tree)
-        for node in _unchosen_nodes(facts.tree):
+        nodes = ast.walk(facts.tree) if facts.policy.linger_zero_in_branch else _unchosen_nodes(facts.tree)
+        for node in nodes:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
