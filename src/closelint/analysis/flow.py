@@ -736,6 +736,8 @@ class ScopeWalker:
             escaping = state
             for kind, name, at in events:
                 escaping = self._escape_event(escaping, kind, name, at)
+                if kind == "waited":  # wait_closed() re-raises the error of a close that has finished
+                    escaping = escaping.update_name(name, lambda f: replace(f, pending=None))
             exits.raise_from(escaping)
         for kind, name, at in events:
             if kind in ("escape", "closure"):

@@ -77,6 +77,8 @@ class ModuleFacts:
     #: what only runs in tests is judged by the rules that matter there (leaks), not by all of them
     in_tests: bool = False
     policy: Policy = DEFAULT
+    #: attribute names `x.<attr>.wait_closed()` is called on in the module (filled by the first rule asking)
+    waited_attributes: set[str] | None = None
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
 
@@ -235,10 +237,18 @@ def _stream_handlers(tree: ast.Module, imports: ImportTable, text: str) -> set[s
 
 
 def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]) -> frozenset[str]:
-    """`self.<attr>` names a class assigns the writer of open_connection to; `lines` are those that
-    mention a spelling of a writer type or a stream opener. (A class-level annotation is not enough:
+    """`self.<attr>` names a class assigns the writer of open_connection to, or a parameter annotated
+    StreamWriter; `lines` are those that mention a spelling of a writer type or a stream opener. (A class-level annotation is not enough:
     wrappers of subprocess pipes are annotated StreamWriter and close without waiting, on purpose.)"""
     found: set[str] = set()
+    for method in cls.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        arguments = (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)
+        annotated = {a.arg for a in arguments if a.annotation and imports.qualname(a.annotation) in F.WRITER_TYPES}
+        for node in ast.walk(method) if annotated else ():
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in annotated:
+                found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))  # `self.w = writer`
     for node in walk_lines(cls, lines):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Await):
             opened = node.value.value
