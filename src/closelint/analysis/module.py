@@ -238,8 +238,9 @@ def _stream_handlers(tree: ast.Module, imports: ImportTable, text: str) -> set[s
 
 def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]) -> frozenset[str]:
     """`self.<attr>` names a class assigns the writer of open_connection to, or a parameter annotated
-    StreamWriter; `lines` are those that mention a spelling of a writer type or a stream opener. (A class-level annotation is not enough:
-    wrappers of subprocess pipes are annotated StreamWriter and close without waiting, on purpose.)"""
+    StreamWriter; `lines` are those that mention a spelling of a writer type or a stream opener. (A
+    class-level annotation is not enough: wrappers of subprocess pipes are annotated StreamWriter and close
+    without waiting, on purpose.)"""
     found: set[str] = set()
     for method in cls.body:
         if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -222,9 +222,9 @@ class Session:
                 continue
             for close in scope.unawaited:
                 func = close.func if isinstance(close, ast.Call) else None
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):
-                    if not _waited_elsewhere(close, facts):
-                        yield self.report(close, handle=ast.unparse(func.value))
+                attribute = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
+                if attribute and isinstance(func, ast.Attribute) and not _waited_elsewhere(close, facts):
+                    yield self.report(close, handle=ast.unparse(func.value))
 
 
 def _waited_elsewhere(close: ast.Call, facts: ModuleFacts) -> bool:
