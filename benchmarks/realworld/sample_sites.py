@@ -27,7 +27,8 @@ closelint reports). Kinds, each the stratum of the codes it can carry (SPEC §2,
 The sample is deterministic: candidates are sorted, shuffled with `random.Random(seed)`, and drawn per
 kind round-robin over the packages (so that no one project fills a stratum), `QUOTAS[kind]` times
 `--scale` sites each (all of them when there are fewer: `linger`, `handler`, `open-connection`). Sites
-already in `--exclude` files are skipped, so a sample can be extended without relabelling.
+already in `--exclude` files (`FILE:N`: their first N sites) are skipped, so a sample can be extended without
+relabelling, and each pass of it reproduced.
 """
 
 from __future__ import annotations
@@ -317,13 +318,15 @@ def candidates(cache: Path, pins: Sequence[tuple[str, str]]) -> list[Site]:
     return [sites[k] for k in sorted(sites)]
 
 
-def labelled(paths: Sequence[Path]) -> set[tuple[str, str, str, int]]:
+def labelled(specs: Sequence[str]) -> set[tuple[str, str, str, int]]:
+    """The sites of labels files given as `PATH` (all its sites) or `PATH:N` (its first N sites)."""
     keys: set[tuple[str, str, str, int]] = set()
-    for path in paths:
-        if path.exists():
-            with open(path, "rb") as handle:
-                for site in tomllib.load(handle).get("site", []):
-                    keys.add((site["package"], site["version"], site["path"], site["line"]))
+    for spec in specs:
+        path, _, count = spec.rpartition(":") if spec.rpartition(":")[2].isdigit() else (spec, "", "")
+        with open(path, "rb") as handle:
+            sites = tomllib.load(handle).get("site", [])
+        for site in sites[: int(count)] if count else sites:
+            keys.add((site["package"], site["version"], site["path"], site["line"]))
     return keys
 
 
@@ -375,7 +378,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pins", type=Path, help="name==version lines (default: run.py's PACKAGES)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the per-kind quotas (default 1)")
     parser.add_argument("--seed", type=int, default=18)
-    parser.add_argument("--exclude", type=Path, nargs="*", default=[], help="labels files whose sites to skip")
+    parser.add_argument(
+        "--exclude", nargs="*", default=[], metavar="FILE[:N]", help="skip the sites of labels files (or their first N)"
+    )
     parser.add_argument("--counts", action="store_true", help="print candidates per kind instead of stubs")
     parser.add_argument(
         "--kinds", nargs="+", choices=KINDS + EXTRA_KINDS, default=KINDS, help="strata to draw, in priority order"
