@@ -221,7 +221,8 @@ class Session:
             if not isinstance(scope.node, ast.FunctionDef):
                 continue
             for close in scope.unawaited:
-                func = close.func if isinstance(close, ast.Call) else None
+                assert isinstance(close, ast.Call)
+                func = close.func
                 attribute = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
                 if attribute and isinstance(func, ast.Attribute) and not _waited_elsewhere(close, facts):
                     yield self.report(close, handle=ast.unparse(func.value))
