@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from closelint.analysis.policy import RAISING_CALLS, Policy
+from closelint.policy import RAISING_CALLS, Policy
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,7 +64,7 @@ class Settings:
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
     #: codes not reported in test modules (None: those whose rule says so, `Rule.quiet_in_tests`)
     quiet_in_tests: tuple[str, ...] | None = None
-    #: the analysis policy (closelint.analysis.policy.Policy): raising-calls, teardown-requires-send,
+    #: the analysis policy (closelint.policy.Policy): raising-calls, teardown-requires-send,
     #: linger-zero-in-branch
     raising_calls: str = "socket"
     teardown_requires_send: bool = True

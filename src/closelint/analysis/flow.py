@@ -21,7 +21,6 @@ from functools import cached_property
 from closelint.analysis import factories as F
 from closelint.analysis.classes import ClassModel, Member, is_setup_method
 from closelint.analysis.names import ImportTable
-from closelint.analysis.policy import DEFAULT, Policy
 from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
 from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
 from closelint.analysis.state import (
@@ -43,6 +42,7 @@ from closelint.analysis.state import (
     to_sent,
 )
 from closelint.analysis.summaries import ModuleSummaries, ParameterUse, Sends, Summary, Use
+from closelint.policy import DEFAULT, Policy
 
 
 @dataclass

@@ -14,10 +14,10 @@ from closelint.analysis import factories as F
 from closelint.analysis.classes import ModuleClasses
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
-from closelint.analysis.policy import DEFAULT, Policy
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
 from closelint.analysis.state import SOCKET, Resource
 from closelint.analysis.summaries import ModuleSummaries
+from closelint.policy import DEFAULT, Policy
 
 #: base classes that neither close nor hand off what a subclass stores on `self`
 NEUTRAL_BASES = frozenset(
@@ -77,6 +77,8 @@ class ModuleFacts:
     #: what only runs in tests is judged by the rules that matter there (leaks), not by all of them
     in_tests: bool = False
     policy: Policy = DEFAULT
+    #: the summaries of the module's functions (None when nothing in the module can involve a socket)
+    summaries: ModuleSummaries | None = None
     #: attribute names `x.<attr>.wait_closed()` is called on in the module (filled by the first rule asking)
     waited_attributes: set[str] | None = None
     scopes: list[ScopeFacts] = field(default_factory=list)
@@ -106,7 +108,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     streams = _stream_facts(tree, index, imports, text)
     if not mentions and not streams:
         return facts
-    summaries = ModuleSummaries(index, imports)
+    summaries = facts.summaries = ModuleSummaries(index, imports)
     classes = ModuleClasses(index, imports, summaries)
     mentions = _with_factory_calls(text, index, summaries, mentions)
     ids = itertools.count()

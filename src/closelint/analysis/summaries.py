@@ -124,6 +124,7 @@ class ModuleSummaries:
             else:
                 self._methods.setdefault(owner, {})[function.name] = function
         self._classes = {c.name: c for c in index.classes}
+        self.functions: list[Function] = [function for function, _ in index.functions]
         self._done: dict[ast.AST, Summary] = {}
 
     # ------------------------------------------------------------------ resolution
