@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS
-from closelint.analysis.scopes import ModuleIndex
+from closelint.analysis.scopes import ModuleIndex, children
 from closelint.analysis.summaries import ModuleSummaries, Sends
 
 #: methods that build the object or connect it: what they store on `self` and then fail after is lost
@@ -119,7 +119,10 @@ class ModuleClasses:
 
     def _read_method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, me: str, model: ClassModel) -> None:
         aliases: dict[str, str] = {}  # local name -> attr, for `sock = self.sock`
-        for node in ast.walk(method):
+        stack: list[ast.AST] = [method]
+        while stack:
+            node = stack.pop()
+            stack.extend(reversed(children(node)))  # in source order: an alias before its uses
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 self._read_assignment(node.targets[0], node.value, me, model, aliases, method)
             elif isinstance(node, ast.Call):
@@ -167,7 +170,10 @@ class ModuleClasses:
         elif isinstance(value.func, ast.Attribute) and value.func.attr == "accept":
             member.type, member.role, member.accepted = F.SockType.STREAM, F.Role.CONNECTED, True
         else:  # a factory function of the module, an injected socket module
-            made = self.summaries.made(value, method)
+            func = value.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            made = self.summaries.made(value, method) if name in self.summaries.factory_names else None
+            made = made or self.summaries.injected(value)
             if made is None or made.slots:
                 return
             member.family, member.type, member.role = made.family, made.type, made.role
@@ -202,6 +208,9 @@ class ModuleClasses:
                 member.reads |= func.attr in _READS
                 member.waits |= func.attr == "wait_closed"
                 return
+        arguments = [*call.args, *(k.value for k in call.keywords)]
+        if not any(self._attribute(a, me, aliases) for a in arguments):
+            return
         found = self.summaries.of_call(call, method)
         if found is None:
             return

@@ -156,12 +156,12 @@ class ScopeWalker:
         ids: Iterator[int],
         streams: StreamFacts | None = None,
         summaries: ModuleSummaries | None = None,
-        model: ClassModel | None = None,
+        model: Callable[[], ClassModel] | None = None,
         policy: Policy = DEFAULT,
     ) -> None:
         """`streams` says which parameters and attributes are asyncio StreamWriters; `summaries` what the
-        module's own functions do with the sockets passed to them, and which return one; `model` what the
-        method's class does with what it keeps on `self`."""
+        module's own functions do with the sockets passed to them, and which return one; `model` gives what
+        the method's class does with what it keeps on `self` (built when first asked)."""
         self.body = body
         self.summaries = summaries
         self.model = model
@@ -269,7 +269,7 @@ class ScopeWalker:
         prefix = f"{self.self_name}."
         if self.model is None or not name.startswith(prefix):
             return None
-        return self.model.members.get(name[len(prefix) :])
+        return self.model().members.get(name[len(prefix) :])
 
     # ------------------------------------------------------------------ blocks and statements
     def block(self, stmts: list[ast.stmt], state: State | None, exits: Exits) -> State | None:

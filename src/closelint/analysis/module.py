@@ -8,6 +8,7 @@ import itertools
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from closelint.analysis import factories as F
@@ -101,7 +102,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
-    if "import *" in text:
+    if "import *" in text and any(f"{module}." in text for module in F.SOCKET_MODULES):
         imports.assume_star_modules(index.imports, _bound_names(tree))
     facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index), policy=policy)
     mentions = _trigger_lines(text, imports)
@@ -115,21 +116,24 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     stored: dict[ast.ClassDef, list[tuple[str, Resource]]] = {}
     scopes: list[tuple[ScopeNode, ast.ClassDef | None]] = [(tree, None), *index.functions]
     mentioned = [(scope, owner) for scope, owner in scopes if streams.get(scope) or _spans_any(scope, mentions, text)]
-    # a method that mentions none of them but names a socket its class keeps on `self` is walked too
-    member_lines = {
-        cls: mention_lines(text, classes.socket_members(cls)) for cls in {owner for _, owner in mentioned} if cls
-    }
     walked_ids = {id(scope) for scope, _ in mentioned}
-    for scope, owner in scopes:
-        scope_streams = streams.get(scope)
-        if id(scope) not in walked_ids and not (owner in member_lines and _spans_any(scope, member_lines[owner], text)):
-            continue
+
+    def walk(scope: ScopeNode, owner: ast.ClassDef | None) -> None:
         self_name = _self_parameter(scope) if owner is not None else None
-        model = classes.model(owner) if owner is not None and self_name else None
+        model = partial(classes.model, owner) if owner is not None and self_name else None
+        scope_streams = streams.get(scope)
         walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams, summaries, model, policy).run()
         facts.scopes.append(walked)
         if owner is not None and walked.stored_on_self:
             stored.setdefault(owner, []).extend(walked.stored_on_self)
+
+    for scope, owner in mentioned:
+        walk(scope, owner)
+    # a method that mentions none of them but names a socket its class stores on `self` is walked too
+    member_lines = {cls: mention_lines(text, {attr for attr, _ in items}) for cls, items in stored.items()}
+    for scope, owner in scopes:
+        if id(scope) not in walked_ids and owner in member_lines and _spans_any(scope, member_lines[owner], text):
+            walk(scope, owner)
     by_name = {node.name: node for node in index.classes}
     outside = [statement for statement in tree.body if not isinstance(statement, ast.ClassDef)]
     for cls, items in stored.items():
@@ -169,20 +173,21 @@ def _with_factory_calls(text: str, index: ModuleIndex, summaries: ModuleSummarie
     (a factory: its callers own what it returns), found from the functions that mention a trigger and
     then from those that call a factory, until no new factory turns up."""
     names: set[str] = set()
-    pending = list(index.functions)
+    returns = mention_lines(text, ("return",))
+    pending = [(f, c) for f, c in index.functions if _spans_any(f, returns, text)]
     while pending:
         found = set()
         for function, _ in pending:
-            end = function.end_lineno or function.lineno
-            if bisect.bisect_left(mentions, function.lineno) == bisect.bisect_right(mentions, end):
+            if not _spans_any(function, mentions, text):
                 continue
             if function.name not in names and summaries.summary(function).returns is not None:
                 found.add(function.name)
         if not found:
             break
         names |= found
+        summaries.factory_names |= found
         mentions = sorted(set(mentions) | set(mention_lines(text, found)))
-        pending = [(f, c) for f, c in index.functions if f.name not in names]
+        pending = [(f, c) for f, c in pending if f.name not in names]
     return mentions
 
 

@@ -125,6 +125,8 @@ class ModuleSummaries:
                 self._methods.setdefault(owner, {})[function.name] = function
         self._classes = {c.name: c for c in index.classes}
         self.functions: list[Function] = [function for function, _ in index.functions]
+        #: names of the functions known to return a fresh socket (filled by the module's first pass)
+        self.factory_names: set[str] = set()
         self._done: dict[ast.AST, Summary] = {}
 
     # ------------------------------------------------------------------ resolution
@@ -189,7 +191,7 @@ class ModuleSummaries:
         if not isinstance(call, ast.Call):
             return None
         if not awaited:
-            injected = self._injected(call)
+            injected = self.injected(call)
             if injected is not None:
                 return injected
         found = self.callee(call, scope)
@@ -197,7 +199,7 @@ class ModuleSummaries:
             return None
         return self.summary(found[0]).returns
 
-    def _injected(self, call: ast.Call) -> Made | None:
+    def injected(self, call: ast.Call) -> Made | None:
         """`<object>.socket(AF_INET, SOCK_STREAM)` on an object that is not an import: a socket module
         passed in (for tests) creates a socket just as the module does."""
         func = call.func
