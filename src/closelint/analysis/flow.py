@@ -1065,6 +1065,8 @@ class ScopeWalker:
             return True  # it reads the socket: it may raise as a recv() here would
         if self._closing_function(call) or self.imports.call_name(call) in F.NON_KEEPING_CALLS:
             return False
+        if self.holds and self.imports.call_name(call) in F.SOCKET_FACTORIES:
+            return True  # a second socket of a constructor (a raw socket without CAP_NET_RAW, EMFILE)
         uses = self._summarised_uses(call)
         if uses is not None:
             callee = self._callee_summary(call)
