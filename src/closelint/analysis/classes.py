@@ -77,6 +77,22 @@ class ClassModel:
     members: dict[str, Member] = field(default_factory=dict)
 
 
+@dataclass
+class _Reading:
+    """One method being read: its `self` parameter, and local aliases of attributes (`sock = self.sock`)."""
+
+    method: ast.FunctionDef | ast.AsyncFunctionDef
+    me: str
+    model: ClassModel
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def attribute(self, expr: ast.expr) -> str | None:
+        """The `self.<attr>` that `expr` names, directly or through an alias."""
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == self.me:
+            return expr.attr
+        return self.aliases.get(expr.id) if isinstance(expr, ast.Name) else None
+
+
 class ModuleClasses:
     """The class models of one module, built on demand."""
 
@@ -118,48 +134,35 @@ class ModuleClasses:
         return model
 
     def _read_method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, me: str, model: ClassModel) -> None:
-        aliases: dict[str, str] = {}  # local name -> attr, for `sock = self.sock`
+        reading = _Reading(method, me, model)
         stack: list[ast.AST] = [method]
         while stack:
             node = stack.pop()
             stack.extend(reversed(children(node)))  # in source order: an alias before its uses
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                self._read_assignment(node.targets[0], node.value, me, model, aliases, method)
+                self._read_assignment(node.targets[0], node.value, reading)
             elif isinstance(node, ast.Call):
-                self._read_call(node, me, model, aliases, method)
+                self._read_call(node, reading)
 
-    def _attribute(self, expr: ast.expr, me: str, aliases: dict[str, str]) -> str | None:
-        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == me:
-            return expr.attr
-        return aliases.get(expr.id) if isinstance(expr, ast.Name) else None
-
-    def _read_assignment(
-        self,
-        target: ast.expr,
-        value: ast.expr,
-        me: str,
-        model: ClassModel,
-        aliases: dict[str, str],
-        method: ast.FunctionDef | ast.AsyncFunctionDef,
-    ) -> None:
+    def _read_assignment(self, target: ast.expr, value: ast.expr, reading: _Reading) -> None:
         if isinstance(target, ast.Name):
-            attr = self._attribute(value, me, aliases)
+            attr = reading.attribute(value)
             if attr is not None:
-                aliases[target.id] = attr
+                reading.aliases[target.id] = attr
             return
         if isinstance(target, ast.Tuple) and target.elts and isinstance(value, ast.Call):
             if isinstance(value.func, ast.Attribute) and value.func.attr == "accept":
                 target = target.elts[0]  # `self.conn, addr = srv.accept()`
             elif self.imports.call_name(value) in F.SOCKET_FACTORIES:  # `self.a, self.b = socketpair()`
                 for element in target.elts:
-                    self._read_assignment(element, value, me, model, aliases, method)
+                    self._read_assignment(element, value, reading)
                 return
             else:
                 return
-        attr = self._attribute(target, me, aliases)
+        attr = reading.attribute(target)
         if attr is None or not isinstance(value, ast.Call):
             return
-        member = model.members.setdefault(attr, Member())
+        member = reading.model.members.setdefault(attr, Member())
         if member.created and (member.family is F.Family.UNIX or member.type is F.SockType.DGRAM):
             return  # one creation that cannot lose data (a socketpair() with a TCP fallback): judged by it
         qualname = self.imports.call_name(value)
@@ -172,7 +175,7 @@ class ModuleClasses:
         else:  # a factory function of the module, an injected socket module
             func = value.func
             name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            made = self.summaries.made(value, method) if name in self.summaries.factory_names else None
+            made = self.summaries.made(value, reading.method) if name in self.summaries.factory_names else None
             made = made or self.summaries.injected(value)
             if made is None or made.slots:
                 return
@@ -190,36 +193,29 @@ class ModuleClasses:
         elif member.family is not F.Family.UNKNOWN or first == 0:
             member.type = F.SockType.STREAM  # the default of socket.socket()
 
-    def _read_call(
-        self,
-        call: ast.Call,
-        me: str,
-        model: ClassModel,
-        aliases: dict[str, str],
-        method: ast.FunctionDef | ast.AsyncFunctionDef,
-    ) -> None:
+    def _read_call(self, call: ast.Call, reading: _Reading) -> None:
         func = call.func
         if isinstance(func, ast.Attribute):
-            attr = self._attribute(func.value, me, aliases)
+            attr = reading.attribute(func.value)
             if attr is not None:
-                member = model.members.setdefault(attr, Member())
+                member = reading.model.members.setdefault(attr, Member())
                 member.sends = max(member.sends, _SEND_LEVEL.get(func.attr, Sends.NO))
                 member.listening |= func.attr in _LISTENING
                 member.reads |= func.attr in _READS
                 member.waits |= func.attr == "wait_closed"
                 return
         arguments = [*call.args, *(k.value for k in call.keywords)]
-        if not any(self._attribute(a, me, aliases) for a in arguments):
+        if not any(reading.attribute(a) for a in arguments):
             return
-        found = self.summaries.of_call(call, method)
+        found = self.summaries.of_call(call, reading.method)
         if found is None:
             return
         summary, bound = found
         for argument, parameter in bound:
-            attr = self._attribute(argument, me, aliases)
+            attr = reading.attribute(argument)
             if attr is not None:
                 use = summary.use(parameter)
-                member = model.members.setdefault(attr, Member())
+                member = reading.model.members.setdefault(attr, Member())
                 member.sends = max(member.sends, use.sends)
                 member.waits |= use.waits
                 member.reads |= use.reads
