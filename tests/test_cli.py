@@ -227,6 +227,13 @@ def test_missing_config_file_exits_2(run, tmp_path: Path) -> None:
         ('quiet-in-tests = ["CL9"]', "CL9"),
         ('teardown-requires-send = "no"', "teardown-requires-send"),
         ("linger-zero-in-branch = 1", "linger-zero-in-branch"),
+        # values that would write broken code into fixed files
+        ("drain-timeout = inf", "drain-timeout"),
+        ("drain-timeout = nan", "drain-timeout"),
+        ("drain-timeout = 1e9", "drain-timeout"),
+        ('helper-module = "pkg.class.graceful"', "helper-module"),
+        ('helper-module = "pkg..graceful"', "helper-module"),
+        ('helper-module = ""', "helper-module"),
     ],
 )
 def test_bad_config_exits_2_with_one_line_naming_the_key(run, tmp_path: Path, body: str, named: str) -> None:
