@@ -322,7 +322,7 @@ def test_per_file_ignores(run, tmp_path: Path) -> None:
     for relative in ("tests/test_x.py", "scripts/s.py", "src/a.py"):
         write(tmp_path, relative, TWO_LEAKS)
     result = check(run)
-    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes)] == [
+    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes, strict=True)] == [
         ("src/a.py", "CL101"),
         ("src/a.py", "CL102"),
         ("tests/test_x.py", "CL102"),
@@ -456,7 +456,7 @@ def test_bad_directory_reports_each_file_and_never_crashes(run, tmp_path: Path) 
     result = check(run, "bad")
     assert result.code == 1
     assert "Traceback" not in result.out + result.err
-    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes)] == [
+    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes, strict=True)] == [
         ("bad/latin1.py", "CL101"),
         ("bad/syntax.py", "CL000"),
         ("bad/x.py", "CL000"),

@@ -53,7 +53,7 @@ def lint_paths(files: list[Path], settings: Settings, jobs: int = 1, cache: bool
     if todo:
         sizes = [_size(files[i], stamps[i]) for i in todo]
         linted = _lint([files[i] for i in todo], sizes, settings, jobs, store is not None)
-        for index, (result, content_digest) in zip(todo, linted):
+        for index, (result, content_digest) in zip(todo, linted, strict=True):
             results[index] = result
             if store is not None and content_digest is not None:
                 store.put(str(files[index]), stamps[index], content_digest, result.violations)
@@ -94,8 +94,8 @@ def _lint(files: list[Path], sizes: list[int], settings: Settings, jobs: int, di
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(chunks)), initializer=_start_worker, initargs=(settings, digests)
     ) as pool:
-        for chunk, linted in zip(chunks, pool.map(_worker_chunk, [[files[i] for i in c] for c in chunks])):
-            for index, item in zip(chunk, linted):
+        for chunk, linted in zip(chunks, pool.map(_worker_chunk, [[files[i] for i in c] for c in chunks]), strict=True):
+            for index, item in zip(chunk, linted, strict=True):
                 out[index] = item
     return [item for item in out if item is not None]
 

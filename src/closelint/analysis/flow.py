@@ -442,7 +442,7 @@ class ScopeWalker:
                 state = self._unbind(target, state)
             places = self._places(targets[-1], created)
             state, rids = self._create(created, [p.id if isinstance(p, ast.Name) else None for p in places], state)
-            for place, rid in zip(places, rids):
+            for place, rid in zip(places, rids, strict=False):
                 if rid is not None and not (isinstance(place, ast.Name) and len(targets) == 1):
                     attr = self._self_attribute(place) if place is not None else None
                     if attr:
@@ -826,7 +826,7 @@ class ScopeWalker:
 
     @staticmethod
     def _graceful_context(expr: ast.expr) -> bool:
-        """`graceful(sock)` from closelint.graceful or a vendored copy of it."""
+        """`graceful(sock)` from closelint_graceful (or closelint.graceful) or a vendored copy of it."""
         if not isinstance(expr, ast.Call):
             return False
         func = expr.func
