@@ -62,11 +62,14 @@ def test_fix_fixture_pair(before: Path, tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def _changed_lines_are_fixed_spans(before: str, after: str, spans: list[tuple[int, int]]) -> bool:
-    """Every changed line is inside the span of an applied fix, or is the helper import being added."""
+    """Every changed line is inside the span of an applied fix, or is the helper import being added (with
+    the blank lines that set it apart as an import section)."""
     for edit in line_edits(before, after):
         (first, _), (end, _) = edit.start, edit.end
-        adds_helper_import = edit.content.startswith("from ") and "graceful_close" in edit.content
-        if adds_helper_import and end - first <= 1:  # a new import line, or an existing one it merges into
+        added = [line for line in edit.content.splitlines() if line.strip()]
+        if len(added) == 1 and added[0].startswith("from ") and "graceful_close" in added[0] and end - first <= 1:
+            continue  # a new import line, or an existing one it merges into
+        if not added and end == first:  # blank lines inserted around the new import
             continue
         if not any(lo <= first and end - 1 <= hi for lo, hi in spans):
             return False
@@ -180,7 +183,7 @@ def _fix_file(tmp_path: Path, name: str, data: bytes, monkeypatch: pytest.Monkey
 
 SERVER = b"import socket\n\n\ndef reply(conn):\n    conn.sendall(b'bye')\n    conn.close()\n"
 FIXED_SERVER = (
-    b"import socket\nfrom closelint.graceful import graceful_close\n\n\ndef reply(conn):\n"
+    b"import socket\n\nfrom closelint_graceful import graceful_close\n\n\ndef reply(conn):\n"
     b"    conn.sendall(b'bye')\n    graceful_close(conn)\n"
 )
 
@@ -292,16 +295,16 @@ def test_helper_module_setting_is_honoured(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_import_is_merged_into_an_existing_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = b"import socket\nfrom closelint.graceful import graceful\n" + SERVER[len(b"import socket\n") :]
+    source = b"import socket\nfrom closelint_graceful import graceful\n" + SERVER[len(b"import socket\n") :]
     fixed = _fix_file(tmp_path, "a.py", source, monkeypatch)
-    assert fixed.count(b"closelint.graceful") == 1
-    assert b"from closelint.graceful import graceful_close, graceful\n" in fixed
+    assert fixed.count(b"closelint_graceful") == 1
+    assert b"from closelint_graceful import graceful_close, graceful\n" in fixed
 
 
 def test_import_goes_after_docstring_and_future_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = b'"""Doc."""\nfrom __future__ import annotations\n\n' + SERVER
     fixed = _fix_file(tmp_path, "a.py", source, monkeypatch).decode()
-    assert fixed.index("from __future__") < fixed.index("from closelint.graceful") < fixed.index("def reply")
+    assert fixed.index("from __future__") < fixed.index("from closelint_graceful") < fixed.index("def reply")
     assert fixed.startswith('"""Doc."""\n')
 
 

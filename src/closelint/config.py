@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import sys
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch, translate
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DEFAULT_EXCLUDE = (
     ".git",
@@ -39,7 +34,7 @@ DEFAULT_EXCLUDE = (
     ".closelint_cache",
     "__pypackages__",
 )
-DEFAULT_HELPER_MODULE = "closelint.graceful"
+DEFAULT_HELPER_MODULE = "closelint_graceful"
 DEFAULT_DRAIN_TIMEOUT = 5.0  # graceful_close's own default
 
 

@@ -67,8 +67,6 @@ def selected(violations: Sequence[Violation], unsafe: bool) -> list[Violation]:
 
 def fix_text(text: str, path: str, settings: Settings, unsafe: bool = False) -> FixResult:
     """Apply fixes to one file's text until stable (at most MAX_ROUNDS rounds)."""
-    from closelint.fixes import apply_fixes  # libcst: only when something is to be fixed
-
     result = FixResult(path, text, text)
     violations = lint_source(text, path, settings).violations
     for _ in range(MAX_ROUNDS):
@@ -76,7 +74,7 @@ def fix_text(text: str, path: str, settings: Settings, unsafe: bool = False) -> 
         if not chosen:
             break
         try:
-            candidate = apply_fixes(result.fixed, chosen, settings.helper_module, _timeout(settings))
+            candidate = _rewrite(result.fixed, chosen, settings)
         except Exception as error:  # a rewrite bug must never cost the user their file
             result.error = f"{path}: fix not applied: {type(error).__name__}: {error}"
             break
@@ -90,6 +88,13 @@ def fix_text(text: str, path: str, settings: Settings, unsafe: bool = False) -> 
         violations = lint_source(result.fixed, path, settings).violations
     result.remaining = violations
     return result
+
+
+def _rewrite(text: str, violations: Sequence[Violation], settings: Settings) -> str:
+    """`text` with the fixes of `violations` applied as `settings` ask (helper module, timeout, project root)."""
+    from closelint.fixes import apply_fixes  # libcst: only when something is to be fixed
+
+    return apply_fixes(text, violations, settings.helper_module, _timeout(settings), Path(settings.root))
 
 
 def _timeout(settings: Settings) -> float | None:
@@ -187,8 +192,6 @@ def line_edits(before: str, after: str) -> tuple[Edit, ...]:
 
 def with_edits(violations: Sequence[Violation], settings: Settings) -> list[Violation]:
     """The findings with each fix's text edits computed (for SARIF, rdjson and `--show-fixes`)."""
-    from closelint.fixes import apply_fixes
-
     texts: dict[str, str | None] = {}
     out = []
     for v in violations:
@@ -202,7 +205,7 @@ def with_edits(violations: Sequence[Violation], settings: Settings) -> list[Viol
             out.append(v)
             continue
         try:
-            edits = line_edits(text, apply_fixes(text, [v], settings.helper_module, _timeout(settings)))
+            edits = line_edits(text, _rewrite(text, [v], settings))
         except Exception:  # a preview must never stop the report
             edits = ()
         out.append(replace(v, fix=replace(v.fix, edits=edits)))

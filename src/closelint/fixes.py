@@ -2,20 +2,20 @@
 
 A finding's `Fix.key` names the rewrite; its line and column (those of the finding) locate the node.
 Rewrites only ever replace whole statements, so comments and formatting elsewhere are untouched, and
-the helper import is added with libcst's own `AddImportsVisitor` (after the docstring and `__future__`
-imports, merged into an existing `from <helper-module> import ...`). Importing this module imports
+the helper import is merged into an existing `from <helper-module> import ...` or placed where import
+sorters want it (closelint.import_placement). Importing this module imports
 libcst: only `--fix`, `--diff` and fix previews do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from closelint.import_placement import add_from_import
 from closelint.model import FixKey, Violation
 
 HELPER = "graceful_close"
@@ -28,18 +28,23 @@ Position = tuple[int, int]
 Statements = Sequence[cst.BaseStatement]
 
 
-def apply_fixes(text: str, violations: Sequence[Violation], helper_module: str, timeout: float | None = None) -> str:
+def apply_fixes(
+    text: str,
+    violations: Sequence[Violation],
+    helper_module: str,
+    timeout: float | None = None,
+    project_root: Path | None = None,
+) -> str:
     """`text` with the fixes of `violations` applied (they must not overlap).
 
-    `timeout`, when given, is passed to every `graceful_close()` the fixes write."""
+    `timeout`, when given, is passed to every `graceful_close()` the fixes write; `project_root` (the
+    directory of pyproject.toml) tells first-party modules from third-party ones for the import's place."""
     targets = {(v.line, v.col): v.fix.key for v in violations if v.fix is not None}
     module = cst.parse_module(text)
     rewriter = _Rewriter(targets, timeout)
     rewritten = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
     if rewriter.uses_helper:
-        context = CodemodContext()
-        AddImportsVisitor.add_needed_import(context, helper_module, HELPER)
-        rewritten = AddImportsVisitor(context).transform_module(rewritten)
+        rewritten = add_from_import(rewritten, helper_module, HELPER, project_root)
     return rewritten.code
 
 

@@ -102,7 +102,8 @@ def serve_one(srv):
 """
     fixed_example = """\
 import socket
-from closelint.graceful import graceful_close
+
+from closelint_graceful import graceful_close
 
 def serve_one(srv):
     conn, _ = srv.accept()
@@ -136,12 +137,12 @@ def serve_one(srv):
     invalid = (
         Invalid(
             "import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.close()\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(conn):\n"
+            "import socket\n\nfrom closelint_graceful import graceful_close\n\ndef f(conn):\n"
             "    conn.sendall(b'bye')\n    graceful_close(conn)\n",
         ),
         Invalid(
             "import socket\n\ndef f(addr):\n    with socket.create_connection(addr) as s:\n        s.sendall(b'x')\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(addr):\n"
+            "import socket\n\nfrom closelint_graceful import graceful_close\n\ndef f(addr):\n"
             "    with socket.create_connection(addr) as s:\n        s.sendall(b'x')\n"
             "        graceful_close(s)\n",
         ),
@@ -181,7 +182,8 @@ def send_report(addr, report):
 """
     fixed_example = """\
 import socket
-from closelint.graceful import graceful_close
+
+from closelint_graceful import graceful_close
 
 def send_report(addr, report):
     with socket.create_connection(addr) as sock:
@@ -206,7 +208,7 @@ def send_report(addr, report):
         Invalid(
             "import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.shutdown(socket.SHUT_RDWR)\n"
             "    conn.close()\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(conn):\n"
+            "import socket\n\nfrom closelint_graceful import graceful_close\n\ndef f(conn):\n"
             "    conn.sendall(b'bye')\n    graceful_close(conn)\n",
         ),
     )
