@@ -80,8 +80,8 @@ def test_manifest_is_valid() -> None:
 def test_manifest_declares_check_and_fix_hooks() -> None:
     yaml = pytest.importorskip("yaml")
     hooks = {hook["id"]: hook for hook in yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))}
-    assert hooks["closelint"]["entry"] == "closelint check"
-    assert hooks["closelint-fix"]["entry"] == "closelint check --fix"
+    assert hooks["closelint"]["entry"] == "closelint check --force-exclude"
+    assert hooks["closelint-fix"]["entry"] == "closelint check --fix --force-exclude"
     assert hooks["closelint-fix"]["name"] == FIX_HOOK_NAME
     for hook in hooks.values():
         assert hook["language"] == "python"

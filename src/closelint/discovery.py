@@ -9,28 +9,37 @@ from pathlib import Path
 
 from closelint.config import Settings
 
+#: the settings that decide what is excluded inside a directory (`SettingsResolver.for_directory`)
+SettingsFor = Callable[[Path], Settings]
 
-def discover(paths: Iterable[Path], settings: Settings) -> tuple[list[Path], list[str]]:
+
+def discover(
+    paths: Iterable[Path], settings_for: SettingsFor, force_exclude: bool = False
+) -> tuple[list[Path], list[str]]:
     """Python files to lint, sorted, and one error message per path that does not exist.
 
-    A file named explicitly is always linted; files found by walking a directory are filtered by
-    `exclude`/`extend-exclude` and, inside a git work tree, by `.gitignore`.
+    A file named explicitly is linted unless `force_exclude` and its project's `exclude` matches it or a
+    directory above it; files found by walking a directory are filtered by the `exclude`/`extend-exclude`
+    of the project each directory belongs to and, inside a git work tree, by `.gitignore`.
     """
     files: set[Path] = set()
     errors: list[str] = []
     for path in paths:
+        if force_exclude and path.exists() and settings_for(path.parent).force_excluded(path):
+            continue
         if path.is_file():
             files.add(path)
         elif path.is_dir():
-            files.update(_not_git_ignored(path, list(_walk(path, settings))))
+            files.update(_not_git_ignored(path, list(_walk(path, settings_for))))
         else:
             errors.append(f"{path}: no such file or directory")
     return sorted(files, key=lambda p: p.parts), errors  # Path order, without Path.__lt__
 
 
-def _walk(root: Path, settings: Settings) -> Iterable[Path]:
+def _walk(root: Path, settings_for: SettingsFor) -> Iterable[Path]:
     for directory, subdirs, names in os.walk(root):
         base = Path(directory)
+        settings = settings_for(base)
         subdirs[:] = sorted(d for d in subdirs if not settings.excluded(base / d))
         for name in sorted(names):
             path = base / name

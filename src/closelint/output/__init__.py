@@ -8,18 +8,17 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import IO
 
 from closelint.model import Violation
 from closelint.registry import PARSE_ERROR, all_rules
-from closelint.ruledocs import DOCS_URL, help_url
 
 #: the name reported for CL000, which has no rule class
 PARSE_ERROR_NAME = "parse-error"
-INFORMATION_URI = "https://github.com/closelint/closelint"
 
 
 @dataclass(frozen=True)
@@ -30,6 +29,8 @@ class OutputContext:
     show_fixes: bool = False
     fixed: int = 0
     sources: dict[str, str] = field(default_factory=dict)
+    #: ANSI colours in the text formats (`color_wanted`)
+    color: bool = False
 
 
 Renderer = Callable[[Sequence[Violation], OutputContext], str]
@@ -46,6 +47,26 @@ def formats() -> dict[str, Renderer]:
 
 
 # --- what several formats share -------------------------------------------------------------------------
+
+_STYLES = {"bold": "1", "red": "1;31", "cyan": "36", "dim": "2"}
+
+
+def paint(text: str, style: str, enabled: bool) -> str:
+    """`text` in an ANSI style (`bold`, `red`, `cyan`, `dim`) when `enabled`."""
+    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if enabled else text
+
+
+def color_wanted(stream: IO[str], environ: Mapping[str, str]) -> bool:
+    """Whether to colour what goes to `stream`: never with `NO_COLOR` set (no-color.org), always with
+    `FORCE_COLOR` set (force-color.org), else on a terminal that is not `TERM=dumb` (CPython's order)."""
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    if environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def relative_path(path: str, start: str | None = None) -> str:
@@ -77,9 +98,3 @@ def rule_name(code: str) -> str:
     if rule is not None:
         return rule.name
     return PARSE_ERROR_NAME if code == PARSE_ERROR else "unknown"
-
-
-def rule_url(code: str) -> str:
-    """The documentation of a code (CL000 has no section: the rules page)."""
-    rule = all_rules().get(code)
-    return help_url(rule) if rule else DOCS_URL
