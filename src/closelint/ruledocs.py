@@ -81,6 +81,11 @@ def render_rules_page() -> str:
     lines.append("")
     lines.append("`CL000` is reported for a file that cannot be decoded or parsed; it has no page.")
     lines.append("")
+    lines.append(
+        "`CL001` unused-noqa (opt-in: `--extend-select CL001`) is reported at a noqa directive that lists a "
+        "closelint code nothing on its line reports; it has no page either."
+    )
+    lines.append("")
     return "\n".join(lines) + "\n" + "\n".join(render_rule(rule, level=2) for rule in rules)
 
 

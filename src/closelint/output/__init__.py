@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import IO
 
 from closelint.model import Violation
-from closelint.registry import PARSE_ERROR, all_rules
+from closelint.registry import PARSE_ERROR, UNUSED_NOQA, all_rules
 
 #: the name reported for CL000, which has no rule class
 PARSE_ERROR_NAME = "parse-error"
+#: the name reported for CL001, which has no rule class either
+UNUSED_NOQA_NAME = "unused-noqa"
 
 
 @dataclass(frozen=True)
@@ -97,4 +99,4 @@ def rule_name(code: str) -> str:
     rule = all_rules().get(code)
     if rule is not None:
         return rule.name
-    return PARSE_ERROR_NAME if code == PARSE_ERROR else "unknown"
+    return {PARSE_ERROR: PARSE_ERROR_NAME, UNUSED_NOQA: UNUSED_NOQA_NAME}.get(code, "unknown")

@@ -16,12 +16,13 @@ from closelint import __version__
 from closelint.model import Edit, Fix, Violation
 from closelint.output import (
     PARSE_ERROR_NAME,
+    UNUSED_NOQA_NAME,
     OutputContext,
     is_error,
     relative_path,
     span,
 )
-from closelint.registry import PARSE_ERROR, all_rules
+from closelint.registry import PARSE_ERROR, UNUSED_NOQA, all_rules
 from closelint.rule import Rule
 from closelint.ruledocs import render_rule
 
@@ -35,7 +36,7 @@ _SENTENCE_END = re.compile(r"(?<=[a-z)`'])[.:] ")
 
 
 def render(violations: Sequence[Violation], context: OutputContext) -> str:
-    rules = [_parse_error_descriptor(), *(_descriptor(rule) for rule in all_rules().values())]
+    rules = [*_pseudo_rule_descriptors(), *(_descriptor(rule) for rule in all_rules().values())]
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     run = {
         "tool": {
@@ -73,15 +74,25 @@ def _descriptor(rule: type[Rule]) -> dict[str, Any]:
     return descriptor
 
 
-def _parse_error_descriptor() -> dict[str, Any]:
-    text = "The file could not be decoded or parsed as Python, so it was not checked."
-    return {
-        "id": PARSE_ERROR,
-        "name": PARSE_ERROR_NAME,
-        "shortDescription": {"text": "File could not be parsed."},
-        "fullDescription": {"text": text},
-        "defaultConfiguration": {"level": "error"},
-    }
+def _pseudo_rule_descriptors() -> list[dict[str, Any]]:
+    """CL000 (a file that could not be parsed) and CL001 (a noqa directive that silences nothing)."""
+    unused = "A noqa directive lists a closelint code that nothing on its line reports; remove the code."
+    return [
+        {
+            "id": PARSE_ERROR,
+            "name": PARSE_ERROR_NAME,
+            "shortDescription": {"text": "File could not be parsed."},
+            "fullDescription": {"text": "The file could not be decoded or parsed as Python, so it was not checked."},
+            "defaultConfiguration": {"level": "error"},
+        },
+        {
+            "id": UNUSED_NOQA,
+            "name": UNUSED_NOQA_NAME,
+            "shortDescription": {"text": "Unused noqa directive."},
+            "fullDescription": {"text": unused},
+            "defaultConfiguration": {"level": "warning"},
+        },
+    ]
 
 
 def fingerprints(violations: Sequence[Violation], sources: Mapping[str, str]) -> list[str]:
