@@ -17,6 +17,8 @@ import pytest
 import closelint
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the repository URL docs once pointed at, which does not exist (spelled in two parts not to match itself)
+PLACEHOLDER = "github.com/" + "closelint"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 HELPER_PYPROJECT = tomllib.loads((ROOT / "closelint-graceful" / "pyproject.toml").read_text(encoding="utf-8"))
 
@@ -116,4 +118,4 @@ def test_no_placeholder_urls() -> None:
     ]
     for name in texts:
         text = (ROOT / name).read_text(encoding="utf-8", errors="replace")
-        assert "github.com/closelint" not in text, name
+        assert PLACEHOLDER not in text, name
