@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from closelint import __version__
 from closelint.config import ConfigError, Settings, SettingsResolver, check_codes, parse_codes
 from closelint.model import FileResult, Violation
-from closelint.output import OutputContext, color_wanted, formats, paint
-from closelint.registry import all_rules
+from closelint.output import OutputContext, color_wanted, format_names, paint, renderer
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 #: formats that carry each fix's text edits
 _FORMATS_WITH_EDITS = frozenset({"sarif", "rdjson"})
+#: formats that read the source of the files with findings (the line under a finding, fingerprints, ranges)
+_FORMATS_WITH_SOURCES = frozenset({"full", "sarif", "rdjson"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff: apply unsafe fixes too")
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
-    check.add_argument("--output-format", choices=sorted(formats()), default="full")
+    check.add_argument("--output-format", choices=format_names(), default="full")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
     check.add_argument(
         "--statistics", action="store_true", help="print the number of findings per code instead of the findings"
@@ -151,9 +150,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"Would fix {run.fixed} finding{'s' if run.fixed != 1 else ''}.", file=sys.stderr)
         return EXIT_ERROR if errors else EXIT_FINDINGS if run.diffs else EXIT_CLEAN
     violations = sorted(run.violations)
-    context = OutputContext(
-        len(files), show_fixes=args.show_fixes, sources=_sources(violations), color=_color(args.output_file)
-    )
+    sources = _sources(violations) if args.output_format in _FORMATS_WITH_SOURCES or args.show_fixes else {}
+    context = OutputContext(len(files), show_fixes=args.show_fixes, sources=sources, color=_color(args.output_file))
     summary = _summary(violations, len(files), run.fixed, context.color)
     show_summary = not args.quiet and (violations or not errors) and args.output_format in ("full", "concise")
     _write(args.output_file, _report(args, violations, context) + (summary + "\n" if show_summary else ""))
@@ -164,15 +162,15 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if violations and not args.exit_zero else EXIT_CLEAN
 
 
-@dataclass
 class _Run:
     """What linting (and fixing) every project's files produced."""
 
-    results: list[FileResult] = field(default_factory=list)
-    violations: list[Violation] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    diffs: list[str] = field(default_factory=list)
-    fixed: int = 0
+    def __init__(self) -> None:
+        self.results: list[FileResult] = []
+        self.violations: list[Violation] = []
+        self.errors: list[str] = []
+        self.diffs: list[str] = []
+        self.fixed = 0
 
 
 def _lint_by_project(args: argparse.Namespace, files: list[Path], resolver: SettingsResolver) -> _Run:
@@ -293,12 +291,14 @@ def _write(output_file: Path | None, text: str) -> None:
 
 def _report(args: argparse.Namespace, violations: list[Violation], context: OutputContext) -> str:
     """The findings in the chosen format; `--statistics` replaces them, `--show-fixes` follows the text formats."""
-    from closelint.statistics import render_fixes, render_statistics
-
     if args.statistics:
+        from closelint.statistics import render_statistics
+
         return render_statistics(violations, as_json=args.output_format == "json")
-    report = formats()[args.output_format](violations, context)
+    report = renderer(args.output_format)(violations, context)
     if args.show_fixes and args.output_format in ("full", "concise"):
+        from closelint.statistics import render_fixes
+
         report += render_fixes(violations)
     return report
 
@@ -329,6 +329,7 @@ def _summary(violations: list[Violation], files: int, fixed: int = 0, color: boo
 
 
 def show_rule(code: str) -> int:
+    from closelint.registry import all_rules
     from closelint.ruledocs import render_rule
 
     rule = all_rules().get(code.upper())
@@ -340,6 +341,9 @@ def show_rule(code: str) -> int:
 
 
 def list_rules(output_format: str) -> int:
+    import json
+
+    from closelint.registry import all_rules
     from closelint.ruledocs import rule_summary
 
     summaries = [rule_summary(rule) for rule in all_rules().values()]

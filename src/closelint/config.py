@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch, translate
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import pathspec
@@ -47,9 +45,8 @@ class ConfigError(Exception):
     """A configuration or command-line value closelint cannot use (exit status 2)."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Effective settings for a run; hashable so it can key the cache."""
+class Settings(NamedTuple):
+    """Effective settings for a run; hashable so it can key the cache (a NamedTuple: see closelint.model)."""
 
     select: tuple[str, ...] = ("CL",)
     ignore: tuple[str, ...] = ()
@@ -61,7 +58,7 @@ class Settings:
     #: the `timeout=` that fixes pass to graceful_close (not written when it is the helper's default)
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
     #: where relative globs (exclude, per-file-ignores) are anchored: the directory of pyproject.toml
-    root: str = field(default=".", compare=False)
+    root: str = "."
 
     def enabled(self, code: str, path: str | None = None) -> bool:
         """Whether `code` is reported (for `path`, when per-file ignores apply)."""
@@ -78,10 +75,14 @@ class Settings:
 
     def excluded(self, path: Path) -> bool:
         """Whether a file or directory met while walking is skipped (each entry is checked as it is met)."""
+        return self.excluded_entry(os.path.dirname(path), os.path.basename(path))
+
+    def excluded_entry(self, directory: str, name: str) -> bool:
+        """`excluded` for the entry `name` of `directory`, without building a Path (the walk's hot loop)."""
         by_name, anchored = _exclude_patterns((*self.exclude, *self.extend_exclude))
-        if by_name is not None and by_name.match(os.path.normcase(path.name)):
+        if by_name is not None and by_name.match(os.path.normcase(name)):
             return True
-        return any(_matches(str(path), p, self.root, name_only=True) for p in anchored)
+        return any(_matches(os.path.join(directory, name), p, self.root, name_only=True) for p in anchored)
 
     def force_excluded(self, path: Path) -> bool:
         """Whether a path named on the command line is excluded (`--force-exclude`): it, or a directory
@@ -155,6 +156,8 @@ def _closelint_table(path: Path) -> dict[str, Any] | None:
         raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
     if b"closelint" not in data:
         return None
+    import tomllib  # only for a file that may configure closelint (a few ms a run otherwise)
+
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -188,9 +191,10 @@ class SettingsResolver:
         self._fixed = self._with_overrides(load_settings(config)) if config is not None else None
         self._default: Settings | None = None
         self._by_directory: dict[str, Settings] = {}
+        self._by_given_directory: dict[str, Settings] = {}
 
     def _with_overrides(self, settings: Settings) -> Settings:
-        return replace(settings, **self._overrides) if self._overrides else settings  # type: ignore[arg-type]
+        return settings._replace(**self._overrides) if self._overrides else settings  # type: ignore[arg-type]
 
     @property
     def default(self) -> Settings:
@@ -219,8 +223,12 @@ class SettingsResolver:
         return found
 
     def for_file(self, path: str | os.PathLike[str]) -> Settings:
-        """The settings `path` is linted with."""
-        return self.for_directory(os.path.dirname(os.path.abspath(path)))
+        """The settings `path` is linted with (looked up once per directory as given)."""
+        directory = os.path.dirname(path)
+        found = self._by_given_directory.get(directory)
+        if found is None:
+            found = self._by_given_directory[directory] = self.for_directory(directory or os.curdir)
+        return found
 
 
 def settings_from_table(table: Mapping[str, Any], source: str, root: str = ".") -> Settings:
@@ -255,7 +263,7 @@ def settings_from_table(table: Mapping[str, Any], source: str, root: str = ".") 
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ConfigError(f"{source}: drain-timeout must be a positive number of seconds")
         values["drain_timeout"] = float(timeout)
-    return replace(Settings(), **values)
+    return Settings()._replace(**values)
 
 
 def _string_list(value: Any, key: str, source: str) -> list[str]:

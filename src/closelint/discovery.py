@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -22,35 +21,37 @@ def discover(
     directory above it; files found by walking a directory are filtered by the `exclude`/`extend-exclude`
     of the project each directory belongs to and, inside a git work tree, by `.gitignore`.
     """
-    files: set[Path] = set()
+    files: dict[str, Path] = {}
     errors: list[str] = []
     for path in paths:
         if force_exclude and path.exists() and settings_for(path.parent).force_excluded(path):
             continue
         if path.is_file():
-            files.add(path)
+            files[str(path)] = path
         elif path.is_dir():
-            files.update(_not_git_ignored(path, list(_walk(path, settings_for))))
+            files.update((str(p), p) for p in _not_git_ignored(path, list(_walk(path, settings_for))))
         else:
             errors.append(f"{path}: no such file or directory")
-    return sorted(files, key=lambda p: p.parts), errors  # Path order, without Path.__lt__
+    # Path order (by components), computed on the strings: Path objects are slow to compare in bulk
+    return [files[name] for name in sorted(files, key=lambda name: name.split(os.sep))], errors
 
 
 def _walk(root: Path, settings_for: SettingsFor) -> Iterable[Path]:
+    """The Python files below `root`, walked with strings (a Path per entry costs more than the walk)."""
     for directory, subdirs, names in os.walk(root):
-        base = Path(directory)
-        settings = settings_for(base)
-        subdirs[:] = sorted(d for d in subdirs if not settings.excluded(base / d))
+        settings = settings_for(Path(directory))
+        subdirs[:] = sorted(d for d in subdirs if not settings.excluded_entry(directory, d))
         for name in sorted(names):
-            path = base / name
-            if name.endswith(".py") and not settings.excluded(path):
-                yield path
+            if name.endswith(".py") and not settings.excluded_entry(directory, name):
+                yield Path(directory, name)
 
 
 def _not_git_ignored(root: Path, paths: list[Path]) -> list[Path]:
     """Drop paths git ignores below `root`; outside a work tree (or without git) nothing is dropped."""
     if not paths or not _maybe_in_work_tree(root):
         return paths
+    import subprocess  # a few ms of imports: only inside a work tree
+
     resolved = _resolver()
     try:
         completed = subprocess.run(

@@ -14,7 +14,7 @@ import tempfile
 import tokenize
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from closelint.config import DEFAULT_DRAIN_TIMEOUT, Settings
@@ -208,5 +208,5 @@ def with_edits(violations: Sequence[Violation], settings: Settings) -> list[Viol
             edits = line_edits(text, _rewrite(text, [v], settings))
         except Exception:  # a preview must never stop the report
             edits = ()
-        out.append(replace(v, fix=replace(v.fix, edits=edits)))
+        out.append(v._replace(fix=v.fix._replace(edits=edits)))
     return out

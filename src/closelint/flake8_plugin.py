@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -61,7 +60,7 @@ class CloselintChecker:
             yield 1, 0, f"{PARSE_ERROR} closelint configuration error: {settings}", type(self)
             return
         if self.unused_noqa_selected:
-            settings = replace(settings, extend_select=(*settings.extend_select, UNUSED_NOQA))
+            settings = settings._replace(extend_select=(*settings.extend_select, UNUSED_NOQA))
         result = lint_source("".join(self.lines), self.filename, settings, apply_noqa=False, tree=self.tree)
         for v in result.violations:
             yield v.line, v.col, f"{v.code} {v.message}", type(self)

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import IO
+from types import MappingProxyType
+from typing import IO, NamedTuple
 
 from closelint.model import Violation
-from closelint.registry import PARSE_ERROR, UNUSED_NOQA, all_rules
 
 #: the name reported for CL000, which has no rule class
 PARSE_ERROR_NAME = "parse-error"
@@ -23,14 +21,13 @@ PARSE_ERROR_NAME = "parse-error"
 UNUSED_NOQA_NAME = "unused-noqa"
 
 
-@dataclass(frozen=True)
-class OutputContext:
+class OutputContext(NamedTuple):
     """What a format may need beyond the findings."""
 
     files_checked: int = 0
     show_fixes: bool = False
     fixed: int = 0
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = MappingProxyType({})
     #: ANSI colours in the text formats (`color_wanted`)
     color: bool = False
 
@@ -41,11 +38,22 @@ Renderer = Callable[[Sequence[Violation], OutputContext], str]
 @cache
 def formats() -> dict[str, Renderer]:
     """Every output format by name."""
-    found: dict[str, Renderer] = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        found[module.NAME] = module.render
-    return found
+    return {name: renderer(name) for name in format_names()}
+
+
+def format_names() -> list[str]:
+    """The name of every output format, sorted: each module here is the format of its name (importing
+    none of them: a run loads only the format it prints)."""
+    here = os.path.dirname(__file__)  # listed, not pkgutil.iter_modules, which imports inspect (ms a run)
+    return sorted(name[:-3] for name in os.listdir(here) if name.endswith(".py") and not name.startswith("_"))
+
+
+def renderer(name: str) -> Renderer:
+    """The `render` function of the format `name`."""
+    module = importlib.import_module(f"{__name__}.{name}")
+    assert name == module.NAME, f"{module.__name__} declares the format {module.NAME!r}"
+    render: Renderer = module.render
+    return render
 
 
 # --- what several formats share -------------------------------------------------------------------------
@@ -92,10 +100,14 @@ def span(v: Violation) -> tuple[int, int, int, int]:
 
 def is_error(code: str) -> bool:
     """Whether a code is an error (a file closelint could not parse) rather than a warning."""
+    from closelint.registry import PARSE_ERROR
+
     return code == PARSE_ERROR
 
 
 def rule_name(code: str) -> str:
+    from closelint.registry import PARSE_ERROR, UNUSED_NOQA, all_rules
+
     rule = all_rules().get(code)
     if rule is not None:
         return rule.name
