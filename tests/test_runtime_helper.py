@@ -200,3 +200,13 @@ def test_a_vendored_helper_joins_the_first_party_section(tmp_path: Path, monkeyp
         cwd=tmp_path,
     )
     assert completed.returncode == 0, fixed + completed.stdout + completed.stderr
+
+
+def test_the_former_module_name_still_imports_the_helper() -> None:
+    """Code fixed when the helper lived in closelint.graceful keeps working."""
+    import closelint_graceful
+
+    from closelint import graceful
+
+    assert graceful.graceful_close is closelint_graceful.graceful_close
+    assert set(graceful.__all__) == set(closelint_graceful.__all__)

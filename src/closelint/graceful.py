@@ -4,22 +4,5 @@ The helper itself is the stdlib-only `closelint_graceful` (distribution `closeli
 `closelint check --fix` now imports, so that fixed code does not depend on closelint at run time.
 """
 
-from closelint_graceful import (
-    DEFAULT_MAX_DRAIN_BYTES,
-    DEFAULT_TIMEOUT,
-    CloseOutcome,
-    CloseStatus,
-    graceful,
-    graceful_aclose,
-    graceful_close,
-)
-
-__all__ = [
-    "DEFAULT_MAX_DRAIN_BYTES",
-    "DEFAULT_TIMEOUT",
-    "CloseOutcome",
-    "CloseStatus",
-    "graceful",
-    "graceful_aclose",
-    "graceful_close",
-]
+from closelint_graceful import *  # noqa: F403  # every public name, as closelint_graceful.__all__ lists them
+from closelint_graceful import __all__ as __all__
