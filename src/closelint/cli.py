@@ -10,6 +10,7 @@ from pathlib import Path
 
 from closelint import __version__
 from closelint.config import ConfigError, Settings, SettingsResolver, check_codes, parse_codes
+from closelint.files import read_regular_file, shown_path
 from closelint.model import FileResult, Violation
 from closelint.output import OutputContext, color_wanted, format_names, paint, renderer
 
@@ -113,10 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `closelint ... | head`: the reader left; say nothing more
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    except BrokenPipeError:
+        return _left_pipe()
+    except OSError as error:  # an unforeseen file system error: still one line, not a traceback
+        print(f"closelint: error: {shown_path(str(error))}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _left_pipe() -> int:
+    """`closelint ... | head`: the reader left; say nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_ERROR
 
 
 def resolver_for(args: argparse.Namespace) -> SettingsResolver:
@@ -127,7 +136,10 @@ def resolver_for(args: argparse.Namespace) -> SettingsResolver:
         if value is not None:
             check_codes(value, f"--{option.replace('_', '-')}")
             overrides[option] = tuple(value)
-    return SettingsResolver(args.config, overrides)
+    resolver = SettingsResolver(args.config, overrides)
+    if args.select == [] and not resolver.default.extend_select:
+        raise ConfigError("--select: no rule code given, so every rule would be off")
+    return resolver
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -135,12 +147,16 @@ def run_check(args: argparse.Namespace) -> int:
 
     if args.add_noqa and (args.fix or args.diff):
         raise ConfigError("--add-noqa cannot be combined with --fix or --diff")
+    _check_working_directory()
     resolver = resolver_for(args)
     if args.stdin_filename is not None or [str(p) for p in args.paths] == ["-"]:
         return _check_stdin(args, resolver)
     if any(str(p) == "-" for p in args.paths):
         raise ConfigError("`-` (standard input) must be the only path")
-    files, errors = discover(args.paths or [Path(".")], resolver.for_directory, args.force_exclude)
+    found = discover(args.paths or [Path(".")], resolver.for_directory, args.force_exclude)
+    files, errors = found.files, found.errors
+    for warning in found.warnings:
+        _warn(warning)
     run = _lint_by_project(args, files, resolver)
     errors += run.errors
     if args.add_noqa:
@@ -173,24 +189,25 @@ class _Run:
         self.fixed = 0
 
 
-def _lint_by_project(args: argparse.Namespace, files: list[Path], resolver: SettingsResolver) -> _Run:
+def _lint_by_project(args: argparse.Namespace, files: list[str], resolver: SettingsResolver) -> _Run:
     """Lint the files of each project with its settings (and its cache), fix them if asked."""
     from closelint.runner import lint_paths
 
-    projects: dict[tuple[Settings, str], list[Path]] = {}
+    projects: dict[tuple[Settings, str], list[str]] = {}
     for path in files:
         settings = resolver.for_file(path)
         projects.setdefault((settings, settings.root), []).append(path)
     run = _Run()
     for (settings, _), group in projects.items():
-        results = lint_paths(group, settings, jobs=args.jobs, cache=not args.no_cache)
+        results = lint_paths(group, settings, jobs=args.jobs, cache=not args.no_cache, warn=_warn)
         run.errors += [r.error for r in results if r.error]
         if args.fix or args.diff:
             from closelint.fixer import fix_files
 
             fixes = fix_files(results, settings, unsafe=args.unsafe_fixes, write=not args.diff)
             for warning in fixes.warnings:
-                print(f"closelint: warning: {warning}", file=sys.stderr)
+                _warn(warning)
+            run.errors += fixes.errors
             run.diffs += fixes.diffs
             run.fixed += fixes.applied
         violations = [v for r in results for v in r.violations]
@@ -230,7 +247,7 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver) -> int:
         if text is not None:
             fixes = fix_text(text, str(name), settings, unsafe=args.unsafe_fixes)
             if fixes.error:
-                print(f"closelint: warning: {fixes.error}", file=sys.stderr)
+                _warn(fixes.error)
             if args.diff:
                 sys.stdout.write(fixes.diff())
                 return EXIT_FINDINGS if fixes.changed else EXIT_CLEAN
@@ -253,6 +270,18 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver) -> int:
     else:
         _write(args.output_file, report)
     return EXIT_FINDINGS if violations and not args.exit_zero else EXIT_CLEAN
+
+
+def _warn(message: str) -> None:
+    print(f"closelint: warning: {message}", file=sys.stderr)
+
+
+def _check_working_directory() -> None:
+    """Paths are reported relative to the working directory: a run without one stops with exit status 2."""
+    try:
+        os.getcwd()
+    except OSError as error:
+        raise ConfigError(f"cannot use the working directory: {error.strerror or error}") from None
 
 
 def _add_noqa(results: list[FileResult], errors: list[str]) -> int:
@@ -309,7 +338,7 @@ def _sources(violations: list[Violation]) -> dict[str, str]:
     sources = {}
     for path in {v.path for v in violations}:
         try:
-            sources[path] = decode(Path(path).read_bytes())
+            sources[path] = decode(read_regular_file(path))
         except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
             continue
     return sources

@@ -1,103 +1,104 @@
-"""Which files a run lints: the paths given, directories walked with excludes and `.gitignore`."""
+"""Which files a run lints: the paths given, directories walked with excludes and `.gitignore`.
+
+The tree may be hostile (SPEC §5): the walk never runs git, never enters a linked directory, skips a linked
+`.py` that resolves outside the directory named on the command line (with a warning), and reports a
+directory it cannot read as an error instead of passing over it.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from closelint.config import Settings
+from closelint.files import shown_path
+from closelint.gitignore import GitIgnore
 
 #: the settings that decide what is excluded inside a directory (`SettingsResolver.for_directory`)
 SettingsFor = Callable[[Path], Settings]
 
 
-def discover(
-    paths: Iterable[Path], settings_for: SettingsFor, force_exclude: bool = False
-) -> tuple[list[Path], list[str]]:
-    """Python files to lint, sorted, and one error message per path that does not exist.
+class Discovery:
+    """The files to lint, sorted; errors (exit status 2) and warnings (skipped links) to show the user.
+    (A plain class: a run answered from the cache never loads dataclasses, see closelint.model.)"""
 
-    A file named explicitly is linted unless `force_exclude` and its project's `exclude` matches it or a
-    directory above it; files found by walking a directory are filtered by the `exclude`/`extend-exclude`
-    of the project each directory belongs to and, inside a git work tree, by `.gitignore`.
+    def __init__(self) -> None:
+        #: paths as given or found (strings: a Path per file costs more than the walk)
+        self.files: list[str] = []
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+
+def discover(paths: Iterable[Path], settings_for: SettingsFor, force_exclude: bool = False) -> Discovery:
+    """Python files to lint, and one message per path that cannot be used.
+
+    A file named explicitly is linted (even a link out of the tree) unless `force_exclude` and its
+    project's `exclude` matches it or a directory above it; files found by walking a directory are
+    filtered by the `exclude`/`extend-exclude` of the project each directory belongs to and, inside a git
+    work tree, by `.gitignore`.
     """
-    files: dict[str, Path] = {}
-    errors: list[str] = []
+    found = Discovery()
+    files: set[str] = set()
     for path in paths:
-        if force_exclude and path.exists() and settings_for(path.parent).force_excluded(path):
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as error:
+            reason = "no such file or directory" if error.errno == errno.ENOENT else error.strerror or str(error)
+            found.errors.append(f"{shown_path(str(path))}: {reason}")
             continue
-        if path.is_file():
-            files[str(path)] = path
-        elif path.is_dir():
-            files.update((str(p), p) for p in _not_git_ignored(path, list(_walk(path, settings_for))))
-        else:
-            errors.append(f"{path}: no such file or directory")
-    # Path order (by components), computed on the strings: Path objects are slow to compare in bulk
-    return [files[name] for name in sorted(files, key=lambda name: name.split(os.sep))], errors
+        if force_exclude and settings_for(path.parent).force_excluded(path):
+            continue
+        if stat.S_ISDIR(mode):
+            files.update(_walk(path, settings_for, found))
+        else:  # reading it reports anything that is not a regular file
+            files.add(str(path))
+    found.files = sorted(files, key=lambda name: name.split(os.sep))  # by components, as Paths sort
+    return found
+    return found
 
 
-def _walk(root: Path, settings_for: SettingsFor) -> Iterable[Path]:
-    """The Python files below `root`, walked with strings (a Path per entry costs more than the walk)."""
-    for directory, subdirs, names in os.walk(root):
+def _walk(root: Path, settings_for: SettingsFor, found: Discovery) -> Iterable[str]:
+    """The `.py` entries below `root` (real files, or links that stay inside it), directories first
+    filtered by `excluded`, then by `.gitignore`; unreadable directories are added to `found.errors`."""
+    real_root = os.path.realpath(root)
+    ignore = GitIgnore.above(real_root)
+    if ignore is not None and real_root != ignore.top and ignore.ignored(real_root, is_dir=True):
+        ignore = None  # a directory named explicitly is linted even if git ignores it, like a file
+    start = str(root)  # as Path spells it ("src/" is "src"); "." prefixes nothing, as Path("./a") is "a"
+    pending = [("" if start == os.curdir else start, real_root)]
+    while pending:
+        directory, real_directory = pending.pop()
+        try:
+            with os.scandir(directory or os.curdir) as listing:
+                entries = list(listing)
+        except OSError as error:
+            found.errors.append(
+                f"cannot read directory {shown_path(directory or os.curdir)}: {error.strerror or error}"
+            )
+            continue
         settings = settings_for(Path(directory))
-        subdirs[:] = sorted(d for d in subdirs if not settings.excluded_entry(directory, d))
-        for name in sorted(names):
-            if name.endswith(".py") and not settings.excluded_entry(directory, name):
-                yield Path(directory, name)
+        for entry in entries:
+            real = os.path.join(real_directory, entry.name)
+            path = os.path.join(directory, entry.name)
+            if entry.is_dir(follow_symlinks=False):
+                excluded = settings.excluded_entry(directory, entry.name)
+                if not excluded and not (ignore and ignore.ignored(real, is_dir=True)):
+                    pending.append((path, real))
+            elif entry.name.endswith(".py"):
+                if settings.excluded_entry(directory, entry.name) or (ignore and ignore.ignored(real, is_dir=False)):
+                    continue
+                if entry.is_symlink() and not _inside(os.path.realpath(real), real_root):
+                    found.warnings.append(
+                        f"{shown_path(str(path))}: skipped, a symbolic link to a file outside {shown_path(str(root))}"
+                        " (name it on the command line to lint it)"
+                    )
+                    continue
+                yield path
 
 
-def _not_git_ignored(root: Path, paths: list[Path]) -> list[Path]:
-    """Drop paths git ignores below `root`; outside a work tree (or without git) nothing is dropped."""
-    if not paths or not _maybe_in_work_tree(root):
-        return paths
-    import subprocess  # a few ms of imports: only inside a work tree
-
-    resolved = _resolver()
-    try:
-        completed = subprocess.run(
-            ["git", "check-ignore", "--stdin", "-z"],
-            input="\0".join(resolved(p) for p in [root, *paths]).encode("utf-8", "surrogateescape"),
-            capture_output=True,
-            check=False,
-            timeout=60,
-            cwd=root,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return paths
-    if completed.returncode not in (0, 1):  # 128: not a git repository
-        return paths
-    ignored = {item for item in completed.stdout.decode("utf-8", "surrogateescape").split("\0") if item}
-    if not ignored:
-        return paths
-    if resolved(root) in ignored:
-        return paths  # a directory named explicitly is linted even if git ignores it, like a file
-    return [p for p in paths if resolved(p) not in ignored]
-
-
-def _maybe_in_work_tree(root: Path) -> bool:
-    """False when git would find no repository for `root` (no `.git` above it, no GIT_DIR): skip git."""
-    if "GIT_DIR" in os.environ:
-        return True
-    directory = os.path.realpath(root)
-    while True:
-        if os.path.exists(os.path.join(directory, ".git")):
-            return True
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return False
-        directory = parent
-
-
-def _resolver() -> Callable[[Path], str]:
-    """`str(path.resolve())`, resolving each directory once (a walk yields many files per directory)."""
-    directories: dict[str, str] = {}
-
-    def resolved(path: Path) -> str:
-        head, name = os.path.split(os.path.abspath(path))
-        real = directories.get(head)
-        if real is None:
-            real = directories[head] = os.path.realpath(head)
-        joined = os.path.join(real, name)
-        return os.path.realpath(joined) if os.path.islink(joined) else joined
-
-    return resolved
+def _inside(path: str, directory: str) -> bool:
+    """Whether the real path `path` lies in the real directory `directory`."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)

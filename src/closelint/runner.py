@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from closelint.config import Settings
 from closelint.model import FileResult
 
 if TYPE_CHECKING:
-    from closelint.cache import Stamp
+    from closelint.cache import Cache, Stamp
 
 #: below this many bytes to lint, starting worker processes costs more than it saves
 PARALLEL_MIN_BYTES = 512 * 1024
@@ -25,20 +24,24 @@ PARALLEL_MIN_BYTES = 512 * 1024
 _CHUNKS_PER_JOB = 16
 _CHUNK_MAX_FILES = 64
 
+#: a file to lint: a string (as discovery gives them) or a Path
+StrPath = str | os.PathLike[str]
 #: (result, content digest when the file was read and the caller wants it)
 _Linted = tuple[FileResult, "str | None"]
 
 
-def lint_paths(files: list[Path], settings: Settings, jobs: int = 1, cache: bool = False) -> list[FileResult]:
-    """Results for `files`, in their order, the same whatever `jobs` is and whether `cache` is used."""
-    store = None
-    if cache:
-        from closelint.cache import Cache, cache_directory
+def lint_paths(
+    files: Sequence[StrPath],
+    settings: Settings,
+    jobs: int = 1,
+    cache: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[FileResult]:
+    """Results for `files`, in their order, the same whatever `jobs` is and whether `cache` is used.
 
-        try:
-            store = Cache(cache_directory(settings), settings)
-        except OSError:  # no working directory any more, ...: lint without the cache
-            store = None
+    `warn` receives a one-line message when the cache cannot be used (the run goes on without it).
+    """
+    store = _open_cache(settings, warn) if cache else None
     results: list[FileResult | None] = [None] * len(files)
     todo: list[int] = []
     stamps: list[Stamp | None] = [None] * len(files)
@@ -62,7 +65,20 @@ def lint_paths(files: list[Path], settings: Settings, jobs: int = 1, cache: bool
     return [r for r in results if r is not None]
 
 
-def _size(path: Path, known: Stamp | None) -> int:
+def _open_cache(settings: Settings, warn: Callable[[str], None] | None) -> Cache | None:
+    from closelint.cache import Cache, CacheRefused, cache_directory
+
+    try:
+        return Cache(cache_directory(settings), settings)
+    except CacheRefused as refused:  # a link in a committed cache must not make closelint write elsewhere
+        if warn is not None:
+            warn(str(refused))
+    except OSError:  # no working directory any more, ...: lint without the cache
+        pass
+    return None
+
+
+def _size(path: StrPath, known: Stamp | None) -> int:
     if known is not None:
         return known[2]
     try:
@@ -71,7 +87,7 @@ def _size(path: Path, known: Stamp | None) -> int:
         return 0
 
 
-def _lint(files: list[Path], sizes: list[int], settings: Settings, jobs: int, digests: bool) -> list[_Linted]:
+def _lint(files: Sequence[StrPath], sizes: list[int], settings: Settings, jobs: int, digests: bool) -> list[_Linted]:
     """Lint `files` (results in their order): in this process, or, when there is enough work, in `jobs`
     processes fed chunks of files biggest first, so that the pool ends on small ones and finishes evenly."""
     total = sum(sizes)
@@ -100,7 +116,7 @@ def _lint(files: list[Path], sizes: list[int], settings: Settings, jobs: int, di
     return [item for item in out if item is not None]
 
 
-def _lint_chunk(files: list[Path], settings: Settings, digests: bool) -> list[_Linted]:
+def _lint_chunk(files: Sequence[StrPath], settings: Settings, digests: bool) -> list[_Linted]:
     from closelint.cache import digest
     from closelint.engine import lint_path
 
@@ -139,6 +155,6 @@ def _start_worker(settings: Settings, digests: bool) -> None:
     engine.enabled_rules(settings)  # import the analysis and the rules once, before the first file
 
 
-def _worker_chunk(files: list[Path]) -> list[_Linted]:
+def _worker_chunk(files: Sequence[StrPath]) -> list[_Linted]:
     assert _worker_settings is not None
     return _lint_chunk(files, _worker_settings, _worker_digests)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from closelint.files import unicode_path
 from closelint.model import Violation
 from closelint.output import OutputContext, is_error, relative_path, span
 
@@ -26,7 +27,10 @@ def command(v: Violation) -> str:
     Columns only for a span on one line: GitHub ignores `col`/`endColumn` when `line` and `endLine`
     differ (its documentation of the `warning` command), so a multi-line span gives lines alone."""
     line, col, end_line, end_col = span(v)
-    properties: dict[str, str | int] = {"file": escape(relative_path(v.path), _PROPERTY_ESCAPES), "line": line}
+    properties: dict[str, str | int] = {
+        "file": escape(unicode_path(relative_path(v.path)), _PROPERTY_ESCAPES),
+        "line": line,
+    }
     if end_line == line:
         properties.update(col=col, endLine=end_line, endColumn=end_col)
     else:
