@@ -18,9 +18,9 @@ Usage::
 
 This module is deliberately a single stdlib-only file, shipped on its own as the ``closelint-graceful``
 distribution (no dependencies), so that production code fixed by ``closelint check --fix`` needs neither
-closelint nor its dependencies; ``closelint vendor-helper PATH`` copies it into a project instead. Nothing here raises for a network error;
-every function always releases the connection, and always returns within ``timeout`` (plus scheduling
-slack), whatever the peer does.
+closelint nor its dependencies; ``closelint vendor-helper PATH`` copies it into a project instead.
+Nothing here raises for a network error; every function always releases the connection, and always
+returns within ``timeout`` (plus scheduling slack), whatever the peer does.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ _SocketT = TypeVar("_SocketT", bound=socket.socket)
 _T = TypeVar("_T")
 
 
-class CloseStatus(str, enum.Enum):
+class CloseStatus(str, enum.Enum):  # noqa: UP042 -- not StrEnum: str() of a member keeps its enum spelling
     """How a graceful close ended. The values are plain strings, so ``status == "eof"`` works too."""
 
     EOF = "eof"
@@ -344,7 +344,7 @@ async def _half_close_and_drain(
                 return CloseOutcome(CloseStatus.EOF, drained)
             drained += len(chunk)
         return CloseOutcome(CloseStatus.CAP, drained)
-    except asyncio.TimeoutError:  # the builtin TimeoutError since Python 3.11, a distinct class before
+    except TimeoutError:  # the builtin TimeoutError since Python 3.11, a distinct class before
         return CloseOutcome(CloseStatus.TIMEOUT, drained)
     except OSError as exc:  # ConnectionResetError, BrokenPipeError, ...
         return _failed(exc, drained)
@@ -357,12 +357,12 @@ async def _close_and_wait(writer: asyncio.StreamWriter, prior: CloseOutcome, dea
     budget. An error reported by the close only changes an otherwise clean outcome; a close that does not
     finish in time is aborted.
     """
-    writer.close()
+    writer.close()  # noqa: CL501 -- wait_closed() is awaited just below, through _closed_future (shielded)
     closed = _closed_future(writer)
     try:
         # Shielded: giving up on the wait must not cancel wait_closed(), which then finishes after abort().
         await _within(asyncio.shield(closed), max(deadline, time.monotonic() + _ABORT_GRACE))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         await _abort(writer, closed)
         return dataclasses.replace(prior, status=CloseStatus.TIMEOUT)
     except OSError as exc:
