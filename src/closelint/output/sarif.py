@@ -105,7 +105,8 @@ def fingerprints(violations: Sequence[Violation], sources: Mapping[str, str]) ->
     for v in violations:
         lines = sources.get(v.path, "").splitlines()
         text = " ".join(lines[v.line - 1].split()) if 0 < v.line <= len(lines) else ""
-        key = hashlib.sha256("\0".join((v.code, relative_path(v.path), text, v.message)).encode()).hexdigest()
+        identity = "\0".join((v.code, relative_path(v.path), text, v.message))
+        key = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()  # undecodable names too
         out.append(f"{key[:32]}:{seen[key]}")
         seen[key] += 1
     return out
