@@ -44,6 +44,7 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 '''
+#: run with -I: what the environment can import, whatever PYTHONPATH the tests run with
 PROBE = "import importlib.util, json; print(json.dumps({n: bool(importlib.util.find_spec(n)) for n in %r}))"
 
 
@@ -82,7 +83,7 @@ def test_the_fix_imports_the_helper_distribution(fixed_server: Path) -> None:
 def test_fresh_environment_has_the_helper_but_not_the_linter(fresh_python: Path) -> None:
     names = ("closelint_graceful", "closelint", "libcst", "flake8")
     probe = subprocess.run(
-        [str(fresh_python), "-c", PROBE % (names,)], capture_output=True, text=True, timeout=60, check=True
+        [str(fresh_python), "-I", "-c", PROBE % (names,)], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(probe.stdout) == {
         "closelint_graceful": True,
@@ -97,7 +98,7 @@ def test_fixed_server_runs_in_the_fresh_environment_and_delivers_every_byte(
     fresh_python: Path, fixed_server: Path
 ) -> None:
     with subprocess.Popen(
-        [str(fresh_python), str(fixed_server)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(fresh_python), "-I", str(fixed_server)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as server:
         try:
             assert server.stdout is not None
