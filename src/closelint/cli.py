@@ -11,7 +11,7 @@ from pathlib import Path
 from closelint import __version__
 from closelint.config import ConfigError, Settings, SettingsResolver, check_codes, parse_codes
 from closelint.files import read_regular_file, shown_path
-from closelint.model import FileResult, Violation
+from closelint.model import Applicability, FileResult, Violation
 from closelint.output import OutputContext, color_wanted, format_names, paint, renderer
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -162,6 +162,8 @@ def run_check(args: argparse.Namespace) -> int:
     if args.add_noqa:
         return _add_noqa(run.results, errors)
     if args.diff:
+        for note in run.held_back:
+            print(f"closelint: note: {note}", file=sys.stderr)
         sys.stdout.write("".join(run.diffs))
         print(f"Would fix {run.fixed} finding{'s' if run.fixed != 1 else ''}.", file=sys.stderr)
         return EXIT_ERROR if errors else EXIT_FINDINGS if run.diffs else EXIT_CLEAN
@@ -186,6 +188,7 @@ class _Run:
         self.violations: list[Violation] = []
         self.errors: list[str] = []
         self.diffs: list[str] = []
+        self.held_back: list[str] = []
         self.fixed = 0
 
 
@@ -204,10 +207,12 @@ def _lint_by_project(args: argparse.Namespace, files: list[str], resolver: Setti
         if args.fix or args.diff:
             from closelint.fixer import fix_files
 
-            fixes = fix_files(results, settings, unsafe=args.unsafe_fixes, write=not args.diff)
+            roots = [p if p.is_dir() else p.parent for p in args.paths or [Path(".")]]
+            fixes = fix_files(results, settings, unsafe=args.unsafe_fixes, write=not args.diff, roots=roots)
             for warning in fixes.warnings:
                 _warn(warning)
             run.errors += fixes.errors
+            run.held_back += fixes.held_back
             run.diffs += fixes.diffs
             run.fixed += fixes.applied
         violations = [v for r in results for v in r.violations]
@@ -286,6 +291,7 @@ def _check_working_directory() -> None:
 
 def _add_noqa(results: list[FileResult], errors: list[str]) -> int:
     """`--add-noqa`: silence every finding where it is, as ruff does; exit 0 unless a file failed."""
+    from closelint.fixer import NotWritten
     from closelint.noqa import add_noqa_to_file
 
     added = 0
@@ -293,7 +299,7 @@ def _add_noqa(results: list[FileResult], errors: list[str]) -> int:
         if result.violations:
             try:
                 added += add_noqa_to_file(Path(result.path), result.violations)
-            except (OSError, UnicodeError, SyntaxError) as problem:
+            except (OSError, UnicodeError, SyntaxError, NotWritten) as problem:
                 errors.append(f"{result.path}: noqa not added: {problem}")
     print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
     for error in errors:
@@ -349,7 +355,7 @@ def _summary(violations: list[Violation], files: int, fixed: int = 0, color: boo
     if not violations:
         return f"{done}All checks passed ({files} file{'s' if files != 1 else ''} checked)."
     safe = sum(v.fixable for v in violations)
-    unsafe = sum(v.fix is not None for v in violations) - safe
+    unsafe = sum(v.fix is not None and v.fix.applicability is Applicability.UNSAFE for v in violations)
     hints = [f"{safe} fixable with `--fix`"] if safe else []
     hints += [f"{unsafe} with `--fix --unsafe-fixes`"] if unsafe else []
     noun = "finding" if len(violations) == 1 else "findings"

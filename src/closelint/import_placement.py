@@ -1,8 +1,8 @@
 """Where `--fix` puts the helper import it adds: where isort and ruff's import sorting (I001) want it.
 
 The top-of-module import block is read as isort sections (future, standard library, third party, first
-party, local folder), in that order and separated by blank lines. The new `from <module> import <name>`
-joins its section, after the section's straight `import x` statements and among its `from` imports in
+party, local folder), in that order and separated by blank lines. A new `import x` joins its section
+among the straight imports; a new `from <module> import <name>` after them, among the `from` imports, in
 module-name order (case-insensitive: isort's and ruff's defaults); a section of its own is opened when the
 module has none, and a module with no imports gets a block of its own after its docstring and
 `__future__` imports, followed by the blank lines ruff asks for (two before a function or class).
@@ -53,16 +53,33 @@ def section(module: str, relative: bool, project_root: Path | None) -> Section:
     return Section.THIRD_PARTY
 
 
-def add_from_import(module: cst.Module, name: str, imported: str, project_root: Path | None) -> cst.Module:
-    """`module` importing `imported` from the module `name`: merged into an existing top-level
+def add_import(
+    module: cst.Module, name: str, project_root: Path | None, imported: str | None = None, asname: str | None = None
+) -> cst.Module:
+    """`module` with `import <name>` (`imported` None) or `from <name> import <imported> [as <asname>]`:
+    nothing when a top-level statement already imports it, merged into an existing top-level
     `from <name> import ...` (libcst's `AddImportsVisitor`), else a new statement placed as a sorter would."""
-    if any(_from_module(statement) == name for statement in module.body):
+    if imported is None:
+        if any(_plain_imports(statement) & {name} for statement in module.body):
+            return module
+        text = f"import {name}\n"
+    elif any(_from_module(statement) == name for statement in module.body):
         context = CodemodContext()
-        AddImportsVisitor.add_needed_import(context, name, imported)
+        AddImportsVisitor.add_needed_import(context, name, imported, asname)
         return AddImportsVisitor(context).transform_module(module)
-    statement = cst.parse_statement(f"from {name} import {imported}\n")
+    else:
+        text = f"from {name} import {imported}{f' as {asname}' if asname else ''}\n"
+    statement = cst.parse_statement(text)
     assert isinstance(statement, cst.SimpleStatementLine)
     return _insert(module, statement, project_root)
+
+
+def _plain_imports(statement: cst.BaseStatement) -> set[str]:
+    """The modules a top-level `import a, b` binds under their own names."""
+    node = _imported(statement)
+    if not isinstance(node, cst.Import):
+        return set()
+    return {cst.helpers.get_full_name_for_node_or_raise(alias.name) for alias in node.names if alias.asname is None}
 
 
 def _from_module(statement: cst.BaseStatement) -> str | None:
@@ -78,10 +95,7 @@ def _insert(module: cst.Module, statement: cst.SimpleStatementLine, project_root
     end = start
     while end < len(body) and _imported(body[end]) is not None:
         end += 1
-    node = statement.body[0]
-    assert isinstance(node, cst.ImportFrom) and node.module is not None
-    name = cst.helpers.get_full_name_for_node_or_raise(node.module)
-    ours = (section(name, False, project_root), 1, name.lower())
+    ours = _sort_key(statement, project_root)
     keys = [_sort_key(body[i], project_root) for i in range(start, end)]
     if start == end:  # no import block: a block of its own
         return module.with_changes(body=_new_block(body, start, statement))

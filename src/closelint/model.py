@@ -16,6 +16,8 @@ class Applicability(enum.Enum):
 
     SAFE = "safe"
     UNSAFE = "unsafe"
+    #: shown by `--diff`/`--show-fixes` but never applied, not even with `--unsafe-fixes`
+    DISPLAY_ONLY = "display-only"
 
 
 class Edit(NamedTuple):
@@ -30,6 +32,8 @@ class FixKey:
     """Names of the rewrites the fix engine (closelint.fixes) performs."""
 
     GRACEFUL_CLOSE = "graceful-close"
+    #: a close in `finally`: graceful on the normal path, the plain close kept on the error path
+    GRACEFUL_CLOSE_IN_FINALLY = "graceful-close-in-finally"
     GRACEFUL_CLOSE_IN_WITH = "graceful-close-in-with"
     WITH_STATEMENT = "with-statement"
     AWAIT_WAIT_CLOSED = "await-wait-closed"
@@ -51,6 +55,8 @@ class Fix(NamedTuple):
     span: tuple[int, int] = (0, 0)
     #: the text edits, when the fix engine has computed them (SARIF, rdjson and `--show-fixes` report them)
     edits: tuple[Edit, ...] = ()
+    #: why the fix is not safe (what the analysis could not prove); empty for a safe fix
+    reason: str = ""
 
 
 class Violation(NamedTuple):

@@ -123,5 +123,5 @@ def add_noqa_to_file(path: Path, violations: Iterable[Violation]) -> int:
     source = read_source_file(path)
     text, changed = add_noqa(source.text, violations)
     if changed:
-        write_atomically(path, text, source.encoding)
+        write_atomically(path, text, source)
     return changed
