@@ -14,7 +14,9 @@ import pytest
 from closelint.output import color_wanted
 
 LEAK = 'import socket\n\n\ndef f():\n    s = socket.socket()\n    s.connect(("h", 1))\n'
-SEND_THEN_CLOSE = "import socket\n\n\ndef reply(conn):\n    conn.sendall(b'bye')\n    conn.close()\n"
+SEND_THEN_CLOSE = (
+    "import socket\n\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
+)
 
 
 def closelint(
@@ -74,7 +76,8 @@ def test_stdin_with_force_exclude_reports_nothing_for_an_excluded_name(project: 
 
 
 def test_stdin_fix_writes_the_fixed_source_to_stdout(project: Path) -> None:
-    completed = closelint(project, "--fix", "--stdin-filename", "app.py", "-", stdin=SEND_THEN_CLOSE)
+    args = ("--fix", "--select", "CL2", "--stdin-filename", "app.py", "-")
+    completed = closelint(project, *args, stdin=SEND_THEN_CLOSE)
     assert completed.returncode == 0, completed.stderr
     assert "from closelint_graceful import graceful_close\n" in completed.stdout
     assert "    graceful_close(conn)\n" in completed.stdout

@@ -26,7 +26,8 @@ import socket
 import sys
 
 
-def answer(conn: socket.socket) -> None:
+def answer(srv: socket.socket) -> None:
+    conn, _ = srv.accept()
     conn.recv({PEEK_SIZE})
     conn.sendall(b"r" * {RESPONSE_SIZE})
     conn.close()
@@ -36,8 +37,7 @@ def main() -> None:
     with socket.create_server(("127.0.0.1", 0)) as srv:
         srv.settimeout({IO_TIMEOUT})
         print(srv.getsockname()[1], flush=True)
-        conn, _ = srv.accept()
-        answer(conn)
+        answer(srv)
     sys.exit(0)
 
 
@@ -69,8 +69,8 @@ def fixed_server(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("project")
     target = project / "server.py"
     target.write_text(SERVER, encoding="utf-8")
-    status = main(["check", "--fix", "--quiet", "--no-cache", "--output-format", "concise", str(target)])
-    assert status == 0, target.read_text(encoding="utf-8")
+    fix = ["check", "--fix", "--quiet", "--no-cache", "--output-format", "concise", "--select", "CL2", str(target)]
+    assert main(fix) == 0, target.read_text(encoding="utf-8")
     return target
 
 
@@ -138,14 +138,18 @@ def test_mypy_strict_accepts_the_fixed_code_against_the_fresh_environment(
 @pytest.mark.parametrize(
     ("name", "source"),
     [
-        ("plain.py", "import socket\n\n\ndef f(c: socket.socket) -> None:\n    c.sendall(b'x')\n    c.close()\n"),
+        (
+            "plain.py",
+            "import socket\n\n\ndef f(s: socket.socket) -> None:\n"
+            "    c, _ = s.accept()\n    c.sendall(b'x')\n    c.close()\n",
+        ),
         (
             "sections.py",
             '"""Doc."""\n\nfrom __future__ import annotations\n\nimport socket\n\nimport attr\nimport zlib_ng\n'
             "from yaml import dump\n\nfrom mypkg import util\n\n\n"
-            "def f(c: socket.socket) -> None:\n    c.sendall(b'x')\n    c.close()\n",
+            "def f(s: socket.socket) -> None:\n    c, _ = s.accept()\n    c.sendall(b'x')\n    c.close()\n",
         ),
-        ("bare.py", "def f(c):\n    c.connect(('h', 1))\n    c.sendall(b'x')\n    c.close()\n"),
+        ("bare.py", "def f(s):\n    c, _ = s.accept()\n    c.sendall(b'x')\n    c.close()\n"),
     ],
 )
 def test_ruff_import_sorting_accepts_the_added_import(tmp_path: Path, name: str, source: str) -> None:
@@ -176,7 +180,7 @@ def test_a_vendored_helper_joins_the_first_party_section(tmp_path: Path, monkeyp
     target = tmp_path / "mypkg" / "server.py"
     target.write_text(
         "import socket\n\nimport requests\n\nfrom mypkg import util\n\n\n"
-        "def f(c: socket.socket) -> None:\n    c.sendall(b'x')\n    c.close()\n",
+        "def f(s: socket.socket) -> None:\n    c, _ = s.accept()\n    c.sendall(b'x')\n    c.close()\n",
         encoding="utf-8",
     )
     main(["check", "--fix", "--quiet", "--no-cache", "--output-format", "concise", str(target)])
