@@ -203,7 +203,7 @@ def test_a_display_only_fix_is_shown_but_never_applied(
     main(["check", "--fix", "--unsafe-fixes", "--no-cache", "--select", "CL2", "--show-fixes", "a.py"])
     out = capsys.readouterr().out
     assert (tmp_path / "a.py").read_text() == source
-    assert "[display-only]" in out and "makefile() object of 'sock' is used after the close" in out
+    assert "[display-only]" in out and "makefile() object of 'sock' is not proven closed first" in out
 
 
 def test_display_only_wins_over_unsafe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from closelint.analysis.names import bindings
+from closelint.config import DEFAULT_DRAIN_TIMEOUT
 from closelint.model import FixKey, Violation
 
 HELPER = "graceful_close"
@@ -48,22 +49,48 @@ def apply_fixes(text: str, violations: Sequence[Violation], helper_module: str, 
     context = CodemodContext()
     if rewriter.uses_helper and not imported:
         AddImportsVisitor.add_needed_import(context, helper_module, HELPER, None if name == HELPER else name)
-    if rewriter.uses_sys:
-        AddImportsVisitor.add_needed_import(context, "sys")
-    if rewriter.uses_helper or rewriter.uses_sys:
-        rewritten = AddImportsVisitor(context).transform_module(rewritten)
+    for module_name in ("sys", "asyncio"):
+        if getattr(rewriter, f"uses_{module_name}"):
+            AddImportsVisitor.add_needed_import(context, module_name)
+    if rewriter.uses_helper or rewriter.uses_sys or rewriter.uses_asyncio:
+        rewritten = _spacing_kept(rewritten, AddImportsVisitor(context).transform_module(rewritten))
     return rewritten.code
+
+
+def _spacing_kept(before: cst.Module, after: cst.Module) -> cst.Module:
+    """`after` (`before` with imports added) with the blank lines of the statement that follows the new
+    imports as they were: AddImportsVisitor puts an empty line there, outside the edited statements."""
+    old, new = before.body, after.body
+    added = len(new) - len(old)
+    first = next((i for i, (a, b) in enumerate(zip(old, new)) if not a.deep_equals(b)), len(old))
+    if added <= 0 or first >= len(old):
+        return after
+    follower = new[first + added]
+    if not follower.with_changes(leading_lines=old[first].leading_lines).deep_equals(old[first]):
+        return after
+    body = [
+        *new[: first + added],
+        follower.with_changes(leading_lines=old[first].leading_lines),
+        *new[first + added + 1 :],
+    ]
+    return after.with_changes(body=body)
 
 
 def helper_name(tree: ast.Module, text: str, helper_module: str) -> tuple[str, bool]:
     """The name the inserted calls use for the helper, and whether the module already imports it so.
 
     `graceful_close` itself, unless the module binds that name to anything but the helper (a function,
-    a class, another import, a local, a parameter): then an existing `from <helper-module> import
-    graceful_close as <alias>`, or a new alias that no identifier of the module uses.
+    a class, another import, a local, a parameter) or has a star import that may bind it: then an
+    existing `from <helper-module> import graceful_close as <alias>`, or a new alias that no identifier of
+    the module uses.
     """
     own = _helper_imports(tree, helper_module)
+    starred = any(
+        isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names) for node in ast.walk(tree)
+    )
     for name in (HELPER, *own):
+        if name == HELPER and starred:
+            continue  # `from x import *` may bind it
         found = bindings(tree, name)
         if found and all(node in own.get(name, ()) for node in found):
             return name, True
@@ -95,6 +122,7 @@ class _Rewriter(cst.CSTTransformer):
         self.helper = helper
         self.uses_helper = False
         self.uses_sys = False
+        self.uses_asyncio = False
 
     def _key(self, node: cst.CSTNode) -> str | None:
         start = self.get_metadata(PositionProvider, node).start
@@ -121,7 +149,8 @@ class _Rewriter(cst.CSTTransformer):
             elif key == GRACEFUL_CLOSE_IN_FINALLY:
                 out.append(self._graceful_on_normal_path(current, out))
             elif key == AWAIT_WAIT_CLOSED:
-                out.extend([current, _wait_closed(_receiver(current))])
+                self.uses_asyncio = True
+                out.extend([current, _wait_closed(_receiver(current), self.timeout)])
             else:
                 created = _assigned_call(original)
                 if created is not None and self._key(created) == WITH_STATEMENT:
@@ -226,12 +255,19 @@ def _statement(expression: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine([cst.Expr(expression)])
 
 
-def _wait_closed(writer: cst.BaseExpression) -> cst.Try:
-    """`try: await writer.wait_closed()` / `except OSError: pass`: wait_closed() re-raises the error that
-    ended the connection (a peer's reset), which the plain close() it follows never raised."""
-    waited = _statement(cst.Await(cst.Call(cst.Attribute(writer, cst.Name("wait_closed")))))
+def _wait_closed(writer: cst.BaseExpression, timeout: float | None) -> cst.Try:
+    """`try: await asyncio.wait_for(writer.wait_closed(), <timeout>)` / `except (OSError,
+    asyncio.TimeoutError): pass`: wait_closed() re-raises the error that ended the connection (a peer's
+    reset), which the plain close() it follows never raised, and waits without limit for a peer that never
+    reads what is still buffered (`timeout` in seconds, the drain timeout; asyncio.TimeoutError is an
+    OSError only from Python 3.11)."""
+    waiting = cst.Call(cst.Attribute(writer, cst.Name("wait_closed")))
+    limit = cst.parse_expression(repr(DEFAULT_DRAIN_TIMEOUT if timeout is None else timeout))
+    bounded = cst.Call(cst.parse_expression("asyncio.wait_for"), args=[cst.Arg(waiting), cst.Arg(limit)])
+    waited = _statement(cst.Await(bounded))
     handler = cst.ExceptHandler(
-        body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]), type=cst.Name("OSError")
+        body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]),
+        type=cst.parse_expression("(OSError, asyncio.TimeoutError)"),
     )
     return cst.Try(body=cst.IndentedBlock(body=[waited]), handlers=[handler])
 

@@ -121,7 +121,7 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
     else:
         return None
     proof = prove(site, scope, facts)
-    if key == FixKey.GRACEFUL_CLOSE_IN_FINALLY and not _sys_is_the_module(facts.tree):
+    if key == FixKey.GRACEFUL_CLOSE_IN_FINALLY and not names_the_module(facts.tree, "sys"):
         # the rewrite tests `sys.exc_info()`: `sys` must name the module wherever it is bound
         reason = "`sys` is bound to something other than the sys module, which the normal-path test needs"
         proof = Proof(Applicability.DISPLAY_ONLY, "; ".join(filter(None, (proof.reason, reason))))
@@ -478,11 +478,12 @@ def _is_shutdown(statement: ast.stmt | None, handle: str) -> bool:
     return call is not None and _method_on(call, handle, "shutdown")
 
 
-def _sys_is_the_module(tree: ast.Module) -> bool:
-    """Whether every binding of `sys` in the module is `import sys` (or there is none)."""
+def names_the_module(tree: ast.Module, module: str) -> bool:
+    """Whether every binding of the name `module` in the module is `import <module>` (or there is none):
+    then a rewrite that imports it and uses `<module>.attr` means the module wherever it runs."""
     return all(
-        isinstance(node, ast.Import) and any(a.name == "sys" and a.asname is None for a in node.names)
-        for node in bindings(tree, "sys")
+        isinstance(node, ast.Import) and any(a.name == module and a.asname is None for a in node.names)
+        for node in bindings(tree, module)
     )
 
 
