@@ -38,6 +38,7 @@ from closelint.cli import main
 pytestmark = [
     pytest.mark.network,
     pytest.mark.skipif(sys.platform != "linux", reason="close() resets on unread input on Linux"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:written_green_listener"),  # eventlet's own notice
 ]
 
 #: longer than any plain close takes, far shorter than the drain timeout (5 s) a graceful close may wait
@@ -255,6 +256,182 @@ def serve_one(listener):
     asyncio.run(main())
 """
 
+DESCRIPTOR_HANDED_TO_CHILD = """\
+import subprocess
+import sys
+
+ECHO = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.readline()); sys.stdout.flush()"
+
+
+def hand_to_child(listener):
+    conn, _ = listener.accept()
+    conn.sendall(b"ready ")
+    child = subprocess.Popen([sys.executable, "-c", ECHO], stdin=conn.fileno(), stdout=conn.fileno())
+    conn.close()
+    return child
+"""
+
+
+def _observe_descriptor_handed_to_child(module: ModuleType) -> Any:
+    """The child answers on the connection after the parent's close: a shutdown would end it for the child."""
+
+    def server(listener: socket.socket) -> int | None:
+        child = module.hand_to_child(listener)
+        return child.wait(IO_TIMEOUT)
+
+    def client(address: tuple[str, int]) -> bytes:
+        with socket.create_connection(address, timeout=IO_TIMEOUT) as sock:
+            sock.sendall(b"echo\n")
+            return read_to_eof(sock)
+
+    return _accepting(server, client)
+
+
+LOCK_OF_ANY_NAME = """\
+import contextlib
+import threading
+
+mu = threading.Lock()
+gate = threading.Semaphore(1)
+
+
+def reply_under_mu(listener):
+    conn, _ = listener.accept()
+    with mu:
+        conn.sendall(b"state")
+        conn.close()
+
+
+def reply_under_gate(listener):
+    conn, _ = listener.accept()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(gate)
+        conn.sendall(b"state")
+        conn.close()
+"""
+
+
+def _observe_lock_of_any_name(module: ModuleType) -> Any:
+    """Locks are known by what they are, not by their name: each is free again at once after the reply."""
+
+    def free_at_once(reply: Callable[[socket.socket], None], lock: Any) -> Callable[[socket.socket], bool]:
+        def server(listener: socket.socket) -> bool:
+            thread = threading.Thread(target=reply, args=(listener,), daemon=True)
+            thread.start()
+            time.sleep(0.2)  # the reply is being sent; the client stays idle without closing
+            acquired = bool(lock.acquire(timeout=QUICK))
+            if acquired:
+                lock.release()
+            thread.join(IO_TIMEOUT)
+            return acquired
+
+        return server
+
+    return [
+        _accepting(free_at_once(module.reply_under_mu, module.mu), _send_then_idle),
+        _accepting(free_at_once(module.reply_under_gate, module.gate), _send_then_idle),
+    ]
+
+
+GREEN_LISTENER = """\
+from eventlet.green import socket
+
+
+def listen():
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    return listener
+
+
+def serve(listener):
+    conn, _ = listener.accept()
+    conn.recv(10)
+    conn.sendall(b"hi")
+    conn.close()
+"""
+
+
+def _observe_green_listener(module: ModuleType) -> Any:
+    """A listener of unknown type in a module using eventlet accepts a GreenSocket, no socket.socket."""
+    listener = module.listen()
+    try:
+
+        def serve() -> str:
+            try:
+                module.serve(listener)
+            except Exception as error:
+                return type(error).__name__
+            return "served"
+
+        server = Background(serve)
+        answer = _send_then_idle(listener.getsockname())
+        return server.result(), answer
+    finally:
+        listener.close()
+
+
+MAKEFILE_READ_THROUGH_ALIAS = """\
+import socket
+
+
+def ask(address):
+    sock = socket.create_connection(address, timeout=10)
+    replies = sock.makefile("rb")
+    pending = replies
+    sock.sendall(b"GET\\n")
+    sock.close()
+    return pending.readline()
+"""
+
+
+NESTED_IN_COROUTINE = """\
+import asyncio
+
+
+def serve_one(listener):
+    async def main():
+        def reply():
+            conn, _ = listener.accept()
+            conn.sendall(b"bye")
+            conn.close()
+
+        reply()
+
+    asyncio.run(main())
+"""
+
+
+FINALLY_AFTER_HANDLER = """\
+import socket
+
+REPORT = b"r" * {size}
+
+
+def serve_once(listener, patience):
+    conn, _ = listener.accept()
+    try:
+        conn.settimeout(patience)
+        conn.recv(10)
+        conn.sendall(REPORT)
+    except socket.timeout:
+        return "timed out"
+    finally:
+        conn.close()
+    return "served"
+"""
+
+
+def _observe_finally_after_handler(module: ModuleType) -> Any:
+    """The handled timeout: `sys.exc_info()` is empty in `finally` then, yet the close must stay quick."""
+
+    def server(listener: socket.socket) -> tuple[str, bool]:
+        start = time.monotonic()
+        outcome = module.serve_once(listener, 0.3)
+        return outcome, time.monotonic() - start < 0.3 + QUICK
+
+    return _accepting(server, _silent_client)
+
 
 # --- shapes with a safe fix ------------------------------------------------------------------------------------
 
@@ -286,13 +463,15 @@ def _observe_close_in_finally(module: ModuleType) -> Any:
             return type(error).__name__, time.monotonic() - start < 0.3 + QUICK
         return "no error", False
 
-    def silent(address: tuple[str, int]) -> None:
-        with socket.create_connection(address, timeout=IO_TIMEOUT) as client:
-            client.settimeout(QUICK + 1.0)
-            client.recv(1)  # the server's close (or its half-close: a drain would now wait for ours)
-            time.sleep(QUICK + 0.5)
+    return _accepting(server, _silent_client)
 
-    return _accepting(server, silent)
+
+def _silent_client(address: tuple[str, int]) -> None:
+    """Sends nothing, waits for the server's close, then stays a while without closing its side."""
+    with socket.create_connection(address, timeout=IO_TIMEOUT) as client:
+        client.settimeout(QUICK + 1.0)
+        client.recv(1)  # the server's close (or its half-close: a drain would now wait for ours)
+        time.sleep(QUICK + 0.5)
 
 
 OWN_GRACEFUL_CLOSE = """\
@@ -369,6 +548,12 @@ SHAPES = {
     "under_lock": Shape(UNDER_LOCK, _observe_under_lock, fixed=False),
     "selector_server": Shape(SELECTOR_SERVER, _observe_selector_server, fixed=False),
     "event_loop_callback": Shape(EVENT_LOOP_CALLBACK, _observe_selector_server, fixed=False),
+    "descriptor_handed_to_child": Shape(DESCRIPTOR_HANDED_TO_CHILD, _observe_descriptor_handed_to_child, fixed=False),
+    "lock_of_any_name": Shape(LOCK_OF_ANY_NAME, _observe_lock_of_any_name, fixed=False),
+    "green_listener": Shape(GREEN_LISTENER, _observe_green_listener, fixed=False),
+    "makefile_read_through_alias": Shape(MAKEFILE_READ_THROUGH_ALIAS, _observe_makefile_reader, fixed=False),
+    "nested_in_coroutine": Shape(NESTED_IN_COROUTINE, _observe_selector_server, fixed=False),
+    "finally_after_handler": Shape(FINALLY_AFTER_HANDLER, _observe_finally_after_handler, fixed=False),
     "close_in_finally": Shape(CLOSE_IN_FINALLY, _observe_close_in_finally, fixed=True),
     "own_graceful_close": Shape(OWN_GRACEFUL_CLOSE, _observe_own_graceful_close, fixed=True),
     "with_ending_in_jumps": Shape(WITH_ENDING_IN_JUMPS, _observe_served, fixed=True),
