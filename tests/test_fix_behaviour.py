@@ -38,7 +38,6 @@ from closelint.cli import main
 pytestmark = [
     pytest.mark.network,
     pytest.mark.skipif(sys.platform != "linux", reason="close() resets on unread input on Linux"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:written_green_listener"),  # eventlet's own notice
 ]
 
 #: longer than any plain close takes, far shorter than the drain timeout (5 s) a graceful close may wait
@@ -702,3 +701,100 @@ def test_a_guarded_wait_gets_no_second_one(guard: str, tmp_path: Path) -> None:
     assert before == ("published", b"event")
     assert _fix(path) == source
     assert _run_publisher(load_module(path)) == before
+
+
+STAR_IMPORTED_NAME = """\
+import socket
+from netkit.shutdowns import *
+
+REPORT = b"r" * {size}
+
+
+def serve_once(listener):
+    conn, _ = listener.accept()
+    conn.settimeout(10)
+    conn.recv(10)
+    conn.sendall(REPORT)
+    conn.close()
+
+
+def goodbye(listener):
+    conn, _ = listener.accept()
+    graceful_close(conn)
+"""
+NETKIT = "closed = []\n\n\ndef graceful_close(conn):\n    closed.append(conn.fileno())\n    conn.close()\n"
+
+
+def test_a_star_import_keeps_its_graceful_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`from netkit.shutdowns import *` may bind `graceful_close`: the fix imports the helper under a free
+    alias, so the module's own calls still reach netkit's function, and the fixed server loses nothing."""
+    (tmp_path / "netkit").mkdir()
+    (tmp_path / "netkit" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "netkit" / "shutdowns.py").write_text(NETKIT, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "server.py"
+    original = STAR_IMPORTED_NAME.replace("{size}", str(RESPONSE_SIZE))
+    path.write_text(original, encoding="utf-8")
+
+    fixed = _fix(path)
+    assert fixed != original
+    assert _fix(path) == fixed, "a second --fix must change nothing"
+    module = load_module(path)
+    calls = len(module.closed)
+    _accepting(module.goodbye, lambda address: _send_then_idle(address, b""))
+    assert len(module.closed) == calls + 1  # netkit's graceful_close, not the helper
+    for _ in range(3):
+        assert _delivered(module, module.serve_once) == (RESPONSE_SIZE, True)
+
+
+UNREAD_PEER = """\
+import asyncio
+
+
+async def push(host, port, size):
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"x" * size)
+    writer.close()
+    return "pushed"
+"""
+#: more than the kernel buffers on both ends take: the transport still holds data a non-reading peer never takes
+UNREAD_SIZE = 64 * 1024 * 1024
+
+
+def _push_to_a_peer_that_never_reads(module: ModuleType, limit: float) -> Any:
+    with socket.create_server((LOOPBACK, 0)) as listener:
+        listener.settimeout(IO_TIMEOUT)
+        host, port = listener.getsockname()
+        done = threading.Event()
+
+        def never_read(listener: socket.socket) -> None:
+            conn, _ = listener.accept()
+            with conn:
+                done.wait(IO_TIMEOUT)
+
+        peer = Background(never_read, listener)
+        try:
+            return asyncio.run(asyncio.wait_for(module.push(host, port, UNREAD_SIZE), limit))
+        except asyncio.TimeoutError:
+            return "hung"
+        finally:
+            done.set()
+            peer.result()
+
+
+def test_the_inserted_wait_is_bounded_by_the_drain_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.closelint]\ndrain-timeout = 0.5\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "pusher.py"
+    path.write_text(UNREAD_PEER, encoding="utf-8")
+    assert _push_to_a_peer_that_never_reads(load_module(path), IO_TIMEOUT) == "pushed"
+
+    fixed = _fix(path)
+    assert "asyncio.wait_for(writer.wait_closed(), 0.5)" in fixed
+    assert _fix(path) == fixed, "a second --fix must change nothing"
+    assert _push_to_a_peer_that_never_reads(load_module(path), QUICK + 0.5) == "pushed"
+
+    # the control: an unbounded wait never returns while the peer does not read
+    bare = tmp_path / "bare.py"
+    bare.write_text(UNREAD_PEER.replace("writer.close()\n", "writer.close()\n    await writer.wait_closed()\n"))
+    assert _push_to_a_peer_that_never_reads(load_module(bare), QUICK + 0.5) == "hung"
