@@ -255,6 +255,162 @@ def serve_one(listener):
     asyncio.run(main())
 """
 
+DESCRIPTOR_HANDED_TO_CHILD = """\
+import subprocess
+import sys
+
+ECHO = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.readline()); sys.stdout.flush()"
+
+
+def hand_to_child(listener):
+    conn, _ = listener.accept()
+    conn.sendall(b"ready ")
+    child = subprocess.Popen([sys.executable, "-c", ECHO], stdin=conn.fileno(), stdout=conn.fileno())
+    conn.close()
+    return child
+"""
+
+
+def _observe_descriptor_handed_to_child(module: ModuleType) -> Any:
+    """The child answers on the connection after the parent's close: a shutdown would end it for the child."""
+
+    def server(listener: socket.socket) -> int | None:
+        child = module.hand_to_child(listener)
+        return child.wait(IO_TIMEOUT)
+
+    def client(address: tuple[str, int]) -> bytes:
+        with socket.create_connection(address, timeout=IO_TIMEOUT) as sock:
+            sock.sendall(b"echo\n")
+            return read_to_eof(sock)
+
+    return _accepting(server, client)
+
+
+LOCK_OF_ANY_NAME = """\
+import contextlib
+import threading
+
+mu = threading.Lock()
+gate = threading.Semaphore(1)
+
+
+def reply_under_mu(listener):
+    conn, _ = listener.accept()
+    with mu:
+        conn.sendall(b"state")
+        conn.close()
+
+
+def reply_under_gate(listener):
+    conn, _ = listener.accept()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(gate)
+        conn.sendall(b"state")
+        conn.close()
+"""
+
+
+def _observe_lock_of_any_name(module: ModuleType) -> Any:
+    """Locks are known by what they are, not by their name: each is free again at once after the reply."""
+
+    def free_at_once(reply: Callable[[socket.socket], None], lock: Any) -> Callable[[socket.socket], bool]:
+        def server(listener: socket.socket) -> bool:
+            thread = threading.Thread(target=reply, args=(listener,), daemon=True)
+            thread.start()
+            time.sleep(0.2)  # the reply is being sent; the client stays idle without closing
+            acquired = bool(lock.acquire(timeout=QUICK))
+            if acquired:
+                lock.release()
+            thread.join(IO_TIMEOUT)
+            return acquired
+
+        return server
+
+    return [
+        _accepting(free_at_once(module.reply_under_mu, module.mu), _send_then_idle),
+        _accepting(free_at_once(module.reply_under_gate, module.gate), _send_then_idle),
+    ]
+
+
+GREEN_LISTENER = """\
+from eventlet.green import socket
+
+
+def listen():
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    return listener
+
+
+def serve(listener):
+    conn, _ = listener.accept()
+    conn.recv(10)
+    conn.sendall(b"hi")
+    conn.close()
+"""
+
+
+def _observe_green_listener(module: ModuleType) -> Any:
+    """A listener of unknown type in a module using eventlet accepts a GreenSocket, no socket.socket."""
+    listener = module.listen()
+    try:
+
+        def serve() -> str:
+            try:
+                module.serve(listener)
+            except Exception as error:
+                return type(error).__name__
+            return "served"
+
+        server = Background(serve)
+        answer = _send_then_idle(listener.getsockname())
+        return server.result(), answer
+    finally:
+        listener.close()
+
+
+MAKEFILE_READ_THROUGH_ALIAS = """\
+import socket
+
+
+def ask(address):
+    sock = socket.create_connection(address, timeout=10)
+    replies = sock.makefile("rb")
+    pending = replies
+    sock.sendall(b"GET\\n")
+    sock.close()
+    return pending.readline()
+"""
+
+
+NESTED_IN_COROUTINE = """\
+import asyncio
+
+
+def serve_one(listener):
+    async def main():
+        def reply():
+            conn, _ = listener.accept()
+            conn.sendall(b"bye")
+            conn.close()
+
+        reply()
+
+    asyncio.run(main())
+"""
+
+
+def _observe_finally_after_handler(module: ModuleType) -> Any:
+    """The handled timeout: `sys.exc_info()` is empty in `finally` then, yet the close must stay quick."""
+
+    def server(listener: socket.socket) -> tuple[str, bool]:
+        start = time.monotonic()
+        outcome = module.serve_once(listener, 0.3)
+        return outcome, time.monotonic() - start < 0.3 + QUICK
+
+    return _accepting(server, _silent_client)
+
 
 # --- shapes with a safe fix ------------------------------------------------------------------------------------
 
@@ -275,6 +431,13 @@ def serve_once(listener, patience):
 """
 
 
+#: CLOSE_IN_FINALLY whose `try` handles the timeout: no safe fix (see its observer, with the shapes above)
+FINALLY_AFTER_HANDLER = (
+    CLOSE_IN_FINALLY.replace("    finally:\n", '    except socket.timeout:\n        return "timed out"\n    finally:\n')
+    + '    return "served"\n'
+)
+
+
 def _observe_close_in_finally(module: ModuleType) -> Any:
     """The error path: a silent client makes recv() time out; the close must not wait on top of that."""
 
@@ -286,13 +449,15 @@ def _observe_close_in_finally(module: ModuleType) -> Any:
             return type(error).__name__, time.monotonic() - start < 0.3 + QUICK
         return "no error", False
 
-    def silent(address: tuple[str, int]) -> None:
-        with socket.create_connection(address, timeout=IO_TIMEOUT) as client:
-            client.settimeout(QUICK + 1.0)
-            client.recv(1)  # the server's close (or its half-close: a drain would now wait for ours)
-            time.sleep(QUICK + 0.5)
+    return _accepting(server, _silent_client)
 
-    return _accepting(server, silent)
+
+def _silent_client(address: tuple[str, int]) -> None:
+    """Sends nothing, waits for the server's close, then stays a while without closing its side."""
+    with socket.create_connection(address, timeout=IO_TIMEOUT) as client:
+        client.settimeout(QUICK + 1.0)
+        client.recv(1)  # the server's close (or its half-close: a drain would now wait for ours)
+        time.sleep(QUICK + 0.5)
 
 
 OWN_GRACEFUL_CLOSE = """\
@@ -369,6 +534,12 @@ SHAPES = {
     "under_lock": Shape(UNDER_LOCK, _observe_under_lock, fixed=False),
     "selector_server": Shape(SELECTOR_SERVER, _observe_selector_server, fixed=False),
     "event_loop_callback": Shape(EVENT_LOOP_CALLBACK, _observe_selector_server, fixed=False),
+    "descriptor_handed_to_child": Shape(DESCRIPTOR_HANDED_TO_CHILD, _observe_descriptor_handed_to_child, fixed=False),
+    "lock_of_any_name": Shape(LOCK_OF_ANY_NAME, _observe_lock_of_any_name, fixed=False),
+    "green_listener": Shape(GREEN_LISTENER, _observe_green_listener, fixed=False),
+    "makefile_read_through_alias": Shape(MAKEFILE_READ_THROUGH_ALIAS, _observe_makefile_reader, fixed=False),
+    "nested_in_coroutine": Shape(NESTED_IN_COROUTINE, _observe_selector_server, fixed=False),
+    "finally_after_handler": Shape(FINALLY_AFTER_HANDLER, _observe_finally_after_handler, fixed=False),
     "close_in_finally": Shape(CLOSE_IN_FINALLY, _observe_close_in_finally, fixed=True),
     "own_graceful_close": Shape(OWN_GRACEFUL_CLOSE, _observe_own_graceful_close, fixed=True),
     "with_ending_in_jumps": Shape(WITH_ENDING_IN_JUMPS, _observe_served, fixed=True),
@@ -518,3 +689,100 @@ def test_a_guarded_wait_gets_no_second_one(guard: str, tmp_path: Path) -> None:
     assert before == ("published", b"event")
     assert _fix(path) == source
     assert _run_publisher(load_module(path)) == before
+
+
+STAR_IMPORTED_NAME = """\
+import socket
+from netkit.shutdowns import *
+
+REPORT = b"r" * {size}
+
+
+def serve_once(listener):
+    conn, _ = listener.accept()
+    conn.settimeout(10)
+    conn.recv(10)
+    conn.sendall(REPORT)
+    conn.close()
+
+
+def goodbye(listener):
+    conn, _ = listener.accept()
+    graceful_close(conn)
+"""
+NETKIT = "closed = []\n\n\ndef graceful_close(conn):\n    closed.append(conn.fileno())\n    conn.close()\n"
+
+
+def test_a_star_import_keeps_its_graceful_close(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`from netkit.shutdowns import *` may bind `graceful_close`: the fix imports the helper under a free
+    alias, so the module's own calls still reach netkit's function, and the fixed server loses nothing."""
+    (tmp_path / "netkit").mkdir()
+    (tmp_path / "netkit" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "netkit" / "shutdowns.py").write_text(NETKIT, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "server.py"
+    original = STAR_IMPORTED_NAME.replace("{size}", str(RESPONSE_SIZE))
+    path.write_text(original, encoding="utf-8")
+
+    fixed = _fix(path)
+    assert fixed != original
+    assert _fix(path) == fixed, "a second --fix must change nothing"
+    module = load_module(path)
+    calls = len(module.closed)
+    _accepting(module.goodbye, lambda address: _send_then_idle(address, b""))
+    assert len(module.closed) == calls + 1  # netkit's graceful_close, not the helper
+    for _ in range(3):
+        assert _delivered(module, module.serve_once) == (RESPONSE_SIZE, True)
+
+
+UNREAD_PEER = """\
+import asyncio
+
+
+async def push(host, port, size):
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"x" * size)
+    writer.close()
+    return "pushed"
+"""
+#: more than the kernel buffers on both ends take: the transport still holds data a non-reading peer never takes
+UNREAD_SIZE = 64 * 1024 * 1024
+
+
+def _push_to_a_peer_that_never_reads(module: ModuleType, limit: float) -> Any:
+    with socket.create_server((LOOPBACK, 0)) as listener:
+        listener.settimeout(IO_TIMEOUT)
+        host, port = listener.getsockname()
+        done = threading.Event()
+
+        def never_read(listener: socket.socket) -> None:
+            conn, _ = listener.accept()
+            with conn:
+                done.wait(IO_TIMEOUT)
+
+        peer = Background(never_read, listener)
+        try:
+            return asyncio.run(asyncio.wait_for(module.push(host, port, UNREAD_SIZE), limit))
+        except TimeoutError:
+            return "hung"
+        finally:
+            done.set()
+            peer.result()
+
+
+def test_the_inserted_wait_is_bounded_by_the_drain_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.closelint]\ndrain-timeout = 0.5\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "pusher.py"
+    path.write_text(UNREAD_PEER, encoding="utf-8")
+    assert _push_to_a_peer_that_never_reads(load_module(path), IO_TIMEOUT) == "pushed"
+
+    fixed = _fix(path)
+    assert "asyncio.wait_for(writer.wait_closed(), 0.5)" in fixed
+    assert _fix(path) == fixed, "a second --fix must change nothing"
+    assert _push_to_a_peer_that_never_reads(load_module(path), QUICK + 0.5) == "pushed"
+
+    # the control: an unbounded wait never returns while the peer does not read
+    bare = tmp_path / "bare.py"
+    bare.write_text(UNREAD_PEER.replace("writer.close()\n", "writer.close()\n    await writer.wait_closed()\n"))
+    assert _push_to_a_peer_that_never_reads(load_module(bare), QUICK + 0.5) == "hung"

@@ -203,7 +203,7 @@ def test_a_display_only_fix_is_shown_but_never_applied(
     main(["check", "--fix", "--unsafe-fixes", "--no-cache", "--select", "CL2", "--show-fixes", "a.py"])
     out = capsys.readouterr().out
     assert (tmp_path / "a.py").read_text() == source
-    assert "[display-only]" in out and "makefile() object of 'sock' is used after the close" in out
+    assert "[display-only]" in out and "makefile() object of 'sock' is not proven closed first" in out
 
 
 def test_display_only_wins_over_unsafe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -218,3 +218,18 @@ def test_display_only_wins_over_unsafe(tmp_path: Path, monkeypatch: pytest.Monke
     (finding,) = fixed.remaining
     assert finding.fix is not None and finding.fix.applicability.value == "display-only"
     assert "comes from the caller" in finding.fix.reason and "callback" in finding.fix.reason
+
+
+def test_a_finally_fix_held_back_for_a_rebound_sys_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = (
+        "import socket\nimport os as sys\n\n\ndef serve(listener):\n    conn, _ = listener.accept()\n"
+        "    try:\n        conn.sendall(b'hi')\n    finally:\n        conn.close()\n"
+    )
+    (tmp_path / "a.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    main(["check", "--diff", "--no-cache", "--select", "CL2", "a.py"])
+    assert "CL201 fix not applied (display-only): `sys` is bound to something other than" in capsys.readouterr().err
+    main(["check", "--fix", "--unsafe-fixes", "--no-cache", "--select", "CL2", "a.py"])
+    assert (tmp_path / "a.py").read_text() == source

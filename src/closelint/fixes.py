@@ -21,6 +21,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from closelint.analysis.names import bindings
+from closelint.config import DEFAULT_DRAIN_TIMEOUT
 from closelint.import_placement import add_import
 from closelint.model import FixKey, Violation
 
@@ -53,8 +54,9 @@ def apply_fixes(
     rewritten = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
     if rewriter.uses_helper and not imported:
         rewritten = add_import(rewritten, helper_module, project_root, HELPER, None if name == HELPER else name)
-    if rewriter.uses_sys:
-        rewritten = add_import(rewritten, "sys", project_root)
+    for module_name in ("sys", "asyncio"):
+        if getattr(rewriter, f"uses_{module_name}"):
+            rewritten = add_import(rewritten, module_name, project_root)
     return rewritten.code
 
 
@@ -62,11 +64,17 @@ def helper_name(tree: ast.Module, text: str, helper_module: str) -> tuple[str, b
     """The name the inserted calls use for the helper, and whether the module already imports it so.
 
     `graceful_close` itself, unless the module binds that name to anything but the helper (a function,
-    a class, another import, a local, a parameter): then an existing `from <helper-module> import
-    graceful_close as <alias>`, or a new alias that no identifier of the module uses.
+    a class, another import, a local, a parameter) or has a star import that may bind it: then an
+    existing `from <helper-module> import graceful_close as <alias>`, or a new alias that no identifier of
+    the module uses.
     """
     own = _helper_imports(tree, helper_module)
+    starred = any(
+        isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names) for node in ast.walk(tree)
+    )
     for name in (HELPER, *own):
+        if name == HELPER and starred:
+            continue  # `from x import *` may bind it
         found = bindings(tree, name)
         if found and all(node in own.get(name, ()) for node in found):
             return name, True
@@ -98,6 +106,7 @@ class _Rewriter(cst.CSTTransformer):
         self.helper = helper
         self.uses_helper = False
         self.uses_sys = False
+        self.uses_asyncio = False
 
     def _key(self, node: cst.CSTNode) -> str | None:
         start = self.get_metadata(PositionProvider, node).start
@@ -124,7 +133,8 @@ class _Rewriter(cst.CSTTransformer):
             elif key == GRACEFUL_CLOSE_IN_FINALLY:
                 out.append(self._graceful_on_normal_path(current, out))
             elif key == AWAIT_WAIT_CLOSED:
-                out.extend([current, _wait_closed(_receiver(current))])
+                self.uses_asyncio = True
+                out.extend([current, _wait_closed(_receiver(current), self.timeout)])
             else:
                 created = _assigned_call(original)
                 if created is not None and self._key(created) == WITH_STATEMENT:
@@ -229,12 +239,19 @@ def _statement(expression: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine([cst.Expr(expression)])
 
 
-def _wait_closed(writer: cst.BaseExpression) -> cst.Try:
-    """`try: await writer.wait_closed()` / `except OSError: pass`: wait_closed() re-raises the error that
-    ended the connection (a peer's reset), which the plain close() it follows never raised."""
-    waited = _statement(cst.Await(cst.Call(cst.Attribute(writer, cst.Name("wait_closed")))))
+def _wait_closed(writer: cst.BaseExpression, timeout: float | None) -> cst.Try:
+    """`try: await asyncio.wait_for(writer.wait_closed(), <timeout>)` / `except (OSError,
+    asyncio.TimeoutError): pass`: wait_closed() re-raises the error that ended the connection (a peer's
+    reset), which the plain close() it follows never raised, and waits without limit for a peer that never
+    reads what is still buffered (`timeout` in seconds, the drain timeout; asyncio.TimeoutError is an
+    OSError only from Python 3.11)."""
+    waiting = cst.Call(cst.Attribute(writer, cst.Name("wait_closed")))
+    limit = cst.parse_expression(repr(DEFAULT_DRAIN_TIMEOUT if timeout is None else timeout))
+    bounded = cst.Call(cst.parse_expression("asyncio.wait_for"), args=[cst.Arg(waiting), cst.Arg(limit)])
+    waited = _statement(cst.Await(bounded))
     handler = cst.ExceptHandler(
-        body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]), type=cst.Name("OSError")
+        body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]),
+        type=cst.parse_expression("(OSError, asyncio.TimeoutError)"),
     )
     return cst.Try(body=cst.IndentedBlock(body=[waited]), handlers=[handler])
 

@@ -5,16 +5,24 @@ A graceful close shuts down writing, then reads and discards input for up to the
 before it closes. That is only the same program when:
 
 - the object is a plain `socket.socket` (`graceful_close` raises `TypeError` on anything else) that this
-  scope, or the class keeping it on `self`, created or accepted;
-- no other owner shares its descriptor (`dup()`, `fromfd()`): the shutdown would end the connection for that
-  owner too, and the drain would eat its input;
-- no `makefile()` object of it is used after the close: the drain would consume what that file reads next;
-- it is not closed under a held lock, in an event-loop callback or in a non-blocking selector loop: the
-  drain would block the lock, or the whole loop, for the drain timeout.
+  scope, or the class keeping it on `self`, created or accepted. An accepted socket is proven plain when
+  its listener is, or when the module imports no socket library that replaces the standard one (gevent,
+  eventlet, trio, curio, ...; `ssl` wraps it): a listener of unknown type there may accept a green socket;
+- no other owner shares its descriptor: its `fileno()` (or a name bound to it) is given to no call
+  (`dup()`, `fromfd()`, `send_fds()`, `subprocess.Popen(stdin=...)`, `os.dup2()`, ...): the shutdown would
+  end the connection for that owner too, and the drain would eat its input;
+- every `makefile()` object of it is provably closed before the close (a `with` block that ends first, or
+  a local only ever used as `f.method()` whose `f.close()` runs unconditionally first): the drain would
+  consume what a live file reads next;
+- it is not closed inside a `with` whose context is not proven to be something other than a lock (the
+  socket itself, a socket or file factory), nor after an `acquire()` or `enter_context()`, nor in an
+  event-loop callback, a function nested in an `async def`, or a non-blocking selector loop: the drain
+  would block the lock, or the whole loop, for the drain timeout.
 
 A close in `finally` also runs on the error path, where the original code closes at once: the fix makes it
-graceful on the normal path only. Every rule asks `graceful_close_fix` here, so what is proven is decided
-in one place, from the analysis facts (`CloseSite`, `ScopeFacts`, `ModuleFacts`).
+graceful on the normal path only, which it can tell (`sys.exc_info()`) only when the `try` handles no
+exception; a `try` with `except` clauses gets no safe fix. Every rule asks `graceful_close_fix` here, so
+what is proven is decided in one place, from the analysis facts (`CloseSite`, `ScopeFacts`, `ModuleFacts`).
 """
 
 from __future__ import annotations
@@ -33,10 +41,6 @@ from closelint.model import Applicability, Fix, FixKey
 
 #: factories whose result is a plain `socket.socket` with a descriptor of its own
 PLAIN_FACTORIES = frozenset({"socket.socket", "socket.SocketType", "socket.create_connection"})
-#: calls that make a second owner of a descriptor given as `sock.fileno()`
-_DESCRIPTOR_SHARERS = frozenset(
-    {"socket.fromfd", "socket.socket", "socket.SocketType", "socket.dup", "os.dup", "os.dup2", "socket.fromshare"}
-)
 #: methods that register a callback with an event loop or a selector (the callback is a positional
 #: argument, or `data=` of `selector.register`)
 _CALLBACK_REGISTRARS = frozenset(
@@ -56,10 +60,21 @@ _CALLBACK_REGISTRARS = frozenset(
 #: base classes whose methods the event loop calls (asyncio protocols, asyncore dispatchers)
 _CALLBACK_BASES = re.compile(r"(Protocol|dispatcher|dispatcher_with_send|async_chat)$")
 _POLLS = frozenset({"select", "poll", "epoll", "kqueue", "control"})
-_LOCKS = frozenset(
-    {"threading.Lock", "threading.RLock", "threading.Condition", "threading.Semaphore", "threading.BoundedSemaphore"}
+#: context managers proven not to be locks (what a `with` around a close may enter and stay safe)
+_NOT_LOCKS = PLAIN_FACTORIES | frozenset(
+    {
+        "socket.create_server",
+        "builtins.open",
+        "io.open",
+        "contextlib.suppress",
+        "contextlib.closing",
+        "contextlib.ExitStack",
+    }
 )
-_LOCK_NAME = re.compile(r"(lock|mutex|cond|condition|sem|semaphore)$", re.IGNORECASE)
+#: socket libraries that replace or wrap the standard `socket.socket` (an object they make is no plain one)
+_OTHER_SOCKET_LIBRARIES = frozenset(
+    {"gevent", "eventlet", "trio", "curio", "anyio", "twisted", "tornado", "paramiko", "socks", "ssl", "OpenSSL"}
+)
 
 
 #: the value of a binding that is not an assignment (a loop variable, a parameter, a tuple's other items)
@@ -101,9 +116,7 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
     ):
         if site.read_side_shut() and not _is_shutdown(site.previous, site.handle):
             return None  # graceful_close() cannot drain a socket whose read side an earlier shutdown() shut
-        in_finally = _in_finally(statement, scope.node)
-        if in_finally and not _sys_is_the_module(facts.tree):
-            return None  # the rewrite tests `sys.exc_info()`: `sys` must name the module wherever it is bound
+        in_finally = _finally_of(statement, scope.node) is not None
         key = FixKey.GRACEFUL_CLOSE_IN_FINALLY if in_finally else FixKey.GRACEFUL_CLOSE
         description = f"Replace `{site.handle}.close()` with `graceful_close({site.handle})`" + (
             " on the normal path (the error path keeps the plain close)" if in_finally else ""
@@ -112,6 +125,10 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
     else:
         return None
     proof = prove(site, scope, facts)
+    if key == FixKey.GRACEFUL_CLOSE_IN_FINALLY and not names_the_module(facts.tree, "sys"):
+        # the rewrite tests `sys.exc_info()`: `sys` must name the module wherever it is bound
+        reason = "`sys` is bound to something other than the sys module, which the normal-path test needs"
+        proof = Proof(Applicability.DISPLAY_ONLY, "; ".join(filter(None, (proof.reason, reason))))
     return Fix(proof.applicability, description, key, span, reason=proof.reason)
 
 
@@ -137,13 +154,18 @@ def _doubts(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Iterator[
     origin = _origin(site, cls, attribute, facts)
     if origin:
         yield unsafe, origin
-    if _shares_descriptor(region, handle, facts):
-        yield unsafe, f"the descriptor of '{handle}' has another owner (dup()/fromfd()): a shutdown ends it for both"
-    if _makefile_used_after(region, handle, site.statement):
-        yield display, f"a makefile() object of '{handle}' is used after the close: the drain would eat its input"
+    if _shares_descriptor(region, handle):
+        yield unsafe, f"the descriptor of '{handle}' may have another owner (its fileno() is passed on or dup()ed)"
+    if _makefile_open(region, function, handle, site.statement):
+        yield display, f"a makefile() object of '{handle}' is not proven closed first: the drain may eat its input"
     ancestors = _ancestors(function, site.statement)
-    if _under_lock(function, ancestors, site.statement, facts):
-        yield unsafe, "the close runs under a held lock, which the drain would hold for up to its timeout"
+    if _under_lock(function, ancestors, site.statement, handle, facts):
+        yield unsafe, "the close may run under a held lock, which the drain would hold for up to its timeout"
+    handled = _finally_of(site.statement, function)
+    if handled is not None and handled.handlers:
+        yield unsafe, "the `try` handles exceptions: its `finally` cannot tell the error path from the normal one"
+    if _nested_in_async(function, facts.tree):
+        yield display, f"'{getattr(function, 'name', '')}' is nested in an `async def`: it may run on the event loop"
     callback = _event_loop_context(function, cls, ancestors, region, handle, facts)
     if callback:
         yield display, f"{callback}: the drain would block the whole loop for up to its timeout"
@@ -177,7 +199,7 @@ def _plain_creation(node: ast.AST, facts: ModuleFacts) -> bool:
     if not isinstance(node, ast.Call):
         return False
     if isinstance(node.func, ast.Attribute) and node.func.attr == "accept" and not node.args:
-        return True
+        return not _imports_other_socket_library(facts.tree)
     qualname = facts.imports.call_name(node)
     if qualname not in PLAIN_FACTORIES:
         return False
@@ -246,45 +268,70 @@ def _assignments(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
             yield target, value
 
 
-def _shares_descriptor(region: ast.AST, handle: str, facts: ModuleFacts) -> bool:
-    """`handle.dup()`, or `handle.fileno()` given to fromfd(), socket(fileno=), os.dup(), ..."""
+def _shares_descriptor(region: ast.AST, handle: str) -> bool:
+    """`handle.dup()`, or `handle.fileno()` (or a name bound to it) given to any call: `fromfd()`,
+    `send_fds()`, `subprocess.Popen(stdin=...)`, `os.dup2()`, ... may make another owner of the descriptor."""
+    descriptors = {
+        target.id
+        for node in ast.walk(region)
+        for target, value in _assignments(node)
+        if isinstance(target, ast.Name) and any(_method_on(n, handle, "fileno") for n in ast.walk(value))
+    }
     for node in ast.walk(region):
         if not isinstance(node, ast.Call):
             continue
         if _method_on(node, handle, "dup"):
             return True
-        if facts.imports.call_name(node) in _DESCRIPTOR_SHARERS:
-            arguments = [*node.args, *(k.value for k in node.keywords)]
-            if any(_method_on(a, handle, "fileno") for argument in arguments for a in ast.walk(argument)):
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            if any(_method_on(a, handle, "fileno") or _names(a, descriptors) for a in ast.walk(argument)):
                 return True
     return False
 
 
-def _makefile_used_after(region: ast.AST, handle: str, close: ast.stmt) -> bool:
-    """A `handle.makefile()` object that is read or kept after the close statement."""
-    files: set[str] = set()
-    for node in ast.walk(region):
-        for target, value in _assignments(node):
-            if isinstance(value, ast.Call) and _method_on(value, handle, "makefile"):
-                if not isinstance(target, ast.Name):
-                    return True  # stored on an attribute or in a container: it may be read at any time
-                files.add(target.id)
-        if isinstance(node, ast.Call) and _method_on(node, handle, "makefile") and not _is_assigned(region, node):
-            return True
-    end = close.end_lineno or close.lineno
-    return any(isinstance(n, ast.Name) and n.id in files and n.lineno > end for n in ast.walk(region))
+def _names(node: ast.AST, names: set[str]) -> bool:
+    return isinstance(node, ast.Name) and node.id in names
 
 
-def _is_assigned(region: ast.AST, call: ast.Call) -> bool:
-    """Whether `call` is the whole value of an assignment (`f = sock.makefile()`), or read at once."""
-    for node in ast.walk(region):
-        if any(value is call for _, value in _assignments(node)):
-            return True
-        if isinstance(node, ast.Attribute) and node.value is call:
-            return True  # `sock.makefile().read()`: used right there, before the close
-        if isinstance(node, ast.withitem) and node.context_expr is call:
-            return True
+def _makefile_open(region: ast.AST, function: ast.AST, handle: str, close: ast.stmt) -> bool:
+    """A `handle.makefile()` object that is not provably closed before the close statement: proven are a
+    temporary read at once before it (`sock.makefile().read()`), a `with` block that ends before it, and
+    a local only ever used as `f.method()` whose `f.close()` statement runs unconditionally before it."""
+    parents = {child: node for node in ast.walk(region) for child in ast.iter_child_nodes(node)}
+    earlier = _run_before(function, close)
+    for call in ast.walk(region):
+        if not _method_on(call, handle, "makefile"):
+            continue
+        parent = parents.get(call)
+        if isinstance(parent, ast.Attribute) and isinstance(parents.get(parent), ast.Call):
+            if parent.lineno < close.lineno:
+                continue
+        elif isinstance(parent, ast.withitem):
+            block = parents.get(parent)
+            if block is not None and (getattr(block, "end_lineno", None) or close.lineno) < close.lineno:
+                continue
+        elif isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+            name = parent.targets[0].id
+            uses = [
+                n for n in ast.walk(region) if isinstance(n, ast.Name) and n.id == name and n is not parent.targets[0]
+            ]
+            only_methods = all(isinstance(parents.get(n), ast.Attribute) for n in uses)
+            if only_methods and any(isinstance(s, ast.Expr) and _method_on(s.value, name, "close") for s in earlier):
+                continue
+        return True
     return False
+
+
+def _run_before(function: ast.AST, statement: ast.stmt) -> list[ast.stmt]:
+    """The statements that precede `statement` in its block and in each enclosing block: all of them have
+    run (or raised) whenever `statement` runs."""
+    chain = [function, *_ancestors(function, statement), statement]
+    earlier: list[ast.stmt] = []
+    for outer, inner in itertools.pairwise(chain):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(outer, field, None)
+            if isinstance(block, list) and any(s is inner for s in block):
+                earlier.extend(block[: next(i for i, s in enumerate(block) if s is inner)])
+    return earlier
 
 
 def _method_on(node: ast.AST, handle: str, method: str) -> bool:
@@ -316,34 +363,66 @@ def _ancestors(function: ast.AST, statement: ast.stmt) -> list[ast.AST]:
     return path
 
 
-def _in_finally(statement: ast.stmt, function: ast.AST) -> bool:
-    """Whether the statement lies in the `finally` of a `try` (it then also runs on the error path)."""
+def _finally_of(statement: ast.stmt, function: ast.AST) -> ast.Try | ast.TryStar | None:
+    """The innermost `try` in whose `finally` the statement lies (it then also runs on the error path)."""
     chain = [function, *_ancestors(function, statement), statement]
+    found = None
+    for outer, inner in itertools.pairwise(chain):
+        if isinstance(outer, (ast.Try, ast.TryStar)) and any(s is inner for s in outer.finalbody):
+            found = outer
+    return found
+
+
+def _nested_in_async(function: ast.AST, tree: ast.Module) -> bool:
+    """Whether `function` is defined inside an `async def`: a coroutine may call it on the event loop."""
     return any(
-        isinstance(outer, (ast.Try, ast.TryStar)) and any(s is inner for s in outer.finalbody)
-        for outer, inner in itertools.pairwise(chain)
+        isinstance(node, ast.AsyncFunctionDef) and node is not function and any(n is function for n in ast.walk(node))
+        for node in ast.walk(tree)
     )
 
 
-def _under_lock(function: ast.AST, ancestors: list[ast.AST], close: ast.stmt, facts: ModuleFacts) -> bool:
-    """Inside `with <lock>:`, or after a `<lock>.acquire()` in the same function."""
+def _imports_other_socket_library(tree: ast.Module) -> bool:
+    """Whether the module imports a socket library that replaces or wraps `socket.socket` (gevent, ...)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules = [node.module]
+        else:
+            continue
+        if any(module.split(".", 1)[0] in _OTHER_SOCKET_LIBRARIES for module in modules):
+            return True
+    return False
+
+
+def _under_lock(function: ast.AST, ancestors: list[ast.AST], close: ast.stmt, handle: str, facts: ModuleFacts) -> bool:
+    """Inside a `with` whose context is not proven to be no lock, or after an `acquire()` or
+    `enter_context()` in the same function (locks are known by what they are, never by their name)."""
     for node in ancestors:
-        if isinstance(node, (ast.With, ast.AsyncWith)) and any(_is_lock(i.context_expr, facts) for i in node.items):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and not all(
+            _not_a_lock(item.context_expr, function, handle, facts) for item in node.items
+        ):
             return True
     return any(
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "acquire"
+        and node.func.attr in ("acquire", "enter_context")
         and node.lineno <= close.lineno
         for node in own_nodes(getattr(function, "body", []))
     )
 
 
-def _is_lock(expr: ast.expr, facts: ModuleFacts) -> bool:
-    if isinstance(expr, ast.Call):
-        return facts.imports.call_name(expr) in _LOCKS
-    name = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
-    return bool(_LOCK_NAME.search(name))
+def _not_a_lock(expr: ast.expr, function: ast.AST, handle: str, facts: ModuleFacts) -> bool:
+    """The socket itself, a socket or file factory, a `contextlib` manager, or a local only bound to one."""
+    if ast.unparse(expr) == handle:
+        return True
+    if isinstance(expr, ast.Name):
+        values = [v for v, _ in _name_stores(function, expr.id)]
+        return bool(values) and all(isinstance(v, ast.Call) and _not_a_lock(v, function, handle, facts) for v in values)
+    if not isinstance(expr, ast.Call):
+        return False
+    method = expr.func.attr if isinstance(expr.func, ast.Attribute) else None
+    return _plain_creation(expr, facts) or method == "makefile" or facts.imports.call_name(expr) in _NOT_LOCKS
 
 
 def _event_loop_context(
@@ -403,11 +482,12 @@ def _is_shutdown(statement: ast.stmt | None, handle: str) -> bool:
     return call is not None and _method_on(call, handle, "shutdown")
 
 
-def _sys_is_the_module(tree: ast.Module) -> bool:
-    """Whether every binding of `sys` in the module is `import sys` (or there is none)."""
+def names_the_module(tree: ast.Module, module: str) -> bool:
+    """Whether every binding of the name `module` in the module is `import <module>` (or there is none):
+    then a rewrite that imports it and uses `<module>.attr` means the module wherever it runs."""
     return all(
-        isinstance(node, ast.Import) and any(a.name == "sys" and a.asname is None for a in node.names)
-        for node in bindings(tree, "sys")
+        isinstance(node, ast.Import) and any(a.name == module and a.asname is None for a in node.names)
+        for node in bindings(tree, module)
     )
 
 

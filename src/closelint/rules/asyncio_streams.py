@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from closelint.analysis.applicability import names_the_module
 from closelint.analysis.module import ModuleFacts, walk_mentioning
 from closelint.analysis.state import WRITER
 from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
@@ -44,16 +45,18 @@ async def ping(host, port):
     reply = await reader.readline()
     writer.close()
     try:
-        await writer.wait_closed()
-    except OSError:
+        await asyncio.wait_for(writer.wait_closed(), 5.0)
+    except (OSError, asyncio.TimeoutError):
         pass
     return reply
 """
     fix_applicability = Applicability.SAFE
     fix_title = (
-        "`await writer.wait_closed()` under `try`/`except OSError` is inserted right after the `close()`: "
-        "`wait_closed()` re-raises the error that ended the connection (a peer's reset), which `close()` never "
-        "raised. Not offered when the function already waits for that writer somewhere"
+        "`await asyncio.wait_for(writer.wait_closed(), <drain-timeout>)` under `try`/`except (OSError, "
+        "asyncio.TimeoutError)` is inserted right after the `close()`: `wait_closed()` re-raises the error that "
+        "ended the connection (a peer's reset), which `close()` never raised, and would wait without limit for "
+        "a peer that never reads. Not offered when the function already waits for that writer somewhere, nor "
+        "when the module binds `asyncio` to anything but the asyncio module"
     )
     references = ("https://docs.python.org/3/library/asyncio-stream.html#asyncio.StreamWriter.close",)
     valid = (
@@ -71,7 +74,8 @@ async def ping(host, port):
         Invalid(
             "import asyncio\n\nasync def f(h, p):\n    r, w = await asyncio.open_connection(h, p)\n    w.close()\n",
             "import asyncio\n\nasync def f(h, p):\n    r, w = await asyncio.open_connection(h, p)\n    w.close()\n"
-            "    try:\n        await w.wait_closed()\n    except OSError:\n        pass\n",
+            "    try:\n        await asyncio.wait_for(w.wait_closed(), 5.0)\n"
+            "    except (OSError, asyncio.TimeoutError):\n        pass\n",
         ),
     )
 
@@ -96,10 +100,11 @@ async def ping(host, port):
                     and isinstance(site.statement, ast.Expr)
                     and site.statement.value is close
                     and not _waits_anywhere(scope.node, handle)
+                    and names_the_module(facts.tree, "asyncio")
                 ):
                     fix = Fix(
                         Applicability.SAFE,
-                        f"Insert `await {handle}.wait_closed()` after `{handle}.close()`",
+                        f"Insert a bounded `await asyncio.wait_for({handle}.wait_closed(), ...)` after the close",
                         FixKey.AWAIT_WAIT_CLOSED,
                         (site.statement.lineno, site.statement.end_lineno or site.statement.lineno),
                     )

@@ -114,10 +114,14 @@ def serve_one(srv):
         "the close becomes `graceful_close(sock)` (for a `with sock:` block, a call at the end of the block; in "
         "`finally`, on the normal path only: the error path keeps the plain close); the helper shuts down "
         "writing, drains the input with a bounded timeout, and closes. Safe only for a plain `socket.socket` "
-        "the scope or class created or accepted, whose descriptor has no other owner (`dup()`, `fromfd()`), with "
-        "no `makefile()` object used after the close, not under a held lock, not in an event-loop callback or a "
-        "non-blocking selector loop; elsewhere unsafe or display-only, with the reason. Never applied inside "
-        "`async def`"
+        "the scope or class created or accepted (an accepted socket counts as plain when its listener is proven "
+        "plain, or the module imports no socket library that replaces or wraps the standard one: gevent, "
+        "eventlet, trio, curio, anyio, twisted, tornado, paramiko, socks, ssl, OpenSSL), whose `fileno()` is given "
+        "to no call and that is never `dup()`ed, with every `makefile()` object provably closed before the close, "
+        "not inside a `with` whose context is not proven to be no lock nor after an `acquire()` or "
+        "`enter_context()`, not in an event-loop callback, a function nested in an `async def` or a non-blocking "
+        "selector loop, and not in the `finally` of a `try` that handles exceptions; elsewhere unsafe or "
+        "display-only, with the reason. Never applied inside `async def`"
     )
     references = (
         "https://www.rfc-editor.org/rfc/rfc2525#section-2.17",
