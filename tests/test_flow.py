@@ -116,3 +116,40 @@ def test_writer_close_without_wait_is_pending_at_the_end() -> None:
     facts = analyse(ast.parse(text), text)
     (walked,) = [s for s in facts.scopes if isinstance(s.node, ast.AsyncFunctionDef)]
     assert len(walked.unawaited) == 1
+
+
+def test_a_loop_the_assignments_before_it_make_run_has_no_zero_iteration_path() -> None:
+    body = "    while {test}:\n        s.close()\n        return None\n"
+    runs = "def f():\n    s = socket.socket()\n    {init}\n" + body
+    assert leaks(runs.format(init="err = None", test="not err")) == (set(), set())
+    assert leaks(runs.format(init="n = 0", test="n < 3")) == (set(), set())
+    assert leaks(runs.format(init="n = 5", test="n < 3")) == ({"s"}, set())
+    assert leaks(runs.format(init="n = 'x'", test="n < 3")) == ({"s"}, set())  # not an integer: unknown
+
+
+def test_a_loop_runs_out_only_on_paths_its_flags_let_it() -> None:
+    source = """
+        def f(a):
+            s = socket.create_connection(a)
+            done = False
+            while not done:
+                if not s.recv(1):
+                    s.close()
+                    done = {value}
+        """
+    assert leaks(source.format(value="True")) == (set(), {"s"})
+    # the flag never changes: the loop only ends by an exception, and nothing after it is a path
+    assert leaks(source.format(value="False")) == (set(), {"s"})
+
+
+def test_a_state_machine_loop_keeps_the_paths_of_its_later_states() -> None:
+    assert leaks(
+        """
+        def f(a):
+            s = socket.create_connection(a)
+            phase = 0
+            while phase != 2:
+                if phase == 0:
+                    phase = 1
+        """
+    ) == ({"s"}, set())

@@ -278,7 +278,8 @@ class ScopeWalker:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         forever = isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
         eof = self.tracker.emptiness(stmt.test)
-        return self._loop(stmt, state, exits, skippable=not forever, endless=forever, eof=eof[0] if eof else None)
+        skipped = state.given(stmt.test, False)  # None when what is known before the loop makes its test true
+        return self._loop(stmt, state, exits, skipped=skipped, endless=forever, eof=eof[0] if eof else None)
 
     def stmt_For(self, stmt: ast.For | ast.AsyncFor, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.iter, state, exits, sink=False)
@@ -290,7 +291,7 @@ class ScopeWalker:
             state = self._unbind(target, state)
         literal = isinstance(stmt.iter, (ast.Tuple, ast.List)) and bool(stmt.iter.elts)
         eof = self.tracker.eof_iterable(stmt.iter)
-        return self._loop(stmt, state, exits, skippable=not literal, endless=False, eof=eof)
+        return self._loop(stmt, state, exits, skipped=None if literal else state, endless=False, eof=eof)
 
     stmt_AsyncFor = stmt_For
 
@@ -299,11 +300,12 @@ class ScopeWalker:
         stmt: ast.While | ast.For | ast.AsyncFor,
         state: State,
         exits: Exits,
-        skippable: bool,
+        skipped: State | None,
         endless: bool,
         eof: str | None,
     ) -> State | None:
-        """Walk a loop body once; `eof` names the socket read to its end when the loop runs out."""
+        """Walk a loop body once; `skipped` is the state on the path that runs it zero times (None: the loop
+        runs at least once), `eof` names the socket read to its end when the loop runs out."""
         inner = Exits(ret=exits.ret, exc=exits.exc)
         self.loops.append(stmt)
         end = self.block(stmt.body, state, inner)
@@ -313,7 +315,9 @@ class ScopeWalker:
         for s in iteration_ends:
             self._check_exit(s, created_here)
         again = merge(s.drop(created_here) for s in iteration_ends)
-        finished = merge([state if skippable else None, None if endless else again])
+        if again is not None and isinstance(stmt, ast.While):
+            again = _run_out(stmt.test, state, again)
+        finished = merge([skipped, None if endless else again])
         if eof and finished is not None:
             finished = finished.update_name(eof, to_drained)
         orelse = self.block(stmt.orelse, finished, exits)
@@ -902,6 +906,19 @@ class ScopeWalker:
         if name is not None and (outcome != negate) == none_when:
             return state.update_name(name, to_absent)
         return state
+
+
+def _run_out(test: ast.expr, entry: State, again: State) -> State | None:
+    """The paths that leave a `while` loop because its test is false after an iteration (`done = True`).
+
+    The body is walked once. A path on which the flags keep the test true runs the same iteration again;
+    but when the body moved a flag the test reads to another value (a state machine going on to its next
+    state), the later iterations are not walked, and every path is kept."""
+    exited = again.given(test, False)
+    if exited is not None:
+        return exited
+    read = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+    return again if any(again.values.get(n) != entry.values.get(n) for n in read) else None
 
 
 def _flag_name(test: ast.expr) -> str | None:

@@ -211,7 +211,13 @@ _COMPARE: dict[type[ast.cmpop], Callable[[object, object], bool]] = {
     ast.NotEq: lambda a, b: a != b,
     ast.Is: lambda a, b: a is b,
     ast.IsNot: lambda a, b: a is not b,
+    ast.Lt: lambda a, b: a < b,  # type: ignore[operator]
+    ast.LtE: lambda a, b: a <= b,  # type: ignore[operator]
+    ast.Gt: lambda a, b: a > b,  # type: ignore[operator]
+    ast.GtE: lambda a, b: a >= b,  # type: ignore[operator]
 }
+#: comparisons that order their operands: decided only between integers (`attempts < 3`)
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
 class _Truth:
@@ -255,8 +261,10 @@ def outcomes(test: ast.expr, values: dict[str, frozenset[Constant]]) -> set[bool
         and isinstance(test.comparators[0], ast.Constant)
     ):
         known = values[test.left.id]
-        if any(isinstance(v, _Truth) for v in known):
-            return unknown
         compare, other = _COMPARE[type(test.ops[0])], test.comparators[0].value
+        if any(isinstance(v, _Truth) for v in known) or (
+            isinstance(test.ops[0], _ORDERING) and not all(type(v) is int for v in (*known, other))
+        ):
+            return unknown
         return {compare(v, other) for v in known}
     return unknown
