@@ -118,6 +118,27 @@ def test_writer_close_without_wait_is_pending_at_the_end() -> None:
     assert len(walked.unawaited) == 1
 
 
+def test_a_failing_test_ends_the_path_and_an_expected_raise_goes_on_normally() -> None:
+    method = "class T:\n    def {name}(self, a):\n        s = socket.create_connection(a)\n        self.fail()\n"
+    assert leaks(method.format(name="test_refused")) == (set(), set())
+    # a method that is not a test's: its fail() returns, and the socket leaks after it
+    assert leaks(method.format(name="abort")) == ({"s"}, set())
+    assert leaks("def test_f(a):\n    s = socket.create_connection(a)\n    pytest.fail()\n") == ({"s"}, set())
+    assert leaks("import pytest\ndef test_f(a):\n    s = socket.create_connection(a)\n    pytest.fail()\n") == (
+        set(),
+        set(),
+    )
+    # the block raises where the accept times out: no connection, and the listener's path stays normal
+    assert leaks(
+        """
+        def test_timeout():
+            srv = socket.create_server(("", 0))
+            with pytest.raises(TimeoutError):
+                conn, _ = srv.accept()
+        """
+    ) == ({"srv"}, set())
+
+
 def test_a_loop_the_assignments_before_it_make_run_has_no_zero_iteration_path() -> None:
     body = "    while {test}:\n        s.close()\n        return None\n"
     runs = "def f():\n    s = socket.socket()\n    {init}\n" + body

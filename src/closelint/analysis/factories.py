@@ -107,6 +107,12 @@ NON_RAISING_METHODS = frozenset(
 
 #: calls after which the process is gone, so whatever it left open does not leak
 PROCESS_EXITS = frozenset({"sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit"})
+#: calls that fail the running test: no path of a passing test goes on after them
+TEST_FAILURES = frozenset({"pytest.fail", "_pytest.outcomes.fail"})
+#: the same, as methods of a unittest test case (`self.fail("connected")` in a `test*` method)
+TEST_FAILURE_METHODS = frozenset({"fail"})
+#: context managers whose block is meant to raise (`with pytest.raises(E):`, `with self.assertRaises(E):`)
+EXPECTED_FAILURE_CONTEXTS = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
 
 #: functions that close the socket passed as their first argument
 CLOSING_FUNCTIONS_SUFFIX = ("graceful_close", "graceful_aclose")

@@ -218,8 +218,8 @@ class ScopeWalker:
         exits.cont.append(state)
 
     def stmt_Expr(self, stmt: ast.Expr, state: State, exits: Exits) -> State | None:
-        if isinstance(stmt.value, ast.Call) and self.imports.call_name(stmt.value) in F.PROCESS_EXITS:
-            return None  # the process ends here: nothing is left to leak
+        if isinstance(stmt.value, ast.Call) and self._ends_path(stmt.value):
+            return None  # the process ends, or the test fails, here: nothing is left to leak
         temporary = self._temporary(stmt.value, state, exits)
         return temporary if temporary is not None else self.evaluate(stmt, state, exits, sink=False)
 
@@ -233,14 +233,27 @@ class ScopeWalker:
         created = self._creation(value, state)
         if created is None or (self._is_accept(created.node) and not self._accepts_socket(created.node, state)):
             return None
-        if self.expecting_failure:
-            return self.evaluate(value, state, exits, sink=False)  # `with assertRaises(...)`: meant to fail
         if self._may_raise(value, state):
             exits.raise_from(state)
         state, rids = self._create(created, [], state)
         if method in ("close", "detach", "__exit__"):
             state = state.update([r for r in rids if r is not None], to_closed)
         return state
+
+    def _ends_path(self, call: ast.Call) -> bool:
+        """`sys.exit()` and its kin end the process; `pytest.fail()`, and `self.fail()` in a unittest `test*`
+        method, fail the test: like `raise`, but no path that anyone acts on goes on from there."""
+        if self.imports.call_name(call) in F.PROCESS_EXITS | F.TEST_FAILURES:
+            return True
+        func = call.func
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr in F.TEST_FAILURE_METHODS
+            and isinstance(func.value, ast.Name)
+            and func.value.id == self.self_name
+            and isinstance(self.facts.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and self.facts.node.name.startswith("test")
+        )
 
     def _accepts_socket(self, call: ast.Call, state: State) -> bool:
         """`x.accept()` alone is a socket only if x is one we own, or the module uses the socket module."""
@@ -386,6 +399,8 @@ class ScopeWalker:
         self.expecting_failure += expecting
         end = self.block(stmt.body, state, routed)
         self.expecting_failure -= expecting
+        if expecting:
+            end = self._expected_failure(state, end, routed)
 
         def exit_block(entry: State | None) -> State | None:
             if entry is None:
@@ -399,6 +414,20 @@ class ScopeWalker:
         return self._finally(exit_block, end, routed, exits)
 
     stmt_AsyncWith = stmt_With
+
+    @staticmethod
+    def _expected_failure(entry: State, end: State | None, routed: Exits) -> State | None:
+        """After `with pytest.raises(E):` / `with self.assertRaises(E):` the test goes on from wherever its
+        block raised, on the normal path of a passing test; a block that ends without raising fails the
+        test. (A block in which nothing is seen to raise keeps its end: the analysis cannot tell where.)"""
+        if not routed.exc:
+            return end
+        caught = merge(routed.exc)
+        routed.exc = []
+        assert caught is not None
+        # the edges taken inside the block are the expected ones: paths that were normal stay normal
+        normal = [rid for rid in caught.facts if not any(f.exceptional for f in entry.facts.get(rid, ()))]
+        return caught.update(normal, lambda f: replace(f, exceptional=False))
 
     def _with_item(self, item: ast.withitem, state: State, exits: Exits) -> tuple[list[int], str, State]:
         """Evaluate one `with` item: the sockets its exit closes, the name they have in the block."""
@@ -867,6 +896,8 @@ class ScopeWalker:
         if receiver is not None and (state.owns(receiver) or receiver in self.tracker.files):
             assert isinstance(func, ast.Attribute)
             return func.attr not in F.NON_RAISING_METHODS
+        if self.expecting_failure:
+            return True  # the block of `with pytest.raises(...)` is meant to raise: any call may be the one
         if isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS:
             return False
         return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
@@ -964,7 +995,7 @@ def _expects_failure(expr: ast.expr) -> bool:
     """`pytest.raises(...)`, `self.assertRaises(...)`, `self.assertRaisesRegex(...)`."""
     func = expr.func if isinstance(expr, ast.Call) else None
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return name in ("raises", "assertRaises", "assertRaisesRegex")
+    return name in F.EXPECTED_FAILURE_CONTEXTS
 
 
 @dataclass(frozen=True)
