@@ -174,3 +174,28 @@ def test_a_state_machine_loop_keeps_the_paths_of_its_later_states() -> None:
                     phase = 1
         """
     ) == ({"s"}, set())
+
+
+def test_a_name_rebound_from_the_holder_of_its_socket_hands_it_off() -> None:
+    loop = """
+        def f(a, secure, commands):
+            s = socket.socket()
+            for c in commands:
+                if c == 1:
+                    t = secure(s)
+                elif c == 2:
+                    s = {value}
+            s.close()
+        """
+    assert leaks(loop.format(value="t.unwrap()")) == (set(), set())
+    assert leaks(loop.format(value="other.unwrap()")) == ({"s"}, set())
+
+
+def test_unwrap_returns_the_same_socket() -> None:
+    source = """
+        def f(a, ctx):
+            tls = ctx.wrap_socket(socket.socket())
+            plain = tls.unwrap()
+            plain.close()
+        """
+    assert leaks(source) == (set(), {"tls"})  # closed through its unwrapped name; unwrap() may raise

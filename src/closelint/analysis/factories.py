@@ -98,6 +98,9 @@ WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket"})
 #: methods on an owned socket that return a new owned socket
 DUPLICATING_METHODS = frozenset({"dup"})
 
+#: methods of a TLS socket that end TLS and return the same socket object (`ssl.SSLSocket.unwrap()`)
+UNWRAPPING_METHODS = frozenset({"unwrap"})
+
 #: methods on the owned socket itself that cannot raise (SPEC §2, CL102)
 NON_RAISING_METHODS = frozenset(
     {"setblocking", "settimeout", "gettimeout", "fileno", "getsockname", "close", "detach"}

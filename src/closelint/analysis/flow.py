@@ -21,7 +21,14 @@ from functools import cached_property
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
-from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
+from closelint.analysis.scopes import (
+    NESTED_SCOPES,
+    FunctionNode,
+    captured_names,
+    free_names,
+    handoff_holders,
+    parameters,
+)
 from closelint.analysis.state import (
     EMPTY,
     FALSY,
@@ -152,6 +159,11 @@ class ScopeWalker:
     def captured(self) -> dict[str, int]:
         """Names nested scopes read, or declared global/nonlocal, with the line they are shared from."""
         return captured_names(self.body)
+
+    @cached_property
+    def holders(self) -> dict[str, set[str]]:
+        """Per name, the names bound to results of calls it was passed to (`conn = ctx.wrap_socket(s)`)."""
+        return handoff_holders(self.body)
 
     def _shared(self, name: str) -> bool:
         """Whether a socket bound to `name` here escapes at once: a nested function defined earlier (or a
@@ -487,14 +499,13 @@ class ScopeWalker:
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
             state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
-        if (
-            len(targets) == 1
-            and isinstance(targets[0], ast.Name)
-            and isinstance(value, ast.Name)
-            and state.rids(value.id)
-        ):
+        state = self._taken_back(targets, value, state)
+        source = _same_socket(value)
+        if len(targets) == 1 and isinstance(targets[0], ast.Name) and source and state.rids(source.id):
+            if value is not source:  # `s = tls.unwrap()`: the call may raise
+                state = self.evaluate(value, state, exits, sink=False)
             name = targets[0].id
-            state = state.alias(name, [value.id])
+            state = state.alias(name, [source.id])
             return state.update_name(name, to_escaped) if self._shared(name) else state
         sink = bool(state.facts) and (
             not self._plain(value) or any(not isinstance(t, ast.Name) or self._shared(t.id) for t in targets)
@@ -510,6 +521,17 @@ class ScopeWalker:
             and isinstance(constant, (bool, int, str, type(None)))
         ):
             state = state.assign(targets[0].id, constant, known=True)
+        return state
+
+    def _taken_back(self, targets: list[ast.expr], value: ast.expr, state: State) -> State:
+        """`s = conn.unwrap()` after `conn = ctx.wrap_socket(s)` (or any call that kept `s`): the value comes
+        back from what `s` was handed to, so the socket `s` named was handed off, not dropped. (Where the
+        walk has not seen the hand-off on its path, as in a loop walked once, `conn` is not even bound.)"""
+        for target in targets:
+            if isinstance(target, ast.Name) and state.owns(target.id) and target.id in self.holders:
+                holders = self.holders[target.id]
+                if any(isinstance(n, ast.Name) and n.id in holders for n in ast.walk(value)):
+                    state = state.update_name(target.id, to_escaped)
         return state
 
     @staticmethod
@@ -989,6 +1011,21 @@ def _enum_chain_end(stmt: ast.If) -> list[ast.If]:
         subjects.add(ast.dump(test.left))
         classes.add(ast.dump(test.comparators[0].value))
     return [chain[-1]] if len(subjects) == 1 and len(classes) == 1 else []
+
+
+def _same_socket(value: ast.expr) -> ast.Name | None:
+    """The name whose socket object `value` is: `s`, or `tls` in `tls.unwrap()` (TLS ends, the object stays)."""
+    if isinstance(value, ast.Name):
+        return value
+    if (
+        isinstance(value, ast.Call)
+        and not value.args
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in F.UNWRAPPING_METHODS
+        and isinstance(value.func.value, ast.Name)
+    ):
+        return value.func.value
+    return None
 
 
 def _expects_failure(expr: ast.expr) -> bool:
