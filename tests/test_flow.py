@@ -118,6 +118,13 @@ def test_writer_close_without_wait_is_pending_at_the_end() -> None:
     assert len(walked.unawaited) == 1
 
 
+def async_scope(source: str) -> ScopeFacts:
+    """The facts of the first `async def` in `source`."""
+    text = "import asyncio\n" + textwrap.dedent(source)
+    facts = analyse(ast.parse(text), text)
+    return next(s for s in facts.scopes if isinstance(s.node, ast.AsyncFunctionDef))
+
+
 def test_a_failing_test_ends_the_path_and_an_expected_raise_goes_on_normally() -> None:
     method = "class T:\n    def {name}(self, a):\n        s = socket.create_connection(a)\n        self.fail()\n"
     assert leaks(method.format(name="test_refused")) == (set(), set())
@@ -199,3 +206,20 @@ def test_unwrap_returns_the_same_socket() -> None:
             plain.close()
         """
     assert leaks(source) == (set(), {"tls"})  # closed through its unwrapped name; unwrap() may raise
+
+
+def test_a_writer_close_that_raised_did_not_close() -> None:
+    walked = async_scope(
+        """
+        async def f(h, p):
+            r, w = await asyncio.open_connection(h, p)
+            try:
+                w.close()
+            except RuntimeError:
+                return
+            await w.wait_closed()
+        """
+    )
+    assert walked.unawaited == []
+    (writer,) = walked.resources
+    assert writer.rid in walked.exceptional_leaks  # where close() raised, the writer is still open

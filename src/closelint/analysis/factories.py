@@ -108,6 +108,11 @@ NON_RAISING_METHODS = frozenset(
     | {"getblocking", "set_inheritable", "get_inheritable"}
 )
 
+#: of NON_RAISING_METHODS, those that may raise on an asyncio StreamWriter: its close() schedules the
+#: transport's close on the event loop, which raises RuntimeError once the loop is closed; the writer
+#: is then not closing (asyncio.selector_events._SelectorTransport.close, BaseEventLoop.call_soon)
+RAISING_WRITER_METHODS = frozenset({"close"})
+
 #: calls after which the process is gone, so whatever it left open does not leak
 PROCESS_EXITS = frozenset({"sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit"})
 #: calls that fail the running test: no path of a passing test goes on after them

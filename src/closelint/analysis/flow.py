@@ -917,7 +917,10 @@ class ScopeWalker:
         receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
         if receiver is not None and (state.owns(receiver) or receiver in self.tracker.files):
             assert isinstance(func, ast.Attribute)
-            return func.attr not in F.NON_RAISING_METHODS
+            return func.attr not in F.NON_RAISING_METHODS or (
+                func.attr in F.RAISING_WRITER_METHODS
+                and any(self.by_rid[r].kind == WRITER for r in state.rids(receiver))
+            )
         if self.expecting_failure:
             return True  # the block of `with pytest.raises(...)` is meant to raise: any call may be the one
         if isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS:
