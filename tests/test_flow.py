@@ -144,6 +144,11 @@ def test_a_failing_test_ends_the_path_and_an_expected_raise_goes_on_normally() -
                 conn, _ = srv.accept()
         """
     ) == ({"srv"}, set())
+    # nothing in the block is seen to raise (an attribute read): its end is kept, and the test goes on
+    assert leaks("def test_f():\n    s = socket.socket()\n    with pytest.raises(AttributeError):\n        s.x\n") == (
+        {"s"},
+        set(),
+    )
 
 
 def test_a_loop_the_assignments_before_it_make_run_has_no_zero_iteration_path() -> None:
