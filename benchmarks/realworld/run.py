@@ -166,8 +166,33 @@ def extract(wheel: Path, dest: Path) -> int:
     return sum(1 for _ in dest.rglob("*.py"))
 
 
-def run_closelint(dirs: dict[Path, tuple[str, str]], config: Path) -> tuple[list[Finding], float]:
-    """Lint every source directory in one closelint run; the findings and the wall time."""
+def prepare_sources(cache: Path, pins: Iterable[tuple[str, str]]) -> tuple[dict[Path, tuple[str, str]], dict[str, int]]:
+    """Download and unpack every pin; its source directory -> (name, version), and `.py` files per name."""
+    dirs: dict[Path, tuple[str, str]] = {}
+    files: dict[str, int] = {}
+    for name, version in pins:
+        wheel = download(cache / "wheels", name, version)
+        source = cache / "src" / f"{name}-{version}"
+        files[name] = extract(wheel, source)
+        dirs[source] = (name, version)
+    return dirs, files
+
+
+def defaults_config(cache: Path) -> Path:
+    """An empty `[tool.closelint]` file: default settings, whatever pyproject.toml is above the cache."""
+    config = cache / "closelint-defaults.toml"
+    if not config.exists():
+        config.write_text("[tool.closelint]\n", encoding="utf-8")
+    return config
+
+
+def run_closelint(
+    dirs: dict[Path, tuple[str, str]], config: Path, targets: Sequence[Path] | None = None
+) -> tuple[list[Finding], float]:
+    """Lint every source directory (or only `targets`, files inside them) in one closelint run.
+
+    Returns the findings and the wall time in seconds.
+    """
     command = [
         sys.executable,
         "-m",
@@ -180,7 +205,7 @@ def run_closelint(dirs: dict[Path, tuple[str, str]], config: Path) -> tuple[list
         "json",
         "--config",
         str(config),
-        *(str(d) for d in dirs),
+        *(str(t) for t in (dirs if targets is None else targets)),
     ]
     start = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -332,19 +357,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pins = [(n, v) for n, v in pins if normalize(n) in wanted]
 
     cache: Path = args.cache.resolve()
-    dirs: dict[Path, tuple[str, str]] = {}
-    files: dict[str, int] = {}
-    for name, version in pins:
-        wheel = download(cache / "wheels", name, version)
-        source = cache / "src" / f"{name}-{version}"
-        files[name] = extract(wheel, source)
-        dirs[source] = (name, version)
-
-    # default settings, whatever pyproject.toml is above the cache directory
-    config = cache / "closelint-defaults.toml"
-    if not config.exists():
-        config.write_text("[tool.closelint]\n", encoding="utf-8")
-    findings, elapsed = run_closelint(dirs, config)
+    dirs, files = prepare_sources(cache, pins)
+    findings, elapsed = run_closelint(dirs, defaults_config(cache))
 
     if args.output_format == "table":
         print_table(pins, files, findings)
