@@ -19,9 +19,10 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from closelint.analysis import factories as F
+from closelint.analysis.bindings import Bindings
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
-from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
+from closelint.analysis.reads import READ_METHODS, SEND_METHODS, WRITE_METHODS, ReadTracker, receiver_name
 from closelint.analysis.scopes import (
     NESTED_SCOPES,
     FunctionNode,
@@ -48,6 +49,7 @@ from closelint.analysis.state import (
     to_escaped,
     to_exceptional,
     to_sent,
+    to_unanswered,
 )
 
 
@@ -131,7 +133,7 @@ _CATCH_ALL = frozenset(
 )
 _CATCH_ALL_ASYNC = frozenset({"builtins.BaseException"})
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
-_SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
+_SEND_METHODS = SEND_METHODS
 #: what proves that an object of unknown kind is a connected stream socket: `send` also belongs to zmq
 #: sockets, channels, pipes and generators, `sendto`/`sendmsg` are datagram-ish; these are not
 _STREAM_SEND_METHODS = frozenset({"sendall", "sendfile"})
@@ -153,8 +155,11 @@ class ScopeWalker:
         self_name: str | None,
         ids: Iterator[int],
         streams: StreamFacts | None = None,
+        bindings: Callable[[], Bindings] | None = None,
     ) -> None:
-        """`streams` says which parameters and attributes are asyncio StreamWriters."""
+        """`streams` says which parameters and attributes are asyncio StreamWriters; `bindings` gives the
+        module's name bindings (built when first asked for)."""
+        self.bindings = bindings
         self.body = body
         self.streams = streams or StreamFacts()
         self.imports = imports
@@ -164,8 +169,10 @@ class ScopeWalker:
         self.by_rid: dict[int, Resource] = {}
         self.loops: list[ast.stmt] = []
         self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
-        self.tracker = ReadTracker(self_name)
+        self.tracker = ReadTracker(self_name, imports)
         self.waiters: dict[str, str] = {}  # name -> the writer whose wait_closed() it holds (a task, a future)
+        #: per loop, the sockets whose read hitting EOF leaves it by `break` (a bounded drain)
+        self.eof_breaks: dict[ast.stmt, set[str]] = {}
         self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
@@ -201,7 +208,7 @@ class ScopeWalker:
         """The sockets a helper reads until EOF on every path through it (a walk of its own body)."""
         found = self._drains.get(helper)
         if found is None:
-            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids)
+            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids, bindings=self.bindings)
             walker.borrowable |= lent_names(helper)
             state = EMPTY
             for name in sorted(walker.tracker.read_receivers(helper) & (walker.borrowable | self._attributes(helper))):
@@ -339,6 +346,9 @@ class ScopeWalker:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         branches = []
         self.exhaustive.update(_enum_chain_end(stmt))
+        eof = self.tracker.emptiness(stmt.test) if self.loops else None
+        if eof and any(isinstance(s, ast.Break) for s in (stmt.body if eof[1] else stmt.orelse)):
+            self.eof_breaks.setdefault(self.loops[-1], set()).add(eof[0])
         for outcome, body in ((True, stmt.body), (False, stmt.orelse)):
             feasible = state.given(stmt.test, outcome)
             if feasible is None or (not outcome and stmt in self.exhaustive):
@@ -432,8 +442,14 @@ class ScopeWalker:
         finished = merge([skipped, None if endless else again])
         if eof and finished is not None:
             finished = finished.update_name(eof, to_drained)
+        drains = self.eof_breaks.pop(stmt, set())
         if framed and finished is not None:
             finished = finished.update_name(framed, to_answered)
+        elif finished is not None:
+            # a loop that leaves at b"" and otherwise ends by a clock or a count is a bounded drain
+            for sock in drains:
+                if not self.tracker.sends_in(stmt.body, sock):
+                    finished = finished.update_name(sock, to_drained)
         orelse = self.block(stmt.orelse, finished, exits)
         return merge([orelse, *inner.brk])
 
@@ -855,6 +871,8 @@ class ScopeWalker:
     def _method(self, state: State, name: str, call: ast.AST) -> State:
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
         method = call.func.attr
+        if method in READ_METHODS and _any_answered(state):  # the last read after the last send decides
+            state = state.update_name(self.tracker.socket_of(name), to_unanswered)
         if name in self.tracker.files:
             sock, writable = self.tracker.files[name]
             return state.update_name(sock, to_sent) if writable and method in WRITE_METHODS else state
@@ -880,16 +898,22 @@ class ScopeWalker:
 
     def _shut_sides(self, call: ast.Call) -> tuple[bool, bool]:
         """Which sides a `shutdown(how)` shuts, (write, read): `SHUT_WR`/`1`/`True` writing, `SHUT_RD`/`0`
-        reading, `SHUT_RDWR`/`2` both; (False, False) when `how` is not known."""
-        if len(call.args) != 1:
-            return False, False
-        how = call.args[0]
+        reading, `SHUT_RDWR`/`2` both, also through a name every binding of which agrees
+        (`HOW = socket.SHUT_RDWR`); (False, False) when `how` is not known."""
+        return self._sides(call.args[0], 0) if len(call.args) == 1 else (False, False)
+
+    def _sides(self, how: ast.expr, depth: int) -> tuple[bool, bool]:
+        unknown = (False, False)
         if isinstance(how, ast.Constant):
             constant = int(how.value) if isinstance(how.value, int) else -1  # True is 1, SHUT_WR
-            return _SHUT_SIDES.get(_SHUT_NAMES.get(constant, ""), (False, False))
+            return _SHUT_SIDES.get(_SHUT_NAMES.get(constant, ""), unknown)
         qualname = self.imports.qualname(how) or ""
         last = how.attr if isinstance(how, ast.Attribute) else how.id if isinstance(how, ast.Name) else ""
-        return _SHUT_SIDES.get(qualname.rsplit(".", 1)[-1], _SHUT_SIDES.get(last, (False, False)))
+        sides = _SHUT_SIDES.get(qualname.rsplit(".", 1)[-1], _SHUT_SIDES.get(last))
+        if sides is not None or qualname or not isinstance(how, ast.Name) or depth > 3 or self.bindings is None:
+            return sides or unknown
+        found = {self._sides(value, depth + 1) for value in self.bindings().values(how)}
+        return found.pop() if len(found) == 1 else unknown
 
     def _ensure(self, state: State, name: str, node: ast.AST) -> State:
         """Start following a parameter or `self.attr` socket the first time it is used as one."""
@@ -1125,6 +1149,10 @@ def _waits_under_if(entry: State, ends: list[State | None]) -> list[State | None
     if not done:
         return ends
     return [e.map(lambda _, f: _waited(f) if f.pending in done else f) if e is not None else None for e in ends]
+
+
+def _any_answered(state: State) -> bool:
+    return any(f.answered for fs in state.facts.values() for f in fs)
 
 
 def _flag_name(test: ast.expr) -> str | None:
