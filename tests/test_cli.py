@@ -223,6 +223,10 @@ def test_missing_config_file_exits_2(run, tmp_path: Path) -> None:
         ('per-file-ignores = { "t.py" = 3 }', "per-file-ignores"),
         ("helper-module = 3", "helper-module"),
         ('helper-module = "not a module"', "helper-module"),
+        ('raising-calls = "some"', "raising-calls"),
+        ('quiet-in-tests = ["CL9"]', "CL9"),
+        ('teardown-requires-send = "no"', "teardown-requires-send"),
+        ("linger-zero-in-branch = 1", "linger-zero-in-branch"),
         # values that would write broken code into fixed files
         ("drain-timeout = inf", "drain-timeout"),
         ("drain-timeout = nan", "drain-timeout"),
@@ -236,6 +240,43 @@ def test_bad_config_exits_2_with_one_line_naming_the_key(run, tmp_path: Path, bo
     config(tmp_path, body)
     write(tmp_path, "leak.py")
     assert_one_error_line(check(run, "leak.py"), "pyproject.toml", named)
+
+
+POLICY_CASES = {
+    "test_server.py": (
+        "import socket\n\ndef test_reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'hi')\n    conn.close()\n"
+    ),
+    "log_first.py": (
+        "import socket\n\ndef f(addr, log):\n    s = socket.create_connection(addr)\n    audit(addr)\n    s.close()\n"
+    ),
+    "bare.py": (
+        "import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    try:\n"
+        "        s.shutdown(socket.SHUT_RDWR)\n    finally:\n        s.close()\n"
+    ),
+    "abort.py": (
+        "import socket, struct\n\ndef f(s, rude):\n    if rude:\n"
+        "        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n"
+        "    else:\n        s.shutdown(socket.SHUT_WR)\n    s.close()\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "without", "with_setting"),
+    [
+        ('quiet-in-tests = ["CL102"]', "test_server.py", [], ["CL201"]),
+        ('raising-calls = "any"', "log_first.py", [], ["CL102"]),
+        ("teardown-requires-send = false", "bare.py", [], ["CL202"]),
+        ("linger-zero-in-branch = true", "abort.py", [], ["CL301"]),
+    ],
+)
+def test_policy_settings_change_what_is_reported(
+    run, tmp_path: Path, body: str, path: str, without: list[str], with_setting: list[str]
+) -> None:
+    write(tmp_path, path, POLICY_CASES[path])
+    assert check(run, "--no-cache", path).codes == without
+    config(tmp_path, body)
+    assert check(run, "--no-cache", path).codes == with_setting
 
 
 def test_invalid_toml_exits_2_with_one_line(run, tmp_path: Path) -> None:

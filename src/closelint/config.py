@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from closelint.policy import RAISING_CALLS, Policy
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -63,8 +65,18 @@ class Settings:
     helper_module: str = DEFAULT_HELPER_MODULE
     #: the `timeout=` that fixes pass to graceful_close (not written when it is the helper's default)
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
+    #: codes not reported in test modules (None: those whose rule says so, `Rule.quiet_in_tests`)
+    quiet_in_tests: tuple[str, ...] | None = None
+    #: the analysis policy (closelint.policy.Policy): raising-calls, teardown-requires-send,
+    #: linger-zero-in-branch
+    raising_calls: str = "socket"
+    teardown_requires_send: bool = True
+    linger_zero_in_branch: bool = False
     #: where relative globs (exclude, per-file-ignores) are anchored: the directory of pyproject.toml
     root: str = field(default=".", compare=False)
+
+    def policy(self) -> Policy:
+        return Policy(self.raising_calls, self.teardown_requires_send, self.linger_zero_in_branch)
 
     def enabled(self, code: str, path: str | None = None) -> bool:
         """Whether `code` is reported (for `path`, when per-file ignores apply)."""
@@ -116,7 +128,18 @@ def _matches(path: str, pattern: str, root: str, name_only: bool = False) -> boo
 
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
-_KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "helper-module", "drain-timeout"})
+_BOOLEAN_KEYS = ("teardown-requires-send", "linger-zero-in-branch")
+_KNOWN_KEYS = frozenset(
+    {
+        *_LIST_KEYS,
+        *_BOOLEAN_KEYS,
+        "per-file-ignores",
+        "helper-module",
+        "drain-timeout",
+        "quiet-in-tests",
+        "raising-calls",
+    }
+)
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -191,6 +214,19 @@ def settings_from_table(table: Mapping[str, Any], source: str, root: str = ".") 
                 f"got {timeout!r}"
             )
         values["drain_timeout"] = float(timeout)
+    if "quiet-in-tests" in table:
+        quiet = _string_list(table["quiet-in-tests"], "quiet-in-tests", source)
+        check_codes(quiet, f"{source}: quiet-in-tests")
+        values["quiet_in_tests"] = tuple(quiet)
+    if "raising-calls" in table:
+        if table["raising-calls"] not in RAISING_CALLS:
+            raise ConfigError(f"{source}: raising-calls must be one of {', '.join(map(repr, RAISING_CALLS))}")
+        values["raising_calls"] = table["raising-calls"]
+    for key in _BOOLEAN_KEYS:
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise ConfigError(f"{source}: {key} must be true or false")
+            values[key.replace("-", "_")] = table[key]
     return replace(Settings(), **values)
 
 

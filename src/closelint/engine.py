@@ -195,9 +195,13 @@ def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noq
         classes = tuple(cls for cls in classes if settings.enabled(cls.code, path))
     if not classes:
         return []
-    facts = analyse(tree, text, path)
+    facts = analyse(tree, text, path, settings.policy())
     if facts.in_tests:
-        classes = tuple(cls for cls in classes if not cls.quiet_in_tests)
+        quiet = settings.quiet_in_tests
+        if quiet is None:
+            classes = tuple(cls for cls in classes if not cls.quiet_in_tests)
+        else:
+            classes = tuple(cls for cls in classes if not any(cls.code.startswith(code) for code in quiet))
     reports = [(rule, report) for rule in (cls() for cls in classes) for report in rule.check(facts)]
     if not reports:
         return []

@@ -93,7 +93,10 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
         )
         span = (statement.lineno, statement.end_lineno or statement.lineno)
     elif (
-        isinstance(statement, ast.Expr) and statement.value is site.node and _alone_on_its_lines(statement, facts.text)
+        isinstance(statement, ast.Expr)
+        and statement.value is site.node
+        and _method_on(site.node, site.handle, "close")  # not a function of the module that closes it
+        and _alone_on_its_lines(statement, facts.text)
     ):
         if site.read_side_shut() and not _is_shutdown(site.previous, site.handle):
             return None  # graceful_close() cannot drain a socket whose read side an earlier shutdown() shut

@@ -33,7 +33,8 @@ class LingerZero(Rule):
         "`+=` or a second assignment with another value makes it unknown, as does a name bound nowhere "
         "in the module (`from cfg import *`), and an unknown value is not reported. "
         "Not reported in one branch of an `if`/`else`: code that chooses between an orderly and an "
-        "abortive close (twisted's `abortConnection`) means it."
+        "abortive close (twisted's `abortConnection`) means it "
+        "(setting `linger-zero-in-branch = true` reports it there too)."
     )
     rationale = (
         "With `l_onoff=1, l_linger=0`, `close()` is abortive: the kernel drops everything still queued "
@@ -84,7 +85,8 @@ def handle(conn):
         if "SO_LINGER" not in facts.text:
             return
         bindings = facts.bindings
-        for node in _unchosen_nodes(facts.tree):
+        nodes = ast.walk(facts.tree) if facts.policy.linger_zero_in_branch else _unchosen_nodes(facts.tree)
+        for node in nodes:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)

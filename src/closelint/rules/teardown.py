@@ -22,13 +22,16 @@ _RST_RATIONALE = (
 )
 
 
-def verdict(site: CloseSite) -> str | None:
-    """Which teardown code a close site gets, if any: CL202 wins over CL201 (SPEC §2)."""
+def verdict(site: CloseSite, requires_send: bool = True) -> str | None:
+    """Which teardown code a close site gets, if any: CL202 wins over CL201 (SPEC §2). CL201 needs data
+    sent on that path; CL202 too with `requires_send` (the `teardown-requires-send` setting)."""
     resource = site.resource
     if not resource.may_lose_data:
         return None
-    if not any(f.sent for f in site.facts):
+    if requires_send and not any(f.sent for f in site.facts):
         return None  # nothing sent, nothing to lose (and a parameter proves it is a stream only by sending)
+    if not requires_send and not resource.owned and not any(f.sent for f in site.facts):
+        return None  # a parameter or attribute proves it is a stream socket only by sending
     exposed = site.exposed()
     if any(f.shut for f in exposed):
         return "CL202"
@@ -50,7 +53,7 @@ def _advice(site: CloseSite, otherwise: str) -> str:
 def _sites(facts: ModuleFacts, code: str) -> Iterator[tuple[CloseSite, ScopeFacts]]:
     for scope in facts.scopes:
         for site in scope.closes.values():
-            if verdict(site) == code:
+            if verdict(site, facts.policy.teardown_requires_send) == code:
                 yield site, scope
 
 
