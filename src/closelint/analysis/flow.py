@@ -1188,6 +1188,10 @@ class ScopeWalker:
             return False
         if self.holds and self.imports.call_name(call) in F.SOCKET_FACTORIES:
             return True  # a second socket of a constructor (a raw socket without CAP_NET_RAW, EMFILE)
+        receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
+        owned = receiver is not None and (state.owns(receiver) or receiver in self.tracker.files)
+        if self.expecting_failure and not owned:
+            return True  # the block of `with pytest.raises(...)` is meant to raise: any call may be the one
         uses = self._summarised_uses(call)
         if uses is not None:
             callee = self._callee_summary(call)
@@ -1203,15 +1207,12 @@ class ScopeWalker:
                 for a in [*call.args, *(k.value for k in call.keywords)]
                 if id(a) not in inert
             )
-        receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
-        if receiver is not None and (state.owns(receiver) or receiver in self.tracker.files):
-            assert isinstance(func, ast.Attribute)
+        if owned:
+            assert isinstance(func, ast.Attribute) and receiver is not None
             return (func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call)) or (
                 func.attr in F.RAISING_WRITER_METHODS
                 and any(self.by_rid[r].kind == WRITER for r in state.rids(receiver))
             )
-        if self.expecting_failure:
-            return True  # the block of `with pytest.raises(...)` is meant to raise: any call may be the one
         if (
             uses is None
             and isinstance(func, ast.Attribute)
