@@ -188,9 +188,17 @@ def test_config_found_from_a_subdirectory(run, tmp_path: Path, monkeypatch: pyte
     assert check(run).code == 0
 
 
-def test_nearest_pyproject_wins(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pyproject_without_a_closelint_table_is_skipped(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config(tmp_path, 'ignore = ["CL101"]')
     write(tmp_path, "pkg/pyproject.toml", "[project]\nname = 'pkg'\n")
+    write(tmp_path, "pkg/leak.py")
+    monkeypatch.chdir(tmp_path / "pkg")
+    assert check(run).codes == []
+
+
+def test_nearest_closelint_table_wins(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config(tmp_path, 'ignore = ["CL101"]')
+    write(tmp_path, "pkg/pyproject.toml", "[project]\nname = 'pkg'\n\n[tool.closelint]\nselect = ['CL1']\n")
     write(tmp_path, "pkg/leak.py")
     monkeypatch.chdir(tmp_path / "pkg")
     assert check(run).codes == ["CL101"]
@@ -292,7 +300,7 @@ def test_tool_closelint_not_a_table_exits_2(run, tmp_path: Path) -> None:
 
 
 def test_tool_not_a_table_exits_2(run, tmp_path: Path) -> None:
-    write(tmp_path, "pyproject.toml", "tool = 5\n")
+    write(tmp_path, "pyproject.toml", 'tool = "closelint"\n')
     write(tmp_path, "leak.py")
     assert_one_error_line(check(run, "leak.py"), "pyproject.toml", "tool")
 
@@ -357,7 +365,7 @@ def test_per_file_ignores(run, tmp_path: Path) -> None:
     for relative in ("tests/test_x.py", "scripts/s.py", "src/a.py"):
         write(tmp_path, relative, TWO_LEAKS)
     result = check(run)
-    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes)] == [
+    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes, strict=True)] == [
         ("src/a.py", "CL101"),
         ("src/a.py", "CL102"),
         ("tests/test_x.py", "CL102"),
@@ -491,7 +499,7 @@ def test_bad_directory_reports_each_file_and_never_crashes(run, tmp_path: Path) 
     result = check(run, "bad")
     assert result.code == 1
     assert "Traceback" not in result.out + result.err
-    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes)] == [
+    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes, strict=True)] == [
         ("bad/latin1.py", "CL101"),
         ("bad/syntax.py", "CL000"),
         ("bad/x.py", "CL000"),

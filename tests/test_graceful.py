@@ -1,4 +1,4 @@
-"""closelint.graceful.graceful_close / graceful against real loopback peers, well-behaved and hostile."""
+"""closelint_graceful.graceful_close / graceful against real loopback peers, well-behaved and hostile."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from closelint_graceful import DEFAULT_TIMEOUT, CloseOutcome, CloseStatus, graceful, graceful_close
 from netutil import (
     IO_TIMEOUT,
     LOOPBACK,
@@ -30,8 +31,6 @@ from netutil import (
     tcp_pair,
     tls_pair,
 )
-
-from closelint.graceful import DEFAULT_TIMEOUT, CloseOutcome, CloseStatus, graceful, graceful_close
 
 pytestmark = pytest.mark.network
 
@@ -280,7 +279,7 @@ def test_value_error_for_unbounded_or_negative_limits(pair: Pair, limits: dict[s
 
 
 def test_import_pulls_in_neither_libcst_nor_flake8() -> None:
-    code = "import json, sys, closelint.graceful; print(json.dumps(sorted(sys.modules)))"
+    code = "import json, sys, closelint_graceful; print(json.dumps(sorted(sys.modules)))"
     command = [sys.executable, "-c", code]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
     loaded = {name.partition(".")[0] for name in json.loads(result.stdout)}

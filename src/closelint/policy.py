@@ -6,13 +6,12 @@ kept only where it buys precision without costing recall there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 RAISING_CALLS = ("socket", "any")
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """How the rules judge what SPEC §2 leaves open."""
 
     #: CL102: which calls may raise between creation and close. "socket": a call that uses the socket

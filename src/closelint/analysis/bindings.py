@@ -125,5 +125,5 @@ def _pair(target: ast.expr, value: ast.expr, paired: dict[int, ast.expr]) -> Non
         and len(target.elts) == len(value.elts)
         and not any(isinstance(e, ast.Starred) for e in [*target.elts, *value.elts])
     ):
-        for element, part in zip(target.elts, value.elts):
+        for element, part in zip(target.elts, value.elts, strict=False):
             _pair(element, part, paired)

@@ -633,9 +633,9 @@ class ScopeWalker:
                 state = self._unbind(target, state)
             places = self._places(targets[-1], created)
             held = [self._held_attribute(p) if len(targets) == 1 else None for p in places]
-            names = [p.id if isinstance(p, ast.Name) else h for p, h in zip(places, held)]
+            names = [p.id if isinstance(p, ast.Name) else h for p, h in zip(places, held, strict=True)]
             state, rids = self._create(created, names, state)
-            for place, rid, holder in zip(places, rids, held):
+            for place, rid, holder in zip(places, rids, held, strict=False):
                 if rid is not None and not (isinstance(place, ast.Name) and len(targets) == 1):
                     attr = self._self_attribute(place) if place is not None else None
                     if attr:
@@ -1148,7 +1148,7 @@ class ScopeWalker:
 
     @staticmethod
     def _graceful_context(expr: ast.expr) -> bool:
-        """`graceful(sock)` from closelint.graceful or a vendored copy of it."""
+        """`graceful(sock)` from closelint_graceful (or closelint.graceful) or a vendored copy of it."""
         if not isinstance(expr, ast.Call):
             return False
         func = expr.func

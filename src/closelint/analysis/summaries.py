@@ -170,7 +170,7 @@ class ModuleSummaries:
         """Each argument of `call` with the parameter it binds (nothing for `*args` / `**kwargs`)."""
         if any(isinstance(a, ast.Starred) for a in call.args):
             return
-        yield from zip(call.args, names)
+        yield from zip(call.args, names, strict=False)
         for keyword in call.keywords:
             if keyword.arg is not None:
                 yield keyword.value, keyword.arg
@@ -501,7 +501,7 @@ class _Reader:
         if isinstance(target, ast.Name):
             return created if not created.slots else None
         if isinstance(target, ast.Tuple) and len(target.elts) == len(created.slots):
-            for element, tracked in zip(target.elts, created.slots):
+            for element, tracked in zip(target.elts, created.slots, strict=True):
                 if isinstance(element, ast.Name) and element.id == name:
                     return Made(created.family, created.type, created.role, (), created.kind) if tracked else None
         return None

@@ -63,7 +63,8 @@ class UnhandledPeerReset(Rule):
     )
     example = """\
 import socket
-from closelint.graceful import graceful
+
+from closelint_graceful import graceful
 
 def serve(port):
     with socket.create_server(("", port)) as srv:
@@ -75,7 +76,8 @@ def serve(port):
 """
     fixed_example = """\
 import socket
-from closelint.graceful import graceful
+
+from closelint_graceful import graceful
 
 def serve(port):
     with socket.create_server(("", port)) as srv:

@@ -99,7 +99,8 @@ def serve_one(srv):
 """
     fixed_example = """\
 import socket
-from closelint.graceful import graceful_close
+
+from closelint_graceful import graceful_close
 
 def serve_one(srv):
     conn, _ = srv.accept()
@@ -142,14 +143,14 @@ def serve_one(srv):
     invalid = (
         Invalid(
             "import socket\n\ndef f(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(srv):\n"
+            "import socket\n\nfrom closelint_graceful import graceful_close\n\ndef f(srv):\n"
             "    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    graceful_close(conn)\n",
         ),
         # a parameter is not proven to be a plain socket.socket: the fix is unsafe, plain --fix leaves it
         Invalid("import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.close()\n"),
         Invalid(
             "import socket\n\ndef f(addr):\n    with socket.create_connection(addr) as s:\n        s.sendall(b'x')\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(addr):\n"
+            "import socket\n\nfrom closelint_graceful import graceful_close\n\ndef f(addr):\n"
             "    with socket.create_connection(addr) as s:\n        s.sendall(b'x')\n"
             "        graceful_close(s)\n",
         ),
@@ -201,7 +202,8 @@ def send_report(addr, report):
 """
     fixed_example = """\
 import socket
-from closelint.graceful import graceful_close
+
+from closelint_graceful import graceful_close
 
 def send_report(addr, report):
     with socket.create_connection(addr) as sock:
@@ -230,7 +232,7 @@ def send_report(addr, report):
             "import socket\n\ndef f(addr):\n    conn = socket.create_connection(addr)\n    try:\n"
             "        conn.sendall(b'bye')\n    finally:\n        conn.shutdown(socket.SHUT_RDWR)\n"
             "        conn.close()\n",
-            "import socket\nimport sys\nfrom closelint.graceful import graceful_close\n\ndef f(addr):\n"
+            "import socket\nimport sys\n\nfrom closelint_graceful import graceful_close\n\ndef f(addr):\n"
             "    conn = socket.create_connection(addr)\n    try:\n        conn.sendall(b'bye')\n"
             "    finally:\n        if sys.exc_info()[1] is None:\n            graceful_close(conn)\n"
             "        else:\n            conn.shutdown(socket.SHUT_RDWR)\n            conn.close()\n",
