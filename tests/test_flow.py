@@ -118,6 +118,118 @@ def test_writer_close_without_wait_is_pending_at_the_end() -> None:
     assert len(walked.unawaited) == 1
 
 
+def async_scope(source: str) -> ScopeFacts:
+    """The facts of the first `async def` in `source`."""
+    text = "import asyncio\n" + textwrap.dedent(source)
+    facts = analyse(ast.parse(text), text)
+    return next(s for s in facts.scopes if isinstance(s.node, ast.AsyncFunctionDef))
+
+
+def test_a_failing_test_ends_the_path_and_an_expected_raise_goes_on_normally() -> None:
+    method = "class T:\n    def {name}(self, a):\n        s = socket.create_connection(a)\n        self.fail()\n"
+    assert leaks(method.format(name="test_refused")) == (set(), set())
+    # a method that is not a test's: its fail() returns, and the socket leaks after it
+    assert leaks(method.format(name="abort")) == ({"s"}, set())
+    assert leaks("def test_f(a):\n    s = socket.create_connection(a)\n    pytest.fail()\n") == ({"s"}, set())
+    assert leaks("import pytest\ndef test_f(a):\n    s = socket.create_connection(a)\n    pytest.fail()\n") == (
+        set(),
+        set(),
+    )
+    # the block raises where the accept times out: no connection, and the listener's path stays normal
+    assert leaks(
+        """
+        def test_timeout():
+            srv = socket.create_server(("", 0))
+            with pytest.raises(TimeoutError):
+                conn, _ = srv.accept()
+        """
+    ) == ({"srv"}, set())
+    # nothing in the block is seen to raise (an attribute read): its end is kept, and the test goes on
+    assert leaks("def test_f():\n    s = socket.socket()\n    with pytest.raises(AttributeError):\n        s.x\n") == (
+        {"s"},
+        set(),
+    )
+
+
+def test_a_loop_the_assignments_before_it_make_run_has_no_zero_iteration_path() -> None:
+    body = "    while {test}:\n        s.close()\n        return None\n"
+    runs = "def f():\n    s = socket.socket()\n    {init}\n" + body
+    assert leaks(runs.format(init="err = None", test="not err")) == (set(), set())
+    assert leaks(runs.format(init="n = 0", test="n < 3")) == (set(), set())
+    assert leaks(runs.format(init="n = 5", test="n < 3")) == ({"s"}, set())
+    assert leaks(runs.format(init="n = 'x'", test="n < 3")) == ({"s"}, set())  # not an integer: unknown
+
+
+def test_a_loop_runs_out_only_on_paths_its_flags_let_it() -> None:
+    source = """
+        def f(a):
+            s = socket.create_connection(a)
+            done = False
+            while not done:
+                if not s.recv(1):
+                    s.close()
+                    done = {value}
+        """
+    assert leaks(source.format(value="True")) == (set(), {"s"})
+    # the flag never changes: the loop only ends by an exception, and nothing after it is a path
+    assert leaks(source.format(value="False")) == (set(), {"s"})
+
+
+def test_a_state_machine_loop_keeps_the_paths_of_its_later_states() -> None:
+    assert leaks(
+        """
+        def f(a):
+            s = socket.create_connection(a)
+            phase = 0
+            while phase != 2:
+                if phase == 0:
+                    phase = 1
+        """
+    ) == ({"s"}, set())
+
+
+def test_a_name_rebound_from_the_holder_of_its_socket_hands_it_off() -> None:
+    loop = """
+        def f(a, secure, commands):
+            s = socket.socket()
+            for c in commands:
+                if c == 1:
+                    t = secure(s)
+                elif c == 2:
+                    s = {value}
+            s.close()
+        """
+    assert leaks(loop.format(value="t.unwrap()")) == (set(), set())
+    assert leaks(loop.format(value="other.unwrap()")) == ({"s"}, set())
+
+
+def test_unwrap_returns_the_same_socket() -> None:
+    source = """
+        def f(a, ctx):
+            tls = ctx.wrap_socket(socket.socket())
+            plain = tls.unwrap()
+            plain.close()
+        """
+    assert leaks(source) == (set(), {"tls"})  # closed through its unwrapped name; unwrap() may raise
+
+
+def test_a_writer_close_that_raised_did_not_close() -> None:
+    walked = async_scope(
+        """
+        async def f(h, p):
+            r, w = await asyncio.open_connection(h, p)
+            try:
+                w.close()
+            except RuntimeError:
+                return
+            await w.wait_closed()
+        """
+    )
+    assert walked.unawaited == []
+    (writer,) = walked.resources
+    assert writer.rid in walked.exceptional_leaks  # where close() raised, the writer is still open
+
+
 def test_an_exception_out_of_module_code_leaks_nothing_but_a_swallowed_one_does() -> None:
     raising = "import socket\ns = socket.create_connection(('h', 1))\ns.sendall(b'x')\ns.close()\n"
     (module,) = [s for s in analyse(ast.parse(raising), raising).scopes if isinstance(s.node, ast.Module)]

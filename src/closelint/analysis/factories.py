@@ -98,6 +98,9 @@ WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket"})
 #: methods on an owned socket that return a new owned socket
 DUPLICATING_METHODS = frozenset({"dup"})
 
+#: methods of a TLS socket that end TLS and return the same socket object (`ssl.SSLSocket.unwrap()`)
+UNWRAPPING_METHODS = frozenset({"unwrap"})
+
 #: methods on the owned socket itself that cannot raise (SPEC §2, CL102)
 NON_RAISING_METHODS = frozenset(
     {"setblocking", "settimeout", "gettimeout", "fileno", "getsockname", "close", "detach"}
@@ -107,6 +110,11 @@ NON_RAISING_METHODS = frozenset(
     | {"makefile"}
 )
 
+#: of NON_RAISING_METHODS, those that may raise on an asyncio StreamWriter: its close() schedules the
+#: transport's close on the event loop, which raises RuntimeError once the loop is closed; the writer
+#: is then not closing (asyncio.selector_events._SelectorTransport.close, BaseEventLoop.call_soon)
+RAISING_WRITER_METHODS = frozenset({"close"})
+
 #: socket options that setsockopt() accepts on any open socket (a buffer size is clamped, not refused)
 INFALLIBLE_OPTIONS = frozenset({"socket.SO_REUSEADDR", "socket.SO_RCVBUF", "socket.SO_SNDBUF", "socket.SO_KEEPALIVE"})
 
@@ -115,6 +123,12 @@ INFALLIBLE_HANDOFFS = frozenset({"register"})
 
 #: calls after which the process is gone, so whatever it left open does not leak
 PROCESS_EXITS = frozenset({"sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit"})
+#: calls that fail the running test: no path of a passing test goes on after them
+TEST_FAILURES = frozenset({"pytest.fail", "_pytest.outcomes.fail"})
+#: the same, as methods of a unittest test case (`self.fail("connected")` in a `test*` method)
+TEST_FAILURE_METHODS = frozenset({"fail"})
+#: context managers whose block is meant to raise (`with pytest.raises(E):`, `with self.assertRaises(E):`)
+EXPECTED_FAILURE_CONTEXTS = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
 
 #: functions that close the socket passed as their first argument
 CLOSING_FUNCTIONS_SUFFIX = ("graceful_close", "graceful_aclose")

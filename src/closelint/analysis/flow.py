@@ -24,7 +24,14 @@ from closelint.analysis.classes import ClassModel, Member, is_setup_method
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, SEND_METHODS, WRITE_METHODS, ReadTracker, receiver_name
-from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
+from closelint.analysis.scopes import (
+    NESTED_SCOPES,
+    FunctionNode,
+    captured_names,
+    free_names,
+    handoff_holders,
+    parameters,
+)
 from closelint.analysis.state import (
     EMPTY,
     FALSY,
@@ -243,6 +250,11 @@ class ScopeWalker:
             )
         return found
 
+    @cached_property
+    def holders(self) -> dict[str, set[str]]:
+        """Per name, the names bound to results of calls it was passed to (`conn = ctx.wrap_socket(s)`)."""
+        return handoff_holders(self.body)
+
     def _shared(self, name: str) -> bool:
         """Whether a socket bound to `name` here escapes at once: a nested function defined earlier (or a
         global declaration) already shares the variable. One defined later takes it when its `def` runs."""
@@ -322,8 +334,8 @@ class ScopeWalker:
         exits.cont.append(state)
 
     def stmt_Expr(self, stmt: ast.Expr, state: State, exits: Exits) -> State | None:
-        if isinstance(stmt.value, ast.Call) and self.imports.call_name(stmt.value) in F.PROCESS_EXITS:
-            return None  # the process ends here: nothing is left to leak
+        if isinstance(stmt.value, ast.Call) and self._ends_path(stmt.value):
+            return None  # the process ends, or the test fails, here: nothing is left to leak
         temporary = self._temporary(stmt.value, state, exits)
         return temporary if temporary is not None else self.evaluate(stmt, state, exits, sink=False)
 
@@ -337,14 +349,27 @@ class ScopeWalker:
         created = self._creation(value, state)
         if created is None or (self._is_accept(created.node) and not self._accepts_socket(created.node, state)):
             return None
-        if self.expecting_failure:
-            return self.evaluate(value, state, exits, sink=False)  # `with assertRaises(...)`: meant to fail
         if self._may_raise(value, state):
             exits.raise_from(state)
         state, rids = self._create(created, [], state)
         if method in ("close", "detach", "__exit__"):
             state = state.update([r for r in rids if r is not None], to_closed)
         return state
+
+    def _ends_path(self, call: ast.Call) -> bool:
+        """`sys.exit()` and its kin end the process; `pytest.fail()`, and `self.fail()` in a unittest `test*`
+        method, fail the test: like `raise`, but no path that anyone acts on goes on from there."""
+        if self.imports.call_name(call) in F.PROCESS_EXITS | F.TEST_FAILURES:
+            return True
+        func = call.func
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr in F.TEST_FAILURE_METHODS
+            and isinstance(func.value, ast.Name)
+            and func.value.id == self.self_name
+            and isinstance(self.facts.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and self.facts.node.name.startswith("test")
+        )
 
     def _accepts_socket(self, call: ast.Call, state: State) -> bool:
         """`x.accept()` alone is a socket only if x is one we own, or the module uses the socket module."""
@@ -402,8 +427,9 @@ class ScopeWalker:
         forever = isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
         eof = self.tracker.emptiness(stmt.test)
         framed = self.tracker.framed_loop(stmt)
+        skipped = state.given(stmt.test, False)  # None when what is known before the loop makes its test true
         return self._loop(
-            stmt, state, exits, skippable=not forever, endless=forever, eof=eof[0] if eof else None, framed=framed
+            stmt, state, exits, skipped=skipped, endless=forever, eof=eof[0] if eof else None, framed=framed
         )
 
     def stmt_For(self, stmt: ast.For | ast.AsyncFor, state: State, exits: Exits) -> State | None:
@@ -417,7 +443,7 @@ class ScopeWalker:
         literal = isinstance(stmt.iter, (ast.Tuple, ast.List)) and bool(stmt.iter.elts)
         literal = literal or self._nonempty_range(stmt.iter)
         eof = self.tracker.eof_iterable(stmt.iter)
-        return self._loop(stmt, state, exits, skippable=not literal, endless=False, eof=eof)
+        return self._loop(stmt, state, exits, skipped=None if literal else state, endless=False, eof=eof)
 
     stmt_AsyncFor = stmt_For
 
@@ -435,13 +461,14 @@ class ScopeWalker:
         stmt: ast.While | ast.For | ast.AsyncFor,
         state: State,
         exits: Exits,
-        skippable: bool,
+        skipped: State | None,
         endless: bool,
         eof: str | None,
         framed: str | None = None,
     ) -> State | None:
-        """Walk a loop body once; `eof` names the socket read to its end when the loop runs out, `framed`
-        the socket a whole message of known length has been read from then."""
+        """Walk a loop body once; `skipped` is the state on the path that runs it zero times (None: the loop
+        runs at least once), `eof` names the socket read to its end when the loop runs out, `framed` the
+        socket a whole message of known length has been read from then."""
         inner = Exits(ret=exits.ret, exc=exits.exc)
         self.loops.append(stmt)
         end = self.block(stmt.body, state, inner)
@@ -451,7 +478,9 @@ class ScopeWalker:
         for s in iteration_ends:
             self._check_exit(s, created_here)
         again = merge(s.drop(created_here) for s in iteration_ends)
-        finished = merge([state if skippable else None, None if endless else again])
+        if again is not None and isinstance(stmt, ast.While):
+            again = _run_out(stmt.test, state, again)
+        finished = merge([skipped, None if endless else again])
         if eof and finished is not None:
             finished = finished.update_name(eof, to_drained)
         drains = self.eof_breaks.pop(stmt, set())
@@ -528,6 +557,8 @@ class ScopeWalker:
         self.expecting_failure += expecting
         end = self.block(stmt.body, state, routed)
         self.expecting_failure -= expecting
+        if expecting:
+            end = self._expected_failure(state, end, routed)
 
         def exit_block(entry: State | None) -> State | None:
             if entry is None:
@@ -541,6 +572,20 @@ class ScopeWalker:
         return self._finally(exit_block, end, routed, exits)
 
     stmt_AsyncWith = stmt_With
+
+    @staticmethod
+    def _expected_failure(entry: State, end: State | None, routed: Exits) -> State | None:
+        """After `with pytest.raises(E):` / `with self.assertRaises(E):` the test goes on from wherever its
+        block raised, on the normal path of a passing test; a block that ends without raising fails the
+        test. (A block in which nothing is seen to raise keeps its end: the analysis cannot tell where.)"""
+        if not routed.exc:
+            return end
+        caught = merge(routed.exc)
+        routed.exc = []
+        assert caught is not None
+        # the edges taken inside the block are the expected ones: paths that were normal stay normal
+        normal = [rid for rid in caught.facts if not any(f.exceptional for f in entry.facts.get(rid, ()))]
+        return caught.update(normal, lambda f: replace(f, exceptional=False))
 
     def _with_item(self, item: ast.withitem, state: State, exits: Exits) -> tuple[list[int], str, State]:
         """Evaluate one `with` item: the sockets its exit closes, the name they have in the block."""
@@ -614,14 +659,13 @@ class ScopeWalker:
             if member is not None and member.is_socket:  # `sock = self.sock`: the class's socket
                 state = self._ensure(state, alias, value)
                 value = ast.Name(alias, ast.Load())
-        if (
-            len(targets) == 1
-            and isinstance(targets[0], ast.Name)
-            and isinstance(value, ast.Name)
-            and state.rids(value.id)
-        ):
+        state = self._taken_back(targets, value, state)
+        source = _same_socket(value)
+        if len(targets) == 1 and isinstance(targets[0], ast.Name) and source and state.rids(source.id):
+            if value is not source:  # `s = tls.unwrap()`: the call may raise
+                state = self.evaluate(value, state, exits, sink=False)
             name = targets[0].id
-            state = state.alias(name, [value.id])
+            state = state.alias(name, [source.id])
             return state.update_name(name, to_escaped) if self._shared(name) else state
         sink = bool(state.facts) and (
             not self._plain(value) or any(not isinstance(t, ast.Name) or self._shared(t.id) for t in targets)
@@ -637,6 +681,17 @@ class ScopeWalker:
             and isinstance(constant, (bool, int, str, type(None)))
         ):
             state = state.assign(targets[0].id, constant, known=True)
+        return state
+
+    def _taken_back(self, targets: list[ast.expr], value: ast.expr, state: State) -> State:
+        """`s = conn.unwrap()` after `conn = ctx.wrap_socket(s)` (or any call that kept `s`): the value comes
+        back from what `s` was handed to, so the socket `s` named was handed off, not dropped. (Where the
+        walk has not seen the hand-off on its path, as in a loop walked once, `conn` is not even bound.)"""
+        for target in targets:
+            if isinstance(target, ast.Name) and state.owns(target.id) and target.id in self.holders:
+                holders = self.holders[target.id]
+                if any(isinstance(n, ast.Name) and n.id in holders for n in ast.walk(value)):
+                    state = state.update_name(target.id, to_escaped)
         return state
 
     def _wait_closed_of(self, node: ast.AST) -> str | None:
@@ -1133,6 +1188,10 @@ class ScopeWalker:
             return False
         if self.holds and self.imports.call_name(call) in F.SOCKET_FACTORIES:
             return True  # a second socket of a constructor (a raw socket without CAP_NET_RAW, EMFILE)
+        receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
+        owned = receiver is not None and (state.owns(receiver) or receiver in self.tracker.files)
+        if self.expecting_failure and not owned:
+            return True  # the block of `with pytest.raises(...)` is meant to raise: any call may be the one
         uses = self._summarised_uses(call)
         if uses is not None:
             callee = self._callee_summary(call)
@@ -1148,10 +1207,12 @@ class ScopeWalker:
                 for a in [*call.args, *(k.value for k in call.keywords)]
                 if id(a) not in inert
             )
-        receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
-        if receiver is not None and (state.owns(receiver) or receiver in self.tracker.files):
-            assert isinstance(func, ast.Attribute)
-            return func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call)
+        if owned:
+            assert isinstance(func, ast.Attribute) and receiver is not None
+            return (func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call)) or (
+                func.attr in F.RAISING_WRITER_METHODS
+                and any(self.by_rid[r].kind == WRITER for r in state.rids(receiver))
+            )
         if (
             uses is None
             and isinstance(func, ast.Attribute)
@@ -1208,6 +1269,19 @@ class ScopeWalker:
         if name is not None and (outcome != negate) == none_when:
             return state.update_name(name, to_absent)
         return state
+
+
+def _run_out(test: ast.expr, entry: State, again: State) -> State | None:
+    """The paths that leave a `while` loop because its test is false after an iteration (`done = True`).
+
+    The body is walked once. A path on which the flags keep the test true runs the same iteration again;
+    but when the body moved a flag the test reads to another value (a state machine going on to its next
+    state), the later iterations are not walked, and every path is kept."""
+    exited = again.given(test, False)
+    if exited is not None:
+        return exited
+    read = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+    return again if any(again.values.get(n) != entry.values.get(n) for n in read) else None
 
 
 def _waited(f: Facts) -> Facts:
@@ -1270,11 +1344,26 @@ def _enum_chain_end(stmt: ast.If) -> list[ast.If]:
     return [chain[-1]] if len(subjects) == 1 and len(classes) == 1 else []
 
 
+def _same_socket(value: ast.expr) -> ast.Name | None:
+    """The name whose socket object `value` is: `s`, or `tls` in `tls.unwrap()` (TLS ends, the object stays)."""
+    if isinstance(value, ast.Name):
+        return value
+    if (
+        isinstance(value, ast.Call)
+        and not value.args
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in F.UNWRAPPING_METHODS
+        and isinstance(value.func.value, ast.Name)
+    ):
+        return value.func.value
+    return None
+
+
 def _expects_failure(expr: ast.expr) -> bool:
     """`pytest.raises(...)`, `self.assertRaises(...)`, `self.assertRaisesRegex(...)`."""
     func = expr.func if isinstance(expr, ast.Call) else None
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-    return name in ("raises", "assertRaises", "assertRaisesRegex")
+    return name in F.EXPECTED_FAILURE_CONTEXTS
 
 
 @dataclass(frozen=True)

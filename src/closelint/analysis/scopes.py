@@ -51,6 +51,26 @@ def own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
         stack.extend(reversed(children(node)))
 
 
+def handoff_holders(body: list[ast.stmt]) -> dict[str, set[str]]:
+    """For each name a scope passes whole to a call whose result it binds (`conn = ctx.wrap_socket(s)`,
+    `conn = await start_tls(sock=s)`), the names bound to those results: what may hold its value since."""
+    holders: dict[str, set[str]] = {}
+    for node in own_nodes(body):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(target, ast.Name) and isinstance(value, ast.Call):
+            for argument in (*value.args, *(k.value for k in value.keywords)):
+                if isinstance(argument, ast.Name):
+                    holders.setdefault(argument.id, set()).add(target.id)
+    return holders
+
+
 #: free_names per node, for as long as its tree lives: the walk asks again for every path that reaches
 #: the same nested scope (each way out through a `finally` walks it once more), and nested scopes nest
 _FREE_NAMES: weakref.WeakKeyDictionary[ast.AST, frozenset[str]] = weakref.WeakKeyDictionary()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import enum
 import itertools
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Union
@@ -227,6 +228,13 @@ _COMPARE: dict[type[ast.cmpop], Callable[[object, object], bool]] = {
     ast.Is: lambda a, b: a is b,
     ast.IsNot: lambda a, b: a is not b,
 }
+#: comparisons that order their operands: decided only between integers (`attempts < 3`)
+_ORDER: dict[type[ast.cmpop], Callable[[int, int], bool]] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
 
 
 class _Truth:
@@ -264,14 +272,19 @@ def outcomes(test: ast.expr, values: dict[str, frozenset[Constant]]) -> set[bool
     if (
         isinstance(test, ast.Compare)
         and len(test.ops) == 1
-        and type(test.ops[0]) in _COMPARE
+        and (type(test.ops[0]) in _COMPARE or type(test.ops[0]) in _ORDER)
         and isinstance(test.left, ast.Name)
         and test.left.id in values
         and isinstance(test.comparators[0], ast.Constant)
     ):
         known = values[test.left.id]
+        kind, other = type(test.ops[0]), test.comparators[0].value
         if any(isinstance(v, _Truth) for v in known):
             return unknown
-        compare, other = _COMPARE[type(test.ops[0])], test.comparators[0].value
-        return {compare(v, other) for v in known}
+        if kind in _ORDER:
+            numbers = [v for v in known if type(v) is int]
+            if type(other) is not int or len(numbers) != len(known):
+                return unknown
+            return {_ORDER[kind](v, other) for v in numbers}
+        return {_COMPARE[kind](v, other) for v in known}
     return unknown

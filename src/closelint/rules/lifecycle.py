@@ -78,7 +78,9 @@ class SocketLeaked(Rule):
     summary = (
         "Checks for sockets that the function (or module) owns and does not close on at least one normal "
         "path: never closed, an early `return`, `break` or `continue`, one end of a `socketpair()` "
-        "forgotten, an `accept()`ed connection dropped."
+        "forgotten, an `accept()`ed connection dropped. A path that ends the process (`sys.exit()`) or "
+        "fails a test (`pytest.fail()`, `self.fail()` in a `test*` method) is not one; after "
+        "`with pytest.raises(...)` / `with self.assertRaises(...)` the test goes on from where the block raised."
     )
     rationale = (
         "A socket that is never closed keeps its file descriptor until the garbage collector finds it "
