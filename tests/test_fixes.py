@@ -74,12 +74,17 @@ def _changed_lines_are_fixed_spans(before: str, after: str, spans: list[tuple[in
 
 
 def assert_fix_is_safe(text: str, path: str, unsafe: bool) -> None:
-    """Compiles, changes nothing outside the fixed statements, and a second pass changes nothing."""
+    """Compiles, changes nothing outside the fixed statements, and a second pass changes nothing; a text
+    with nothing to fix is left as it is."""
+    from closelint.engine import lint_source
+
     settings = Settings()
     first = fix_text(text, path, settings, unsafe=unsafe)
     assert first.error is None, first.error
-    if not first.changed:
+    if not selected(lint_source(text, path, settings).violations, unsafe):
+        assert (first.changed, first.fixed) == (False, text), "a text with nothing to fix was changed"
         return
+    assert first.changed, "a fix was selected but nothing changed"
     compile(first.fixed, path, "exec", dont_inherit=True)
     spans = _all_spans(text, path, settings, unsafe)
     assert _changed_lines_are_fixed_spans(text, first.fixed, spans), first.diff()
@@ -107,6 +112,18 @@ def _all_spans(text: str, path: str, settings: Settings, unsafe: bool) -> list[t
 @pytest.mark.parametrize("path", [*fixture_files(), *FIX_PAIRS], ids=lambda p: p.name)
 def test_fixes_on_every_fixture_are_safe(path: Path) -> None:
     assert_fix_is_safe(path.read_text(encoding="utf-8"), path.name, unsafe=True)
+
+
+def test_the_fixtures_exercise_the_fix_safety_checks() -> None:
+    """Enough fixtures have something to fix that the safety checks above run on more than a handful."""
+    from closelint.engine import lint_source
+
+    with_fixes = [
+        path
+        for path in [*fixture_files(), *FIX_PAIRS]
+        if selected(lint_source(path.read_bytes(), path.name, Settings()).violations, True)
+    ]
+    assert len(with_fixes) >= 40, [p.name for p in with_fixes]
 
 
 def _stdlib_socket_modules() -> list[Path]:
