@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from closelint.graceful import graceful, graceful_close
+from closelint.graceful import CloseOutcome, CloseStatus, graceful, graceful_close
 
 # --- programming errors and isolation ----------------------------------------------------------------------
 
@@ -46,3 +46,8 @@ def test_import_pulls_in_neither_libcst_nor_flake8() -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
     loaded = {name.partition(".")[0] for name in json.loads(result.stdout)}
     assert not loaded & {"libcst", "flake8"}
+
+
+def test_zero_limits_are_valid() -> None:
+    with socket.socket() as sock:  # unconnected: nothing to drain, closed plainly
+        assert graceful_close(sock, timeout=0, idle_timeout=0, max_drain_bytes=0) == CloseOutcome(CloseStatus.SKIPPED)
