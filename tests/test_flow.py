@@ -116,3 +116,37 @@ def test_writer_close_without_wait_is_pending_at_the_end() -> None:
     facts = analyse(ast.parse(text), text)
     (walked,) = [s for s in facts.scopes if isinstance(s.node, ast.AsyncFunctionDef)]
     assert len(walked.unawaited) == 1
+
+
+def test_the_statement_index_classifies_node_types_from_an_empty_cache(monkeypatch) -> None:
+    """`index_module` memoises what each node type is; a fresh process starts with nothing memoised."""
+    from closelint.analysis import scopes
+
+    monkeypatch.setattr(scopes, "_ROLES", {})
+    monkeypatch.setattr(scopes, "_BODY_FIELDS", {})
+    tree = ast.parse(
+        textwrap.dedent(
+            """\
+            import socket
+            class Pool:
+                def get(self):
+                    from ssl import wrap_socket
+            if socket:
+                async def probe():
+                    pass
+            try:
+                pass
+            except OSError:
+                def fallback():
+                    pass
+            """
+        )
+    )
+    index = scopes.index_module(tree)
+    assert sorted(type(node).__name__ for node in index.imports) == ["Import", "ImportFrom"]
+    assert sorted((f.name, owner.name if owner else "") for f, owner in index.functions) == [
+        ("fallback", ""),
+        ("get", "Pool"),
+        ("probe", ""),
+    ]
+    assert [c.name for c in index.classes] == ["Pool"]

@@ -186,6 +186,14 @@ TABLES = {
         True,
         "threading.Thread",
     ),
+    "NON_KEEPING_CALLS_CANNOT_FAIL": Table(
+        f"{F}:NON_KEEPING_CALLS",
+        "import socket\n{imports}\n\ndef f():\n    s = socket.socket()\n    t = socket.socket()\n    {name}(s)\n"
+        "    t.close()\n    s.close()\n",
+        "CL102",
+        False,
+        "threading.Thread",
+    ),
     "NON_KEEPING_METHODS": Table(
         f"{F}:NON_KEEPING_METHODS",
         "import socket\n\n\ndef f(other):\n    s = socket.socket()\n    other.{name}(s)\n",
@@ -360,6 +368,7 @@ RECORDED: dict[str, set[str]] = {
         "builtins.",
     )
     | {"select.select", "socket.close", "os.close"},
+    "NON_KEEPING_CALLS_CANNOT_FAIL": set(),  # the same names as NON_KEEPING_CALLS, recorded there
     "NON_KEEPING_METHODS": words("debug info warning warn error exception critical log format write")
     | words("connect recv recv_into recvfrom recvfrom_into sendall sendto sendfile accept", "sock_"),
     "TYPE_CONSTANTS": {"socket.SOCK_STREAM"},

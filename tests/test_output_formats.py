@@ -219,6 +219,7 @@ def test_sarif_fixes_from_the_command_line(capsys, sarif_schema) -> None:
     assert (fixed["ruleId"], unfixed["ruleId"]) == ("CL201", "CL101")
     assert "fixes" not in unfixed
     [fix] = fixed["fixes"]
+    assert fix["description"]["text"] == "Replace `s.close()` with `graceful_close(s)` (safe fix)"
     [change] = fix["artifactChanges"]
     assert change["artifactLocation"]["uri"] == "send.py"
     assert change["replacements"] == [
@@ -460,7 +461,7 @@ def test_show_fixes_follows_the_text_findings_only(capsys) -> None:
     assert plain.splitlines() == [line for line in shown.splitlines() if line.startswith("send.py:")][:2]
     assert shown.startswith(plain)
     fixes = shown[len(plain) :]
-    assert "send.py:9:9: CL201 [safe]" in fixes
+    assert "send.py:9:9: CL201 [safe] Replace `s.close()` with `graceful_close(s)`" in fixes
     assert f"2:1-2:1 -> {json.dumps(HELPER_IMPORT)}" in fixes and f"9:1-10:1 -> {json.dumps(GRACEFUL_LINE)}" in fixes
     assert "CL101" not in fixes  # the leak has no fix: it is a finding above, not a fix below
     for name in ("json", "sarif", "rdjson"):  # the machine formats carry the fixes themselves
