@@ -72,10 +72,10 @@ import sys
 from pathlib import Path
 from closelint.config import Settings
 from closelint.discovery import discover
-files, errors = discover([Path(sys.argv[1])], Settings())
-if errors:
-    sys.exit(errors[0])
-sys.stdout.write("\\0".join(str(p) for p in files))
+found = discover([Path(sys.argv[1])], Settings())
+if found.errors:
+    sys.exit(found.errors[0])
+sys.stdout.write("\\0".join(str(p) for p in found.files))
 """
 
 #: flake8 as installed, or with closelint's entry point hidden from its plugin finder ("not installed")

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from trees import LEAK, LEAK_AT, write
 
 from closelint import __version__
 from closelint.cli import main
 
-# A CL101 leak: created on line 5 at column 9 (1-based), never closed.
-LEAK = 'import socket\n\n\ndef f():\n    s = socket.socket()\n    s.connect(("h", 1))\n'
-LEAK_AT = ":5:9: CL101 "
 # A CL101 leak on line 5 and a CL102 leak (closed, but not if connect() raises) on line 10.
 TWO_LEAKS = (
     "import socket\n\n\n"
@@ -45,17 +43,6 @@ class Run:
     @property
     def codes(self) -> list[str]:
         return [line.split(": ", 2)[1].split()[0] for line in self.findings]
-
-
-def write(root: Path, relative: str, content: str | bytes = LEAK) -> Path:
-    """Create `root/relative` (and its directories) holding `content`."""
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8", newline="")
-    return path
 
 
 def config(root: Path, body: str, name: str = "pyproject.toml") -> Path:

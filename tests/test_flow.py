@@ -118,6 +118,98 @@ def test_writer_close_without_wait_is_pending_at_the_end() -> None:
     assert len(walked.unawaited) == 1
 
 
+def test_an_exception_out_of_module_code_leaks_nothing_but_a_swallowed_one_does() -> None:
+    raising = "import socket\ns = socket.create_connection(('h', 1))\ns.sendall(b'x')\ns.close()\n"
+    (module,) = [s for s in analyse(ast.parse(raising), raising).scopes if isinstance(s.node, ast.Module)]
+    assert not module.exceptional_leaks and not module.normal_leaks
+    swallowed = (
+        "import socket\ns = socket.socket()\ntry:\n    s.connect(('h', 1))\nexcept OSError:\n    pass\n"
+        "else:\n    s.close()\n"
+    )
+    (module,) = [s for s in analyse(ast.parse(swallowed), swallowed).scopes if isinstance(s.node, ast.Module)]
+    assert len(module.exceptional_leaks) == 1
+
+
+def test_a_read_loop_after_the_read_side_is_shut_is_no_drain() -> None:
+    for how, shut in (("SHUT_RDWR", (True, True)), ("SHUT_RD", (False, True)), ("SHUT_WR", (True, False))):
+        facts = scope(
+            f"""
+            def f(conn):
+                conn.sendall(b"x")
+                conn.shutdown(socket.{how})
+                while conn.recv(4096):
+                    pass
+                conn.close()
+            """
+        )
+        (site,) = facts.closes.values()
+        assert {(f.shut, f.read_shut, f.drained) for f in site.facts} == {(*shut, how == "SHUT_WR")}, how
+
+
+def test_a_nested_helper_drains_what_it_reads_to_eof_and_borrows_it() -> None:
+    facts = scope(
+        """
+        def f(a):
+            s = socket.create_connection(a)
+            def drain():
+                while s.recv(4096):
+                    pass
+            s.sendall(b"x")
+            s.shutdown(socket.SHUT_WR)
+            drain()
+            s.close()
+        """
+    )
+    (site,) = facts.closes.values()
+    assert {f.drained for f in site.facts} == {True}
+    assert facts.exceptional_leaks and not facts.normal_leaks  # borrowed, not handed off: still ours to close
+
+
+def test_a_complete_reply_after_the_last_send_closes_the_loss_window() -> None:
+    framed = """
+        def f(a, n):
+            s = socket.create_connection(a)
+            s.sendall(b"GET")
+            got = 0
+            while got < n:
+                got += len(s.recv(n - got))
+            {after}
+            s.close()
+        """
+    for after, answered in (("pass", True), ("s.sendall(b'QUIT')", False)):
+        (site,) = scope(framed.format(after=after)).closes.values()
+        assert {f.answered for f in site.facts} == {answered}, after
+    clocked = "def f(a, t):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n"
+    clocked += "    while now() < t:\n        s.recv(10)\n    s.close()\n"
+    (site,) = scope(clocked).closes.values()
+    assert {f.answered for f in site.facts} == {False}
+
+
+def test_msg_waitall_reads_a_whole_fixed_size_reply() -> None:
+    for flags, answered in (("socket.MSG_WAITALL", True), ("0", False)):
+        source = f"def f(a):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n    s.recv(8, {flags})\n"
+        (site,) = scope(source + "    s.close()\n").closes.values()
+        assert {f.answered for f in site.facts} == {answered}, flags
+
+
+def test_a_loop_over_a_nonempty_constant_range_cannot_be_skipped() -> None:
+    retry = """
+        def f(a):
+            s = socket.socket()
+            for _ in range({bounds}):
+                try:
+                    s.connect(a)
+                    return s
+                except Exception:
+                    pass
+            return None
+        """
+    assert leaks(retry.format(bounds="3")) == (set(), {"s"})
+    assert leaks(retry.format(bounds="1, 4, 2")) == (set(), {"s"})
+    for skippable in ("0", "n", "3, 1", "0, 5, 0"):
+        assert leaks(retry.format(bounds=skippable)) == ({"s"}, set()), skippable
+
+
 def test_the_statement_index_classifies_node_types_from_an_empty_cache(monkeypatch) -> None:
     """`index_module` memoises what each node type is; a fresh process starts with nothing memoised."""
     from closelint.analysis import scopes

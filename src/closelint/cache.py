@@ -9,8 +9,13 @@ signature (it could change again within the same timestamp tick), so the next ru
 
 Entries are JSON, written to a temporary file and renamed into place, so a concurrent run or a crash never
 leaves a half-written cache; a cache that cannot be read or decoded is ignored (and rewritten). Decoding
-builds only `closelint.model` classes: a cache file from elsewhere cannot run code. Findings of files that
-do not parse (CL000) are cached; unreadable files are not. This module imports only what a warm run needs.
+builds only `closelint.model` classes: a cache file from elsewhere cannot run code, and an entry whose
+findings are not well-formed findings of that very file is not used. Findings of files that do not parse
+(CL000) are cached; unreadable files are not. This module imports only what a warm run needs.
+
+The cache directory may come with the tree being linted, so writing never follows a symbolic link: when
+the directory or anything closelint would write in it is a link, `Cache` raises `CacheRefused` and the run
+goes on without a cache; files are created with `O_EXCL | O_NOFOLLOW`, and only regular files are read.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import dataclasses
 import enum
 import json
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterable
@@ -28,6 +34,7 @@ from typing import Any
 
 from closelint import __version__, model
 from closelint.config import Settings
+from closelint.files import read_regular_file, shown_path
 from closelint.model import Violation
 
 DIRECTORY_NAME = ".closelint_cache"
@@ -64,13 +71,30 @@ def cache_directory(settings: Settings) -> Path:
     return Path(configured) if configured else Path(settings.root) / DIRECTORY_NAME
 
 
+#: the largest cache file read, in bytes (a cache of 100,000 files is about 15 MB)
+MAX_CACHE_BYTES = 256 * 2**20
+_MARKERS = (
+    (".gitignore", "# Automatically created by closelint.\n*\n"),
+    ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# closelint cache directory\n"),
+)
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+class CacheRefused(OSError):
+    """The cache directory, or an entry closelint would write in it, is a symbolic link."""
+
+
 class Cache:
-    """Findings per path for one run setup; `get` and `put` during the run, `save` at its end."""
+    """Findings per path for one run setup; `get` and `put` during the run, `save` at its end.
+
+    Raises CacheRefused when a link would make it read or write outside the cache directory.
+    """
 
     def __init__(self, directory: Path, settings: Settings) -> None:
         self.directory = directory
         self.setup = _setup(settings)
         self.file = directory / __version__ / f"{_short_hash(self.setup)}.json"
+        _refuse_links(directory, [directory / __version__, self.file, *(directory / n for n, _ in _MARKERS)])
         self.started_ns = time.time_ns()
         self._entries: dict[str, list[Any]] = {}  # path -> [stamp | None, digest, encoded findings]
         self._touched: set[str] = set()
@@ -97,8 +121,7 @@ class Cache:
             if type(entry[1]) is not str:
                 return None, current
             try:
-                with open(path, "rb") as handle:
-                    source = handle.read()
+                source = read_regular_file(path)
             except OSError:
                 return None, current
             if digest(source) != entry[1]:
@@ -108,9 +131,10 @@ class Cache:
         if not entry[2]:
             return [], current
         try:
-            return [_decode(item) for item in entry[2]], current
-        except (TypeError, ValueError, KeyError, AttributeError):  # written by another closelint: ignore it
+            found = [_decode(item) for item in entry[2]]
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError):  # not written by this closelint
             return None, current
+        return (found, current) if all(_is_finding(v, path) for v in found) else (None, current)
 
     def put(self, path: str, before: Stamp | None, content_digest: str, violations: Iterable[Violation]) -> None:
         """Remember the findings of `path`, whose stat signature was `before` when it was read."""
@@ -139,16 +163,19 @@ class Cache:
         if stamp(self.file) != self._loaded_stamp:  # another run saved meanwhile: keep its entries too
             entries = {**_read(self.file, self.setup), **{p: self._entries[p] for p in self._touched}}
         entries = {p: e for p, e in entries.items() if p in self._touched or os.path.exists(p)}
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        _mark_directory(self.directory)
+        _make_directory(self.directory)
+        _make_directory(self.file.parent)
+        for name, text in _MARKERS:  # keep the cache out of git (as ruff does) and out of backups
+            with contextlib.suppress(FileExistsError):
+                _create(self.directory / name, text)
         temporary = self.file.with_name(f"{self.file.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        document = {"format": _FORMAT, "setup": self.setup, "entries": entries}
         try:
-            with open(temporary, "w", encoding="utf-8") as handle:
-                json.dump({"format": _FORMAT, "setup": self.setup, "entries": entries}, handle, separators=(",", ":"))
-            os.replace(temporary, self.file)
+            _create(temporary, json.dumps(document, separators=(",", ":")))
+            os.replace(temporary, self.file)  # replaces a link itself, never what it points to
         finally:
-            if temporary.exists():
-                temporary.unlink()
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
 
 
 def _setup(settings: Settings) -> str:
@@ -193,8 +220,7 @@ def _short_hash(text: str) -> str:
 def _read(file: Path, setup: str) -> dict[str, list[Any]]:
     """The entries of a cache file; nothing when it is missing, corrupt, or for another setup."""
     try:
-        with open(file, encoding="utf-8") as handle:
-            document = json.load(handle)
+        document = json.loads(read_regular_file(file, MAX_CACHE_BYTES, follow_symlinks=False))
     except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(document, dict) or document.get("format") != _FORMAT or document.get("setup") != setup:
@@ -203,15 +229,51 @@ def _read(file: Path, setup: str) -> dict[str, list[Any]]:
     return entries if isinstance(entries, dict) else {}  # `Cache.get` checks the entries it uses
 
 
-def _mark_directory(directory: Path) -> None:
-    """Keep the cache out of git (as ruff does) and out of backups (CACHEDIR.TAG)."""
-    for name, text in (
-        (".gitignore", "# Automatically created by closelint.\n*\n"),
-        ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# closelint cache directory\n"),
-    ):
-        path = directory / name
-        if not path.exists():
-            path.write_text(text, encoding="utf-8")
+def _refuse_links(directory: Path, inside: list[Path]) -> None:
+    """Raise CacheRefused if `directory` or an entry of `inside` is a symbolic link."""
+    for path in (directory, *inside):
+        try:
+            is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except FileNotFoundError:
+            continue
+        if is_link:
+            raise CacheRefused(f"{shown_path(str(path))} is a symbolic link; running without the cache")
+
+
+def _make_directory(path: Path) -> None:
+    """Create the directory `path` (its parent exists) unless it is there; a link there is refused."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            raise CacheRefused(f"{shown_path(str(path))} is not a directory; running without the cache") from None
+
+
+def _create(path: Path, text: str) -> None:
+    """Write a new file; raises FileExistsError if anything, a link included, is already at `path`."""
+    descriptor = os.open(path, _CREATE_FLAGS, 0o644)
+    with open(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _is_finding(value: Any, path: str) -> bool:
+    """Whether a decoded cache entry is a well-formed finding of `path` (entries are read from the tree)."""
+    if type(value) is not Violation or value.path != path:
+        return False
+    numbers = (value.line, value.col, value.end_line, value.end_col)
+    if not all(type(n) is int for n in numbers) or not (type(value.code) is str and type(value.message) is str):
+        return False
+    fix = value.fix
+    return fix is None or (
+        type(fix) is model.Fix
+        and type(fix.applicability) is model.Applicability
+        and type(fix.description) is str
+        and type(fix.key) is str
+        and type(fix.span) is tuple
+        and len(fix.span) == 2
+        and all(type(n) is int for n in fix.span)
+        and fix.edits == ()
+    )
 
 
 def _encode(value: Any) -> Any:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from closelint import __version__
 from closelint.config import ConfigError, Settings, check_codes, load_settings, parse_codes
+from closelint.files import read_regular_file, shown_path
 from closelint.model import FileResult, Violation
 from closelint.output import OutputContext, formats
 from closelint.registry import all_rules
@@ -96,10 +97,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `closelint ... | head`: the reader left; say nothing more
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    except BrokenPipeError:
+        return _left_pipe()
+    except OSError as error:  # an unforeseen file system error: still one line, not a traceback
+        print(f"closelint: error: {shown_path(str(error))}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _left_pipe() -> int:
+    """`closelint ... | head`: the reader left; say nothing more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_ERROR
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -110,6 +119,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
         if value is not None:
             check_codes(value, f"--{option.replace('_', '-')}")
             settings = replace(settings, **{option: tuple(value)})  # type: ignore[arg-type]
+    if args.select == [] and not settings.extend_select:
+        raise ConfigError("--select: no rule code given, so every rule would be off")
     return settings
 
 
@@ -117,17 +128,22 @@ def run_check(args: argparse.Namespace) -> int:
     from closelint.discovery import discover
     from closelint.runner import lint_paths
 
+    _check_working_directory()
     settings = settings_for(args)
-    files, errors = discover(args.paths or [Path(".")], settings)
+    found = discover(args.paths or [Path(".")], settings)
+    files, errors = found.files, found.errors
+    for warning in found.warnings:
+        _warn(warning)
     fixed = 0
-    results = lint_paths(files, settings, jobs=args.jobs, cache=not args.no_cache)
+    results = lint_paths(files, settings, jobs=args.jobs, cache=not args.no_cache, warn=_warn)
     errors += [r.error for r in results if r.error]
     if args.fix or args.diff:
         from closelint.fixer import fix_files
 
         fixes = fix_files(results, settings, unsafe=args.unsafe_fixes, write=not args.diff)
         for warning in fixes.warnings:
-            print(f"closelint: warning: {warning}", file=sys.stderr)
+            _warn(warning)
+        errors += fixes.errors
         if args.diff:
             sys.stdout.write("".join(fixes.diffs))
             print(f"Would fix {fixes.applied} finding{'s' if fixes.applied != 1 else ''}.", file=sys.stderr)
@@ -149,6 +165,18 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if violations and not args.exit_zero else EXIT_CLEAN
 
 
+def _warn(message: str) -> None:
+    print(f"closelint: warning: {message}", file=sys.stderr)
+
+
+def _check_working_directory() -> None:
+    """Paths are reported relative to the working directory: a run without one stops with exit status 2."""
+    try:
+        os.getcwd()
+    except OSError as error:
+        raise ConfigError(f"cannot use the working directory: {error.strerror or error}") from None
+
+
 def _report(args: argparse.Namespace, violations: list[Violation], context: OutputContext) -> str:
     """The findings in the chosen format; `--statistics` replaces them, `--show-fixes` follows the text formats."""
     from closelint.statistics import render_fixes, render_statistics
@@ -167,7 +195,7 @@ def _sources(violations: list[Violation], results: list[FileResult]) -> dict[str
     sources = {}
     for path in {v.path for v in violations}:
         try:
-            sources[path] = decode(Path(path).read_bytes())
+            sources[path] = decode(read_regular_file(path))
         except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
             continue
     return sources

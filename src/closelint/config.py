@@ -138,6 +138,8 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
         raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply to read") from None
     tool = document.get("tool", {})
     table = tool.get("closelint", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
@@ -156,6 +158,8 @@ def settings_from_table(table: Mapping[str, Any], source: str, root: str = ".") 
             items = _string_list(table[key], key, source)
             if key in ("select", "ignore", "extend-select"):
                 check_codes(items, f"{source}: {key}")
+            if key == "select" and not items and not table.get("extend-select"):
+                raise ConfigError(f"{source}: select is empty, so every rule would be off")
             values[key.replace("-", "_")] = tuple(items)
     if "per-file-ignores" in table:
         mapping = table["per-file-ignores"]

@@ -1,93 +1,90 @@
-"""Which files a run lints: the paths given, directories walked with excludes and `.gitignore`."""
+"""Which files a run lints: the paths given, directories walked with excludes and `.gitignore`.
+
+The tree may be hostile (SPEC §5): the walk never runs git, never enters a linked directory, skips a linked
+`.py` that resolves outside the directory named on the command line (with a warning), and reports a
+directory it cannot read as an error instead of passing over it.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
-import subprocess
-from collections.abc import Callable, Iterable
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from closelint.config import Settings
+from closelint.files import shown_path
+from closelint.gitignore import GitIgnore
 
 
-def discover(paths: Iterable[Path], settings: Settings) -> tuple[list[Path], list[str]]:
-    """Python files to lint, sorted, and one error message per path that does not exist.
+@dataclass
+class Discovery:
+    """The files to lint, sorted; errors (exit status 2) and warnings (skipped links) to show the user."""
 
-    A file named explicitly is always linted; files found by walking a directory are filtered by
-    `exclude`/`extend-exclude` and, inside a git work tree, by `.gitignore`.
+    files: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def discover(paths: Iterable[Path], settings: Settings) -> Discovery:
+    """Python files to lint, and one message per path that cannot be used.
+
+    A file named explicitly is always linted (even a link out of the tree); files found by walking a
+    directory are filtered by `exclude`/`extend-exclude` and, inside a git work tree, by `.gitignore`.
     """
+    found = Discovery()
     files: set[Path] = set()
-    errors: list[str] = []
     for path in paths:
-        if path.is_file():
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as error:
+            reason = "no such file or directory" if error.errno == errno.ENOENT else error.strerror or str(error)
+            found.errors.append(f"{shown_path(str(path))}: {reason}")
+            continue
+        if stat.S_ISDIR(mode):
+            files.update(_walk(path, settings, found))
+        else:  # reading it reports anything that is not a regular file
             files.add(path)
-        elif path.is_dir():
-            files.update(_not_git_ignored(path, list(_walk(path, settings))))
-        else:
-            errors.append(f"{path}: no such file or directory")
-    return sorted(files, key=lambda p: p.parts), errors  # Path order, without Path.__lt__
+    found.files = sorted(files, key=lambda p: p.parts)  # Path order, without Path.__lt__
+    return found
 
 
-def _walk(root: Path, settings: Settings) -> Iterable[Path]:
-    for directory, subdirs, names in os.walk(root):
-        base = Path(directory)
-        subdirs[:] = sorted(d for d in subdirs if not settings.excluded(base / d))
-        for name in sorted(names):
-            path = base / name
-            if name.endswith(".py") and not settings.excluded(path):
+def _walk(root: Path, settings: Settings, found: Discovery) -> Iterable[Path]:
+    """The `.py` entries below `root` (real files, or links that stay inside it), directories first
+    filtered by `excluded`, then by `.gitignore`; unreadable directories are added to `found.errors`."""
+    real_root = os.path.realpath(root)
+    ignore = GitIgnore.above(real_root)
+    if ignore is not None and real_root != ignore.top and ignore.ignored(real_root, is_dir=True):
+        ignore = None  # a directory named explicitly is linted even if git ignores it, like a file
+    pending = [(os.fspath(root), real_root)]
+    while pending:
+        directory, real_directory = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError as error:
+            found.errors.append(f"cannot read directory {shown_path(directory)}: {error.strerror or error}")
+            continue
+        for entry in entries:
+            real = os.path.join(real_directory, entry.name)
+            if entry.is_dir(follow_symlinks=False):
+                if not settings.excluded(Path(entry.path)) and not (ignore and ignore.ignored(real, is_dir=True)):
+                    pending.append((entry.path, real))
+            elif entry.name.endswith(".py"):
+                path = Path(entry.path)
+                if settings.excluded(path) or (ignore and ignore.ignored(real, is_dir=False)):
+                    continue
+                if entry.is_symlink() and not _inside(os.path.realpath(real), real_root):
+                    found.warnings.append(
+                        f"{shown_path(str(path))}: skipped, a symbolic link to a file outside {shown_path(str(root))}"
+                        " (name it on the command line to lint it)"
+                    )
+                    continue
                 yield path
 
 
-def _not_git_ignored(root: Path, paths: list[Path]) -> list[Path]:
-    """Drop paths git ignores below `root`; outside a work tree (or without git) nothing is dropped."""
-    if not paths or not _maybe_in_work_tree(root):
-        return paths
-    resolved = _resolver()
-    try:
-        completed = subprocess.run(
-            ["git", "check-ignore", "--stdin", "-z"],
-            input="\0".join(resolved(p) for p in [root, *paths]).encode("utf-8", "surrogateescape"),
-            capture_output=True,
-            check=False,
-            timeout=60,
-            cwd=root,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return paths
-    if completed.returncode not in (0, 1):  # 128: not a git repository
-        return paths
-    ignored = {item for item in completed.stdout.decode("utf-8", "surrogateescape").split("\0") if item}
-    if not ignored:
-        return paths
-    if resolved(root) in ignored:
-        return paths  # a directory named explicitly is linted even if git ignores it, like a file
-    return [p for p in paths if resolved(p) not in ignored]
-
-
-def _maybe_in_work_tree(root: Path) -> bool:
-    """False when git would find no repository for `root` (no `.git` above it, no GIT_DIR): skip git."""
-    if "GIT_DIR" in os.environ:
-        return True
-    directory = os.path.realpath(root)
-    while True:
-        if os.path.exists(os.path.join(directory, ".git")):
-            return True
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return False
-        directory = parent
-
-
-def _resolver() -> Callable[[Path], str]:
-    """`str(path.resolve())`, resolving each directory once (a walk yields many files per directory)."""
-    directories: dict[str, str] = {}
-
-    def resolved(path: Path) -> str:
-        head, name = os.path.split(os.path.abspath(path))
-        real = directories.get(head)
-        if real is None:
-            real = directories[head] = os.path.realpath(head)
-        joined = os.path.join(real, name)
-        return os.path.realpath(joined) if os.path.islink(joined) else joined
-
-    return resolved
+def _inside(path: str, directory: str) -> bool:
+    """Whether the real path `path` lies in the real directory `directory`."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from closelint.config import DEFAULT_DRAIN_TIMEOUT, Settings
 from closelint.engine import lint_source
+from closelint.files import read_regular_file, shown_path
 from closelint.model import Applicability, Edit, FileResult, Violation
 
 MAX_ROUNDS = 8
@@ -102,7 +103,7 @@ def _compile_problem(text: str, path: str) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             compile(text, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as error:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return str(error)
     return None
 
@@ -116,8 +117,9 @@ class SourceFile:
 
 
 def read_source_file(path: Path) -> SourceFile:
-    """Decode a Python file as the interpreter would, remembering its encoding (and BOM)."""
-    raw = path.read_bytes()
+    """Decode a Python file as the interpreter would, remembering its encoding (and BOM); a file that is
+    not a regular one, or too big, raises OSError (`files.read_regular_file`)."""
+    raw = read_regular_file(path)
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     # newline="" keeps \r\n and \r exactly as they are in the file
     with io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="") as stream:
@@ -147,6 +149,8 @@ class FixRun:
     applied: int = 0
     diffs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: files whose fixes could not be written (exit status 2)
+    errors: list[str] = field(default_factory=list)
 
 
 def fix_files(results: Sequence[FileResult], settings: Settings, unsafe: bool, write: bool) -> FixRun:
@@ -167,7 +171,13 @@ def fix_files(results: Sequence[FileResult], settings: Settings, unsafe: bool, w
         if not fixed.changed:
             continue
         if write:
-            write_atomically(path, fixed.fixed, source.encoding)
+            try:
+                write_atomically(path, fixed.fixed, source.encoding)
+            except (OSError, UnicodeError) as error:  # the file is left as it was; the others are still fixed
+                run.errors.append(
+                    f"{shown_path(str(path))}: fixes not written: {getattr(error, 'strerror', None) or error}"
+                )
+                continue
         run.diffs.append(fixed.diff())
         run.applied += fixed.applied
         result.violations = fixed.remaining

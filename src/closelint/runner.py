@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +17,7 @@ from closelint.config import Settings
 from closelint.model import FileResult
 
 if TYPE_CHECKING:
-    from closelint.cache import Stamp
+    from closelint.cache import Cache, Stamp
 
 #: below this many bytes to lint, starting worker processes costs more than it saves
 PARALLEL_MIN_BYTES = 512 * 1024
@@ -29,16 +29,18 @@ _CHUNK_MAX_FILES = 64
 _Linted = tuple[FileResult, "str | None"]
 
 
-def lint_paths(files: list[Path], settings: Settings, jobs: int = 1, cache: bool = False) -> list[FileResult]:
-    """Results for `files`, in their order, the same whatever `jobs` is and whether `cache` is used."""
-    store = None
-    if cache:
-        from closelint.cache import Cache, cache_directory
+def lint_paths(
+    files: list[Path],
+    settings: Settings,
+    jobs: int = 1,
+    cache: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[FileResult]:
+    """Results for `files`, in their order, the same whatever `jobs` is and whether `cache` is used.
 
-        try:
-            store = Cache(cache_directory(settings), settings)
-        except OSError:  # no working directory any more, ...: lint without the cache
-            store = None
+    `warn` receives a one-line message when the cache cannot be used (the run goes on without it).
+    """
+    store = _open_cache(settings, warn) if cache else None
     results: list[FileResult | None] = [None] * len(files)
     todo: list[int] = []
     stamps: list[Stamp | None] = [None] * len(files)
@@ -60,6 +62,19 @@ def lint_paths(files: list[Path], settings: Settings, jobs: int = 1, cache: bool
     if store is not None:
         store.save()
     return [r for r in results if r is not None]
+
+
+def _open_cache(settings: Settings, warn: Callable[[str], None] | None) -> Cache | None:
+    from closelint.cache import Cache, CacheRefused, cache_directory
+
+    try:
+        return Cache(cache_directory(settings), settings)
+    except CacheRefused as refused:  # a link in a committed cache must not make closelint write elsewhere
+        if warn is not None:
+            warn(str(refused))
+    except OSError:  # no working directory any more, ...: lint without the cache
+        pass
+    return None
 
 
 def _size(path: Path, known: Stamp | None) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from closelint.analysis import factories as F
+from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
 from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
@@ -34,6 +35,7 @@ from closelint.analysis.state import (
     State,
     merge,
     to_absent,
+    to_answered,
     to_closed,
     to_drained,
     to_escaped,
@@ -74,6 +76,7 @@ class CloseSite:
     facts: frozenset[Facts]
     statement: ast.stmt  # the statement holding the close() call, or the `with`
     handle: str  # the expression naming the socket there: `s`, `self.sock`
+    previous: ast.stmt | None = None  # the statement right before the close() in its block
 
 
 @dataclass
@@ -118,7 +121,9 @@ _SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
 _STREAM_SEND_METHODS = frozenset({"sendall", "sendfile"})
 #: methods whose use makes a parameter or `self.attr` a socket worth following
 _SOCKET_METHODS = frozenset({*_SEND_METHODS, "recv", "recv_into", "shutdown", "close", "makefile"})
-_SHUTDOWN_HOW = frozenset({"SHUT_WR", "SHUT_RDWR"})
+#: what `shutdown(how)` shuts, (write side, read side), by the name of `how` and by its value on Linux
+_SHUT_SIDES = {"SHUT_WR": (True, False), "SHUT_RD": (False, True), "SHUT_RDWR": (True, True)}
+_SHUT_NAMES = {0: "SHUT_RD", 1: "SHUT_WR", 2: "SHUT_RDWR"}
 
 
 class ScopeWalker:
@@ -147,11 +152,51 @@ class ScopeWalker:
         self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
+        self._drains: dict[Helper, frozenset[str]] = {}
 
     @cached_property
     def captured(self) -> dict[str, int]:
         """Names nested scopes read, or declared global/nonlocal, with the line they are shared from."""
-        return captured_names(self.body)
+        return captured_names(self.body, self._lent)
+
+    @cached_property
+    def helpers(self) -> dict[str, Helper]:
+        """Nested functions this scope only calls (closelint.analysis.local_helpers); a module's functions
+        are not nested in anything."""
+        return {} if isinstance(self.facts.node, ast.Module) else local_helpers(self.body)
+
+    def _lent(self, node: ast.AST) -> frozenset[str]:
+        """The sockets a nested function of this scope only borrows: a helper's reads, not a hand-off."""
+        helper = self.helpers.get(node.name) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+        return lent_names(node) if helper is node else frozenset()
+
+    def _attributes(self, node: ast.AST) -> set[str]:
+        """The `self.<attr>` names read in `node`, as the walk names them."""
+        if not self.self_name:
+            return set()
+        found = (receiver_name(n, self.self_name) for n in ast.walk(node) if isinstance(n, ast.Attribute))
+        return {name for name in found if name}
+
+    def _called_helper(self, call: ast.Call) -> Helper | None:
+        return self.helpers.get(call.func.id) if isinstance(call.func, ast.Name) else None
+
+    def _helper_drains(self, helper: Helper) -> frozenset[str]:
+        """The sockets a helper reads until EOF on every path through it (a walk of its own body)."""
+        found = self._drains.get(helper)
+        if found is None:
+            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids)
+            walker.borrowable |= lent_names(helper)
+            state = EMPTY
+            for name in sorted(walker.tracker.read_receivers(helper) & (walker.borrowable | self._attributes(helper))):
+                state = walker._born(state, helper, name, SOCKET, False)
+            exits = Exits()
+            ends = [s for s in [walker.block(helper.body, state, exits), *exits.ret] if s is not None]
+            found = self._drains[helper] = frozenset(
+                r.name
+                for r in walker.by_rid.values()
+                if ends and all(s.facts.get(r.rid) and all(f.drained for f in s.facts[r.rid]) for s in ends)
+            )
+        return found
 
     def _shared(self, name: str) -> bool:
         """Whether a socket bound to `name` here escapes at once: a nested function defined earlier (or a
@@ -169,8 +214,9 @@ class ScopeWalker:
         for leaving in [end, *exits.ret]:
             if leaving is not None:
                 self._check_exit(leaving, self.by_rid)
-        for leaving in exits.exc:
-            self._check_exit(leaving, self.by_rid, exceptional=True)
+        if not isinstance(self.facts.node, ast.Module):  # an exception out of module code ends the process
+            for leaving in exits.exc:  # (or fails the import), which releases every socket it made
+                self._check_exit(leaving, self.by_rid, exceptional=True)
         return self.facts
 
     def _check_exit(self, state: State, rids: Iterable[int], exceptional: bool = False) -> None:
@@ -278,7 +324,10 @@ class ScopeWalker:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         forever = isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
         eof = self.tracker.emptiness(stmt.test)
-        return self._loop(stmt, state, exits, skippable=not forever, endless=forever, eof=eof[0] if eof else None)
+        framed = self.tracker.framed_loop(stmt)
+        return self._loop(
+            stmt, state, exits, skippable=not forever, endless=forever, eof=eof[0] if eof else None, framed=framed
+        )
 
     def stmt_For(self, stmt: ast.For | ast.AsyncFor, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.iter, state, exits, sink=False)
@@ -289,10 +338,20 @@ class ScopeWalker:
         else:
             state = self._unbind(target, state)
         literal = isinstance(stmt.iter, (ast.Tuple, ast.List)) and bool(stmt.iter.elts)
+        literal = literal or self._nonempty_range(stmt.iter)
         eof = self.tracker.eof_iterable(stmt.iter)
         return self._loop(stmt, state, exits, skippable=not literal, endless=False, eof=eof)
 
     stmt_AsyncFor = stmt_For
+
+    def _nonempty_range(self, expr: ast.expr) -> bool:
+        """`range(3)`, `range(1, 4)`: constant bounds that give at least one value (a retry loop's attempts)."""
+        if not (isinstance(expr, ast.Call) and self.imports.call_name(expr) == "builtins.range") or expr.keywords:
+            return False
+        bounds = [a.value for a in expr.args if isinstance(a, ast.Constant) and type(a.value) is int]
+        if len(bounds) != len(expr.args) or not 1 <= len(bounds) <= 3 or bounds[2:] == [0]:
+            return False
+        return len(range(*bounds)) > 0
 
     def _loop(
         self,
@@ -302,8 +361,10 @@ class ScopeWalker:
         skippable: bool,
         endless: bool,
         eof: str | None,
+        framed: str | None = None,
     ) -> State | None:
-        """Walk a loop body once; `eof` names the socket read to its end when the loop runs out."""
+        """Walk a loop body once; `eof` names the socket read to its end when the loop runs out, `framed`
+        the socket a whole message of known length has been read from then."""
         inner = Exits(ret=exits.ret, exc=exits.exc)
         self.loops.append(stmt)
         end = self.block(stmt.body, state, inner)
@@ -316,6 +377,8 @@ class ScopeWalker:
         finished = merge([state if skippable else None, None if endless else again])
         if eof and finished is not None:
             finished = finished.update_name(eof, to_drained)
+        if framed and finished is not None:
+            finished = finished.update_name(framed, to_answered)
         orelse = self.block(stmt.orelse, finished, exits)
         return merge([orelse, *inner.brk])
 
@@ -674,17 +737,18 @@ class ScopeWalker:
                 state = self._method(state, name, at)
             elif kind == "drain":
                 state = state.update_name(name, to_drained)
+            elif kind == "answered":
+                state = state.update_name(name, to_answered)
             elif kind == "waited":
                 state = state.update_name(name, lambda f: replace(f, pending=None))
         return state
 
-    @staticmethod
-    def _escape_event(state: State, kind: str, name: str, at: ast.AST) -> State:
+    def _escape_event(self, state: State, kind: str, name: str, at: ast.AST) -> State:
         """A name handed off, or a closure taking the variables it reads (computed only when it matters)."""
         if kind == "escape":
             return state.update_name(name, to_escaped)
         if kind == "closure" and state.facts:
-            for free in free_names(at):
+            for free in free_names(at) - self._lent(at):
                 state = state.update_name(free, to_escaped)
         return state
 
@@ -700,8 +764,12 @@ class ScopeWalker:
             return self._close_name(state, name, call)
         if method == "detach":
             return state.update_name(name, to_escaped)
-        if method == "shutdown" and self._shuts_writing(call):
-            return state.update_name(name, lambda f: replace(f, shut=True) if f.life is Life.OPEN else f)
+        if method == "shutdown":
+            write, read = self._shut_sides(call)
+            return state.update_name(
+                name,
+                lambda f: replace(f, shut=f.shut or write, read_shut=f.read_shut or read) if f.life is Life.OPEN else f,
+            )
         if method in _SEND_METHODS and (method in _STREAM_SEND_METHODS or self._known_stream(state, name)):
             return state.update_name(name, to_sent)
         return state
@@ -710,16 +778,18 @@ class ScopeWalker:
         """`send`/`sendto`/`sendmsg` count as sending only on a socket known to be SOCK_STREAM."""
         return any(self.by_rid[rid].type is F.SockType.STREAM for rid in state.rids(name))
 
-    def _shuts_writing(self, call: ast.Call) -> bool:
-        """`shutdown(SHUT_WR)`, `shutdown(SHUT_RDWR)`, `shutdown(1)`, `shutdown(2)`, `shutdown(True)`."""
+    def _shut_sides(self, call: ast.Call) -> tuple[bool, bool]:
+        """Which sides a `shutdown(how)` shuts, (write, read): `SHUT_WR`/`1`/`True` writing, `SHUT_RD`/`0`
+        reading, `SHUT_RDWR`/`2` both; (False, False) when `how` is not known."""
         if len(call.args) != 1:
-            return False
+            return False, False
         how = call.args[0]
         if isinstance(how, ast.Constant):
-            return how.value is True or (type(how.value) is int and how.value in (1, 2))
+            constant = int(how.value) if isinstance(how.value, int) else -1  # True is 1, SHUT_WR
+            return _SHUT_SIDES.get(_SHUT_NAMES.get(constant, ""), (False, False))
         qualname = self.imports.qualname(how) or ""
         last = how.attr if isinstance(how, ast.Attribute) else how.id if isinstance(how, ast.Name) else ""
-        return qualname.rsplit(".", 1)[-1] in _SHUTDOWN_HOW or last in _SHUTDOWN_HOW
+        return _SHUT_SIDES.get(qualname.rsplit(".", 1)[-1], _SHUT_SIDES.get(last, (False, False)))
 
     def _ensure(self, state: State, name: str, node: ast.AST) -> State:
         """Start following a parameter or `self.attr` socket the first time it is used as one."""
@@ -740,7 +810,9 @@ class ScopeWalker:
         return state.born(rid, name)
 
     def _close_name(self, state: State, name: str, node: ast.AST) -> State:
-        self._record_closes(state.named(name), node, self.position[0][self.position[1]], name)
+        statements, index = self.position
+        previous = statements[index - 1] if index else None
+        self._record_closes(state.named(name), node, statements[index], name, previous)
         self.facts.closed.update(state.rids(name))
 
         def close(rid: int, f: Facts) -> Facts:
@@ -752,12 +824,17 @@ class ScopeWalker:
         return state.map(close)
 
     def _record_closes(
-        self, facts: dict[int, frozenset[Facts]], node: ast.AST, statement: ast.stmt, handle: str
+        self,
+        facts: dict[int, frozenset[Facts]],
+        node: ast.AST,
+        statement: ast.stmt,
+        handle: str,
+        previous: ast.stmt | None = None,
     ) -> None:
         for rid, fs in facts.items():
             normal = frozenset(f for f in fs if f.life is Life.OPEN and not f.exceptional)
             if normal and rid in self.by_rid:
-                self.facts.record_close(CloseSite(self.by_rid[rid], node, normal, statement, handle))
+                self.facts.record_close(CloseSite(self.by_rid[rid], node, normal, statement, handle, previous))
 
     def _scan(self, node: ast.AST, sink: bool, events: list[tuple[str, str, ast.AST]]) -> None:
         """Collect, in evaluation order, method calls on names, closes, and names that escape."""
@@ -815,9 +892,18 @@ class ScopeWalker:
         drained = self.tracker.reads_to_end(call)
         if drained:
             events.append(("drain", drained, call))
+        helper = self._called_helper(call)
+        if helper is not None:
+            events.extend(("drain", name, call) for name in self._helper_drains(helper))
+        exact = self.tracker.reads_exactly(call)
+        if exact:
+            events.append(("answered", exact, call))
         if self._closing_function(call) and call.args and isinstance(call.args[0], ast.Name):
             events.append(("close", call.args[0].id, call))
             arguments = arguments[1:]
+        reader = call.args[0] if call.args else None
+        if qualname == "builtins.iter" and isinstance(reader, ast.Lambda) and self.tracker.eof_iterable(call):
+            arguments = arguments[1:]  # `iter(lambda: s.recv(n), b"")` reads s, and lives as long as the loop
         keeps = not (
             qualname in F.NON_KEEPING_CALLS or (isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS)
         )
@@ -857,6 +943,9 @@ class ScopeWalker:
 
     def _may_fail(self, call: ast.Call, state: State) -> bool:
         func = call.func
+        helper = self._called_helper(call)
+        if helper is not None and any(state.owns(name) for name in lent_names(helper)):
+            return True  # it reads the socket: it may raise as a recv() here would
         if self._closing_function(call) or self.imports.call_name(call) in F.NON_KEEPING_CALLS:
             return False
         receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None

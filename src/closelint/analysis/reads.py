@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from closelint.analysis.scopes import own_nodes
+
 READ_METHODS = frozenset({"recv", "recv_into", "read", "read1", "readinto", "readline"})
 READ_ALL_METHODS = frozenset({"read", "readlines", "readall"})
 WRITE_METHODS = frozenset({"write", "writelines"})
@@ -37,6 +39,7 @@ class ReadTracker:
     self_name: str | None
     reads: dict[str, str] = field(default_factory=dict)  # variable -> socket name
     files: dict[str, tuple[str, bool]] = field(default_factory=dict)  # file name -> (socket name, writable)
+    unbuffered: set[str] = field(default_factory=set)  # makefile(..., buffering=0) objects: read(n) is one recv
 
     def socket_of(self, name: str) -> str:
         """The socket behind a name: itself, or the socket a makefile() object wraps."""
@@ -59,12 +62,17 @@ class ReadTracker:
             return
         self.reads.pop(target.id, None)
         self.files.pop(target.id, None)
+        self.unbuffered.discard(target.id)
         source = self.read_source(value) if isinstance(value, ast.Call) else None
         if source:
             self.reads[target.id] = source
         made = self.makefile(value)
         if made:
             self.files[target.id] = made
+            assert isinstance(value, ast.Call)
+            buffering = value.args[1] if len(value.args) > 1 else _keyword(value, "buffering")
+            if isinstance(buffering, ast.Constant) and buffering.value == 0:
+                self.unbuffered.add(target.id)
 
     def makefile(self, value: ast.expr) -> tuple[str, bool] | None:
         """(socket name, writable) when `value` is `s.makefile(mode)`."""
@@ -78,6 +86,69 @@ class ReadTracker:
         mode = value.args[0] if value.args else _keyword(value, "mode")
         text = mode.value if isinstance(mode, ast.Constant) and isinstance(mode.value, str) else "r"
         return name, any(c in text for c in "wa+")
+
+    def read_receivers(self, node: ast.AST) -> set[str]:
+        """The names of everything `node` reads from with a read method (`s.recv(n)`, `self.sock.recv(n)`)."""
+        found = (
+            receiver_name(n.func.value, self.self_name)
+            for n in ast.walk(node)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in READ_METHODS
+        )
+        return {name for name in found if name}
+
+    def reads_exactly(self, call: ast.Call) -> str | None:
+        """The socket a single call reads a whole fixed-size message from: `s.recv(n, MSG_WAITALL)`,
+        `s.recv_into(buf, n, MSG_WAITALL)`, or `f.read(n)` on a buffered `makefile()` object (which reads
+        again until n bytes are in, or EOF)."""
+        func = call.func
+        if not isinstance(func, ast.Attribute):
+            return None
+        name = receiver_name(func.value, self.self_name)
+        if name is None:
+            return None
+        if func.attr in ("recv", "recv_into"):
+            position = 1 if func.attr == "recv" else 2
+            flags = call.args[position] if len(call.args) > position else _keyword(call, "flags")
+            waits = flags is not None and any(_spelled(n, "MSG_WAITALL") for n in ast.walk(flags))
+            return self.socket_of(name) if waits else None
+        if func.attr == "read" and name in self.files and call.args and not _unbounded(call):
+            return self.files[name][0] if name not in self.unbuffered else None
+        return None
+
+    def framed_loop(self, loop: ast.While) -> str | None:
+        """The socket a `while` loop reads a length known in advance from: its test compares (or is) a count
+        or buffer that its body advances with what it reads (`while got < size: got += s.recv_into(...)`,
+        `while len(buf) < n: buf += s.recv(n - len(buf))`, `while remaining: ...`). Leaving the loop
+        through its test means the whole message is in."""
+        test = loop.test
+        if isinstance(test, ast.Compare):
+            if len(test.ops) != 1 or not isinstance(test.ops[0], _ORDERING):
+                return None
+        elif not isinstance(test, ast.Name):
+            return None
+        progress: dict[str, str] = {}
+        for _ in range(2):  # `chunk = s.recv(n)` then `buf += chunk`, in either order
+            for node in own_nodes(loop.body):
+                if not isinstance(node, ast.stmt):
+                    continue
+                targets, value = _assignment(node)
+                source = self._advanced_by(value, progress) if value is not None else None
+                if source:
+                    progress.update(dict.fromkeys((t.id for t in targets if isinstance(t, ast.Name)), source))
+        tested = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+        sockets = {progress[name] for name in tested if name in progress}
+        return sockets.pop() if len(sockets) == 1 else None
+
+    def _advanced_by(self, value: ast.expr, progress: dict[str, str]) -> str | None:
+        """The socket whose reads `value` holds: a read call on it, or a name that holds such a read."""
+        for node in ast.walk(value):
+            if isinstance(node, ast.Call):
+                source = self.read_source(node)
+                if source:
+                    return source
+            if isinstance(node, ast.Name) and node.id in progress:
+                return progress[node.id]
+        return None
 
     def emptiness(self, test: ast.expr) -> tuple[str, bool] | None:
         """(socket, when) if `test` evaluates to `when` exactly when a read from the socket hit EOF."""
@@ -129,6 +200,31 @@ class ReadTracker:
         if isinstance(func, ast.Attribute) and func.attr == "join" and call.args:
             return self.eof_iterable(call.args[0])
         return None
+
+
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.NotEq)
+
+
+def _spelled(node: ast.AST, name: str) -> bool:
+    """`name` or `<module>.name`."""
+    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
+
+
+def _assignment(node: ast.stmt) -> tuple[list[ast.expr], ast.expr | None]:
+    """(targets, value) of `x = v`, `x += v`, `x: T = v`, and `buf.extend(v)` / `buf.append(v)`."""
+    if isinstance(node, ast.Assign):
+        return node.targets, node.value
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+        return [node.target], node.value
+    call = node.value if isinstance(node, ast.Expr) else None
+    if (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("extend", "append", "write")
+        and call.args
+    ):
+        return [call.func.value], call.args[0]
+    return [], None
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import sys
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -105,13 +105,14 @@ def _free_names(node: ast.AST) -> set[str]:
     return (loads - bound) | declared_outer
 
 
-def captured_names(body: list[ast.stmt]) -> dict[str, int]:
+def captured_names(body: list[ast.stmt], lent: Callable[[ast.AST], frozenset[str]] | None = None) -> dict[str, int]:
     """Names of this scope that nested scopes read, or that are declared global/nonlocal here, each with
-    the first line from which it is shared (0 for a global or nonlocal declaration)."""
+    the first line from which it is shared (0 for a global or nonlocal declaration). `lent(node)` names
+    what a nested scope only borrows: not shared."""
     names: dict[str, int] = {}
     for node in own_nodes(body):
         if isinstance(node, NESTED_SCOPES):
-            for name in free_names(node):
+            for name in free_names(node) - (lent(node) if lent else frozenset()):
                 names[name] = min(names.get(name, node.lineno), node.lineno)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             names.update(dict.fromkeys(node.names, 0))

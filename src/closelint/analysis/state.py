@@ -32,8 +32,13 @@ class Facts:
     names: frozenset[str] = frozenset()
     exceptional: bool = False  # the path took an exception edge since the socket was created
     sent: bool = False
-    shut: bool = False
+    shut: bool = False  # shutdown() of the write side (SHUT_WR, SHUT_RDWR)
+    #: shutdown() of the read side (SHUT_RD, SHUT_RDWR): on Linux recv() then returns b"" as soon as the
+    #: receive queue is empty, so a read loop that ends at b"" no longer waits for the peer's FIN
+    read_shut: bool = False
     drained: bool = False
+    #: a complete, framed reply was read after the last send: the peer has read everything sent to it
+    answered: bool = False
     #: a StreamWriter close() not yet followed by `await writer.wait_closed()`
     pending: ast.AST | None = None
     #: constants simple flags hold on these paths (`ok = False`): a test of a flag keeps only the facts
@@ -191,7 +196,7 @@ def to_closed(f: Facts) -> Facts:
 
 
 def to_sent(f: Facts) -> Facts:
-    return replace(f, sent=True) if f.life is Life.OPEN else f
+    return replace(f, sent=True, answered=False) if f.life is Life.OPEN else f
 
 
 def to_escaped(f: Facts) -> Facts:
@@ -199,7 +204,12 @@ def to_escaped(f: Facts) -> Facts:
 
 
 def to_drained(f: Facts) -> Facts:
-    return replace(f, drained=True) if f.life is Life.OPEN else f
+    """Read until EOF: no drain once the read side is shut (the loop ends at once, not at the peer's FIN)."""
+    return replace(f, drained=True) if f.life is Life.OPEN and not f.read_shut else f
+
+
+def to_answered(f: Facts) -> Facts:
+    return replace(f, answered=True) if f.life is Life.OPEN else f
 
 
 def to_absent(f: Facts) -> Facts:

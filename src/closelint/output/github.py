@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from closelint.files import unicode_path
 from closelint.model import Violation
 from closelint.output import OutputContext, is_error, relative_path, span
 
@@ -24,7 +25,7 @@ def command(v: Violation) -> str:
     """`::warning file=…,line=…,col=…,endLine=…,endColumn=…,title=CL201::message` (1-based columns)."""
     line, col, end_line, end_col = span(v)
     properties = {
-        "file": escape(relative_path(v.path), _PROPERTY_ESCAPES),
+        "file": escape(unicode_path(relative_path(v.path)), _PROPERTY_ESCAPES),
         "line": line,
         "col": col,
         "endLine": end_line,

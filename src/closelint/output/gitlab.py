@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from closelint.files import unicode_path
 from closelint.model import Violation
 from closelint.output import OutputContext, is_error, relative_path, rule_name
 
@@ -18,7 +19,7 @@ def render(violations: Sequence[Violation], context: OutputContext) -> str:
     seen: Counter[tuple[str, str, str]] = Counter()
     issues = []
     for v in violations:
-        path = relative_path(v.path)
+        path = unicode_path(relative_path(v.path))  # JSON strings are Unicode: a name's other bytes as \xNN
         key = (path, v.code, v.message)
         seen[key] += 1
         issues.append(_issue(v, path, _fingerprint(*key, seen[key])))

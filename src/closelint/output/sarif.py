@@ -115,7 +115,7 @@ def _artifact_location(path: str) -> dict[str, str]:
     shown = relative_path(path)
     if Path(shown).is_absolute():
         return {"uri": Path(shown).as_uri()}
-    return {"uri": quote(shown), "uriBaseId": SRCROOT}
+    return {"uri": quote(os.fsencode(shown)), "uriBaseId": SRCROOT}  # a name's bytes, percent-encoded (RFC 3986)
 
 
 def _fix(fix: Fix, location: dict[str, str]) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import re
-import struct
 from collections.abc import Iterator
 
 from closelint.analysis.module import ModuleFacts
@@ -24,8 +23,12 @@ class LingerZero(Rule):
     summary = (
         "Checks for `setsockopt(SOL_SOCKET, SO_LINGER, value)` whose value is known to switch lingering on "
         'with a zero timeout: `struct.pack("ii", 1, 0)`, the `"hh"` layout of Windows, `pack` imported '
-        "from `struct`, or a module-level constant holding one. Not reported in one branch of an `if`/`else`: "
-        "code that chooses between an orderly and an abortive close (twisted's `abortConnection`) means it."
+        'from `struct`, a packed `struct linger` literal (`b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00"`), '
+        "and names holding any of these or the two fields (`l_onoff, l_linger = 1, 0`, module constants). "
+        "A name counts only when every value the module binds to it agrees: a parameter, a loop target, "
+        "`+=` or a second assignment with another value makes it unknown, and an unknown value is not "
+        "reported. Not reported in one branch of an `if`/`else`: code that chooses between an orderly and "
+        "an abortive close (twisted's `abortConnection`) means it."
     )
     rationale = (
         "With `l_onoff=1, l_linger=0`, `close()` is abortive: the kernel drops everything still queued "
@@ -56,18 +59,26 @@ def handle(conn):
             "import socket, struct\n\ndef f(s):\n    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, "
             "struct.pack('ii', 0, 0))\n"
         ),
+        Valid(
+            "import socket, struct\n\ndef f(s, seconds):\n    l_onoff, l_linger = 1, seconds\n"
+            "    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', l_onoff, l_linger))\n"
+        ),
     )
     invalid = (
         Invalid(
             "import socket\nfrom struct import pack\n\nLINGER = pack('hh', 1, 0)\n\ndef f(s):\n"
             "    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER)\n"
         ),
+        Invalid(
+            "import socket, struct\n\ndef f(s):\n    l_onoff, l_linger = 1, 0\n"
+            "    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', l_onoff, l_linger))\n"
+        ),
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         if "SO_LINGER" not in facts.text:
             return
-        assignments = _simple_assignments(facts.tree)
+        bindings = _bindings(facts.tree)
         for node in _unchosen_nodes(facts.tree):
             if (
                 isinstance(node, ast.Call)
@@ -75,7 +86,7 @@ def handle(conn):
                 and node.func.attr == "setsockopt"
                 and len(node.args) == 3
                 and _is_so_linger(node.args[1], facts.imports)
-                and _linger_zero(node.args[2], facts.imports, assignments, 0)
+                and _linger_zero(node.args[2], facts.imports, bindings, 0)
             ):
                 yield self.report(node)
 
@@ -99,45 +110,90 @@ def _is_so_linger(expr: ast.expr, imports: ImportTable) -> bool:
     return isinstance(expr, ast.Attribute) and expr.attr == "SO_LINGER"
 
 
-def _simple_assignments(tree: ast.Module) -> dict[str, list[ast.expr]]:
-    """Every value assigned to each plain name, anywhere in the module."""
+#: a binding whose value the rule does not follow (a parameter, a loop target, `+=`, an import, …)
+_UNKNOWN = ast.Constant(value=...)
+
+
+def _bindings(tree: ast.Module) -> dict[str, list[ast.expr]]:
+    """Every value bound to each plain name, anywhere in the module: the value of `name = v`, of
+    `name: T = v` and of each element of `a, b = x, y`; `_UNKNOWN` for every other way of binding it."""
+    paired: dict[int, ast.expr] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                _pair(target, node.value, paired)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            _pair(node.target, node.value, paired)
     found: dict[str, list[ast.expr]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            found.setdefault(node.targets[0].id, []).append(node.value)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            found.setdefault(node.target.id, []).append(node.value)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            found.setdefault(node.id, []).append(paired.get(id(node), _UNKNOWN))
+        elif isinstance(node, ast.arg):
+            found.setdefault(node.arg, []).append(_UNKNOWN)
+        elif isinstance(node, ast.alias):
+            found.setdefault(node.asname or node.name.split(".", 1)[0], []).append(_UNKNOWN)
     return found
 
 
-def _linger_zero(expr: ast.expr, imports: ImportTable, assignments: dict[str, list[ast.expr]], depth: int) -> bool:
-    """Whether `expr` is known to pack l_onoff != 0 and l_linger == 0."""
+def _pair(target: ast.expr, value: ast.expr, paired: dict[int, ast.expr]) -> None:
+    """Match the names of an assignment target with the parts of its value (`a, b = 1, 0`)."""
+    if isinstance(target, ast.Name):
+        paired[id(target)] = value
+    elif (
+        isinstance(target, (ast.Tuple, ast.List))
+        and isinstance(value, (ast.Tuple, ast.List))
+        and len(target.elts) == len(value.elts)
+        and not any(isinstance(e, ast.Starred) for e in [*target.elts, *value.elts])
+    ):
+        for element, part in zip(target.elts, value.elts):
+            _pair(element, part, paired)
+
+
+def _linger_zero(expr: ast.expr, imports: ImportTable, bindings: dict[str, list[ast.expr]], depth: int) -> bool:
+    """Whether `expr` is known to pack l_onoff != 0 and l_linger == 0 (names are followed through every
+    value the module binds to them: all must agree)."""
     if depth > _MAX_DEPTH:
         return False
     if isinstance(expr, ast.Name):
-        values = assignments.get(expr.id, [])
-        return bool(values) and all(_linger_zero(v, imports, assignments, depth + 1) for v in values)
+        values = bindings.get(expr.id, [])
+        return bool(values) and all(_linger_zero(v, imports, bindings, depth + 1) for v in values)
     if isinstance(expr, ast.Constant) and isinstance(expr.value, bytes):
         return _bytes_linger_zero(expr.value)
     if not (isinstance(expr, ast.Call) and imports.call_name(expr) == "struct.pack" and len(expr.args) == 3):
         return False
-    fmt, onoff, linger = expr.args
-    if not (isinstance(fmt, ast.Constant) and isinstance(fmt.value, (str, bytes))):
-        return False
-    text = fmt.value.decode("ascii", "replace") if isinstance(fmt.value, bytes) else fmt.value
-    return bool(_TWO_INTS.match(text)) and _int_value(onoff) not in (None, 0) and _int_value(linger) == 0
+    fmt, onoff, linger = (_constants(a, bindings, depth) for a in expr.args)
+    return (
+        bool(fmt and onoff and linger)
+        and all(isinstance(f, (str, bytes)) and _TWO_INTS.match(_text(f)) for f in fmt)
+        and all(_is_int(v) and v != 0 for v in onoff)
+        and all(_is_int(v) and v == 0 for v in linger)
+    )
 
 
-def _int_value(expr: ast.expr) -> int | None:
-    if isinstance(expr, ast.Constant) and isinstance(expr.value, (int, bool)):
-        return int(expr.value)
-    return None
+def _constants(expr: ast.expr, bindings: dict[str, list[ast.expr]], depth: int) -> list[object]:
+    """Every constant `expr` may evaluate to, through names; empty when one of them is not a constant."""
+    if depth > _MAX_DEPTH:
+        return []
+    if isinstance(expr, ast.Constant) and expr is not _UNKNOWN:
+        return [expr.value]
+    if isinstance(expr, ast.Name):
+        found = [_constants(v, bindings, depth + 1) for v in bindings.get(expr.id, [])]
+        return [c for cs in found for c in cs] if found and all(found) else []
+    return []
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int)
+
+
+def _text(fmt: str | bytes) -> str:
+    return fmt.decode("ascii", "replace") if isinstance(fmt, bytes) else fmt
 
 
 def _bytes_linger_zero(value: bytes) -> bool:
-    """A literal `struct linger` in native layout: two ints (8 bytes) or two shorts (4 bytes)."""
-    layout = {8: "ii", 4: "hh"}.get(len(value))
-    if layout is None:
+    """A literal `struct linger`: two ints (8 bytes) or two shorts (4 bytes), l_onoff first. Either byte
+    order gives the same answer: l_onoff is non-zero when any of its bytes is, l_linger zero when all are."""
+    if len(value) not in (4, 8):
         return False
-    onoff, linger = struct.unpack(layout, value)
-    return bool(onoff) and linger == 0
+    half = len(value) // 2
+    return any(value[:half]) and not any(value[half:])

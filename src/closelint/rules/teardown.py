@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from closelint.analysis.flow import CloseSite, ScopeFacts
 from closelint.analysis.module import ModuleFacts
+from closelint.analysis.state import Facts
 from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
 from closelint.rules.lifecycle import describe
@@ -29,11 +30,32 @@ def verdict(site: CloseSite) -> str | None:
         return None
     if not any(f.sent for f in site.facts):
         return None  # nothing sent, nothing to lose (and a parameter proves it is a stream only by sending)
-    if any(f.shut and not f.drained for f in site.facts):
+    exposed = _exposed(site)
+    if any(f.shut for f in exposed):
         return "CL202"
-    if any(f.sent and not f.shut and not f.drained for f in site.facts):
+    if any(f.sent and not f.shut for f in exposed):
         return "CL201"
     return None
+
+
+def _exposed(site: CloseSite) -> list[Facts]:
+    """The paths on which the close can still cost the peer data: not read until EOF, and no complete
+    reply read since the last send."""
+    return [f for f in site.facts if not f.drained and not f.answered]
+
+
+def _read_side_shut(site: CloseSite) -> bool:
+    """Whether a shutdown of the read side (SHUT_RD, SHUT_RDWR) is what kept a read loop from draining."""
+    return any(f.read_shut for f in _exposed(site))
+
+
+def _advice(site: CloseSite) -> str:
+    if _read_side_shut(site):
+        return (
+            "after shutdown(SHUT_RD or SHUT_RDWR) recv() returns b'' at once, so reading cannot drain it: shut "
+            f"down with SHUT_WR, read until EOF, then close, or use graceful_close({site.handle})"
+        )
+    return f"drain it first, or use graceful_close({site.handle})"
 
 
 def graceful_fix(site: CloseSite, scope: ScopeFacts) -> Fix | None:
@@ -52,11 +74,24 @@ def graceful_fix(site: CloseSite, scope: ScopeFacts) -> Fix | None:
         )
     if not (isinstance(statement, ast.Expr) and statement.value is site.node):
         return None
+    if _read_side_shut(site) and not _is_shutdown(site.previous, site.handle):
+        return None  # graceful_close() cannot drain a socket whose read side an earlier shutdown() shut
     return Fix(
         Applicability.SAFE,
         f"Replace `{site.handle}.close()` with `graceful_close({site.handle})`",
         FixKey.GRACEFUL_CLOSE,
         (max(statement.lineno - 1, 1), statement.end_lineno or statement.lineno),
+    )
+
+
+def _is_shutdown(statement: ast.stmt | None, handle: str) -> bool:
+    """`<handle>.shutdown(...)` as a statement (what the fix absorbs into graceful_close())."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "shutdown"
+        and ast.unparse(call.func.value) == handle
     )
 
 
@@ -87,7 +122,16 @@ class CloseWithoutShutdown(Rule):
     summary = (
         "Checks for a connected TCP socket that has sent data and is then closed (`close()`, or the end of "
         "its `with` block) without first calling `shutdown(SHUT_WR)` and reading until EOF. Not reported "
-        "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets."
+        "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets.\n\n"
+        "The loss window: what is at risk is data this side sent that the peer may not have read yet. "
+        "When, after its last send, the code has read a complete reply of a length known in advance, the "
+        "peer has read the request (it answered it) and nothing is lost: not reported. A complete reply "
+        "is read by a `while` loop left through its test, where the test compares (or is) a count or "
+        "buffer the loop advances with what it reads (`while len(buf) < size`, `while got < n`, "
+        "`while remaining`), by `recv(n, MSG_WAITALL)` or `recv_into(buf, n, MSG_WAITALL)`, or by "
+        "`read(n)` on a buffered `makefile()` object. Still reported: one bounded `recv(n)` of a reply that "
+        "may go on, a loop bounded by a clock or left by `break` before the length is in, a send after the "
+        "reply, and a server that reads a request and then answers (its answer comes after the read)."
     )
     rationale = _RST_RATIONALE
     example = """\
@@ -132,6 +176,11 @@ def serve_one(srv):
             "        s.sendto(b'x', addr)\n"
         ),
         Valid("import socket\n\ndef f():\n    a, b = socket.socketpair()\n    with a, b:\n        a.sendall(b'x')\n"),
+        Valid(
+            "import socket\n\ndef f(addr, n):\n    with socket.create_connection(addr) as s:\n"
+            "        s.sendall(b'GET')\n        reply = b''\n        while len(reply) < n:\n"
+            "            reply += s.recv(n - len(reply))\n        return reply\n"
+        ),
     )
     invalid = (
         Invalid(
@@ -158,17 +207,25 @@ class ShutdownWithoutDrain(Rule):
     name = "shutdown-without-drain"
     message = (
         "{what} is shut down and closed without reading until EOF; unread input still makes close() reset "
-        "the connection: drain it first, or use graceful_close({handle})"
+        "the connection: {advice}"
     )
     summary = (
         "Checks for a socket that has sent data, then `shutdown(SHUT_WR)` or `shutdown(SHUT_RDWR)` and "
         "`close()` with no read until EOF in between. Reported at the `close()` call (or the `with` line "
-        "when the block's exit closes it). A connection that never sent anything has nothing to lose."
+        "when the block's exit closes it). A connection that never sent anything has nothing to lose, nor "
+        "does one that read a complete reply after its last send (the loss window of CL201). "
+        "A read loop after `shutdown(SHUT_RDWR)` or `shutdown(SHUT_RD)` is no drain, written in the function "
+        'or in a nested helper it calls: once the read side is shut, Linux `recv()` returns `b""` as soon '
+        "as the receive queue is empty, so the loop ends at once instead of at the peer's FIN, and the "
+        "message says to shut down with `SHUT_WR` instead. Then no fix is offered unless the `shutdown()` "
+        "is the statement right before the close (the fix replaces both)."
     )
     rationale = (
         _RST_RATIONALE + " `shutdown()` alone does not help: measured on loopback, `shutdown(SHUT_RDWR)` + "
         "`close()` still reset the connection in 4 runs out of 5. Only reading until the peer's EOF empties "
-        "the receive queue."
+        "the receive queue. Shutting the read side as well defeats that read: after `SHUT_RD`/`SHUT_RDWR` "
+        '`recv()` returns `b""` without waiting, what the peer sends later is still queued, and the close '
+        "resets; the graceful sequence shuts down writing only (`SHUT_WR`), the way nginx, Apache and Go do."
     )
     example = """\
 import socket
@@ -209,8 +266,12 @@ def send_report(addr, report):
             "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(conn):\n"
             "    conn.sendall(b'bye')\n    graceful_close(conn)\n",
         ),
+        Invalid(
+            "import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.shutdown(socket.SHUT_RDWR)\n"
+            "    while conn.recv(4096):\n        pass\n    conn.close()\n"
+        ),
     )
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            yield self.report(site.node, graceful_fix(site, scope), what=describe(site.resource), handle=site.handle)
+            yield self.report(site.node, graceful_fix(site, scope), what=describe(site.resource), advice=_advice(site))

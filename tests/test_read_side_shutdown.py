@@ -1,0 +1,77 @@
+"""The platform fact CL202 rests on, measured on loopback: once the read side is shut (`SHUT_RD`,
+`SHUT_RDWR`), Linux `recv()` returns `b""` at once, before the peer has closed, so a read loop there is no
+drain; after `SHUT_WR` the same loop waits for the peer's FIN. closelint reports the first teardown and not
+the second, and the functions it judges are the ones run here.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+from typing import Any
+
+import pytest
+from netutil import Background, read_to_eof_then_close, tcp_pair
+
+from closelint.config import Settings
+from closelint.engine import lint_source
+
+pytestmark = [
+    pytest.mark.network,
+    pytest.mark.skipif(sys.platform != "linux", reason="the recv() behaviour after SHUT_RD is Linux's"),
+]
+
+TEARDOWN = """
+import socket
+
+
+def hang_up(conn):
+    conn.sendall(b"bye")
+    conn.shutdown(socket.SHUT_RDWR)
+    while conn.recv(4096):
+        pass
+    conn.close()
+
+
+def hang_up_gracefully(conn):
+    conn.sendall(b"bye")
+    conn.shutdown(socket.SHUT_WR)
+    while conn.recv(4096):
+        pass
+    conn.close()
+"""
+
+
+def test_recv_after_the_read_side_is_shut_returns_eof_before_the_peer_closes() -> None:
+    for how in (socket.SHUT_RDWR, socket.SHUT_RD):
+        ours, peer = tcp_pair()
+        try:
+            ours.sendall(b"bye")
+            ours.shutdown(how)
+            started = time.monotonic()
+            assert ours.recv(4096) == b""  # the peer has not closed, nor even read what we sent
+            assert time.monotonic() - started < 1.0
+            assert peer.recv(3) == b"bye"
+            peer.sendall(b"late")  # still accepted: the connection is not closed yet
+        finally:
+            ours.close()
+            peer.close()
+
+
+def test_closelint_flags_the_read_loop_after_shut_rdwr_and_not_after_shut_wr() -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(TEARDOWN, "teardown.py", "exec"), namespace)
+    delay = 0.3
+    for function, waits in (("hang_up", False), ("hang_up_gracefully", True)):
+        ours, peer = tcp_pair()
+        peer_side = Background(read_to_eof_then_close, peer, delay=delay)
+        try:
+            started = time.monotonic()
+            namespace[function](ours)
+            assert (time.monotonic() - started >= delay) == waits, function  # waited for the peer's FIN?
+            assert peer_side.result() == b"bye"
+        finally:
+            ours.close()
+    reported = {(v.line, v.code) for v in lint_source(TEARDOWN, "teardown.py", Settings()).violations}
+    assert reported == {(TEARDOWN.splitlines().index("    conn.close()") + 1, "CL202")}
