@@ -253,13 +253,33 @@ def test_syntax_error_file_is_never_touched(tmp_path: Path, monkeypatch: pytest.
 def test_a_failed_write_leaves_the_original(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def refuse(*_: object) -> None:
+    temporaries: list[Path] = []
+
+    def refuse(source: str, _target: str) -> None:
+        temporaries.append(Path(source))
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)
     assert _fix_file(tmp_path, "a.py", SERVER, monkeypatch) == SERVER
     assert capsys.readouterr().err == "closelint: error: a.py: fixes not written: No space left on device\n"
     assert [p.name for p in tmp_path.iterdir() if p.name != ".closelint_cache"] == ["a.py"]
+    # the rewrite went to a hidden file beside the target (a rename is atomic only within one file system)
+    [temporary] = temporaries
+    assert temporary.parent == tmp_path and temporary.name.startswith(".a.py.")
+
+
+def test_fixes_whose_statements_touch_wait_for_the_next_round() -> None:
+    from closelint.engine import lint_source
+
+    source = (
+        "import socket\n\n\ndef reply(a: socket.socket, b: socket.socket):\n"
+        "    a.sendall(b'x')\n    b.sendall(b'y')\n    a.close()\n    b.close()\n"
+    )
+    found = lint_source(source, "a.py", Settings()).violations
+    assert [(v.code, v.line) for v in found] == [("CL201", 7), ("CL201", 8)]
+    assert [v.line for v in selected(found, unsafe=False)] == [7]  # b's span starts on a's last line
+    fixed = fix_text(source, "a.py", Settings()).fixed
+    assert "    graceful_close(a)\n    graceful_close(b)\n" in fixed  # the loop's second round fixes b
 
 
 def test_a_rewrite_that_would_not_compile_is_discarded(monkeypatch: pytest.MonkeyPatch) -> None:
