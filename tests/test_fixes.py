@@ -352,3 +352,12 @@ def test_drain_timeout_setting_is_written_into_the_fix(tmp_path: Path, monkeypat
     (tmp_path / "pyproject.toml").write_text("[tool.closelint]\ndrain-timeout = 2.5\n")
     fixed = _fix_file(tmp_path, "a.py", SERVER, monkeypatch)
     assert b"    graceful_close(conn, timeout=2.5)\n" in fixed
+
+
+def test_fix_descriptions_say_what_changes() -> None:
+    from closelint.engine import lint_source
+
+    source = "import asyncio\n\n\nasync def hang_up(w: asyncio.StreamWriter):\n    w.close()\n"
+    [found] = lint_source(source, "a.py", Settings()).violations
+    assert found.code == "CL501" and found.fix is not None
+    assert found.fix.description == "Insert `await w.wait_closed()` after `w.close()`"
