@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import select
 import socket
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -273,3 +275,50 @@ def test_zero_idle_timeout_ends_the_drain_at_once(pair: Pair) -> None:
     ours, _peer = pair
     outcome = Background(graceful_close, ours, timeout=IO_TIMEOUT, idle_timeout=0).result(timeout=SLACK)
     assert outcome == CloseOutcome(CloseStatus.TIMEOUT)
+
+
+# --- the timeout is a promise: SO_LINGER and huge values ----------------------------------------------------
+
+
+def _fill_until_blocked(sock: socket.socket) -> None:
+    """Queue data until the peer (who never reads) stops taking it: the final close has data to linger on."""
+    sock.setblocking(False)
+    chunk = b"q" * 65536
+    try:
+        for _ in range(10_000):
+            sock.send(chunk)
+    except BlockingIOError:
+        pass
+    sock.setblocking(True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux lingers in close() even on a non-blocking socket")
+def test_returns_within_its_timeout_when_so_linger_is_set_and_the_peer_never_reads() -> None:
+    ours, peer = tcp_pair()
+    with peer:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 30))
+        _fill_until_blocked(ours)
+        start = time.monotonic()
+        outcome = graceful_close(ours, timeout=SHORT)
+        elapsed = time.monotonic() - start
+    assert outcome.status is CloseStatus.TIMEOUT
+    assert elapsed < SHORT + 1.0, f"took {elapsed:.1f} s with SO_LINGER=30 s"
+    assert ours.fileno() == -1
+
+
+def test_a_shorter_so_linger_than_the_remaining_time_is_left_alone() -> None:
+    ours, peer = tcp_pair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 1))
+    waiter = Background(read_to_eof_then_close, peer)
+    ours.sendall(b"x" * 1000)
+    assert graceful_close(ours, timeout=IO_TIMEOUT).status is CloseStatus.EOF
+    assert waiter.result() == b"x" * 1000
+
+
+@pytest.mark.parametrize("huge", [1e12, 1e300, 10**30])
+def test_a_huge_timeout_is_clamped_instead_of_overflowing(huge: float) -> None:
+    ours, peer = tcp_pair()
+    waiter = Background(read_to_eof_then_close, peer, delay=0.2)
+    ours.sendall(b"payload")
+    assert graceful_close(ours, timeout=huge, idle_timeout=huge).status is CloseStatus.EOF
+    assert waiter.result() == b"payload"

@@ -42,9 +42,12 @@ FIXABLE_AND_NOT = (
     "    try:\n        s.sendall(data)\n    finally:\n        s.close()\n\n\n"
     'def leak():\n    s = socket.socket()\n    s.connect(("h", 1))\n'
 )
-#: the edits of the CL201 fix in FIXABLE_AND_NOT: the helper import, and the close replaced
-HELPER_IMPORT = "from closelint.graceful import graceful_close\n"
-GRACEFUL_LINE = "        graceful_close(s)\n"
+#: the edits of the CL201 fix in FIXABLE_AND_NOT: the imports, and the close in `finally` replaced on the
+#: normal path only
+HELPER_IMPORT = "import sys\nfrom closelint.graceful import graceful_close\n"
+GRACEFUL_LINE = (
+    "        if sys.exc_info()[1] is None:\n            graceful_close(s)\n        else:\n            s.close()\n"
+)
 SYNTAX_ERROR = "def (:\n"
 CLEAN = 'import socket\n\n\ndef f():\n    with socket.socket() as s:\n        s.connect(("h", 1))\n'
 
@@ -219,7 +222,10 @@ def test_sarif_fixes_from_the_command_line(capsys, sarif_schema) -> None:
     assert (fixed["ruleId"], unfixed["ruleId"]) == ("CL201", "CL101")
     assert "fixes" not in unfixed
     [fix] = fixed["fixes"]
-    assert fix["description"]["text"] == "Replace `s.close()` with `graceful_close(s)` (safe fix)"
+    assert fix["description"]["text"] == (
+        "Replace `s.close()` with `graceful_close(s)` on the normal path (the error path keeps the plain close)"
+        " (safe fix)"
+    )
     [change] = fix["artifactChanges"]
     assert change["artifactLocation"]["uri"] == "send.py"
     assert change["replacements"] == [

@@ -13,6 +13,10 @@ interpreter and only its `.py` files are linted. The `.py` members of each wheel
 `CACHE/src/<name>-<version>/`, and closelint runs once over all of those directories as a subprocess
 (`python -m closelint check --no-cache --output-format json`), with default settings.
 
+`--fix-check` copies the package directories to a temporary directory and runs `closelint check --fix`
+there, then `--fix --unsafe-fixes`, each twice: it fails when a second run changes anything, a fixed file
+does not compile, or a file without findings was written (the cache itself is never written).
+
 `--triage` compares the findings with the triage file (one `[[finding]]` table per finding: package,
 version, path, line, code, verdict, reason) and prints the findings not yet triaged, the triage entries
 no longer reported, and the precision per code (true / (true + false)) over the current findings.
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections import Counter, defaultdict
@@ -166,8 +172,33 @@ def extract(wheel: Path, dest: Path) -> int:
     return sum(1 for _ in dest.rglob("*.py"))
 
 
-def run_closelint(dirs: dict[Path, tuple[str, str]], config: Path) -> tuple[list[Finding], float]:
-    """Lint every source directory in one closelint run; the findings and the wall time."""
+def prepare_sources(cache: Path, pins: Iterable[tuple[str, str]]) -> tuple[dict[Path, tuple[str, str]], dict[str, int]]:
+    """Download and unpack every pin; its source directory -> (name, version), and `.py` files per name."""
+    dirs: dict[Path, tuple[str, str]] = {}
+    files: dict[str, int] = {}
+    for name, version in pins:
+        wheel = download(cache / "wheels", name, version)
+        source = cache / "src" / f"{name}-{version}"
+        files[name] = extract(wheel, source)
+        dirs[source] = (name, version)
+    return dirs, files
+
+
+def defaults_config(cache: Path) -> Path:
+    """An empty `[tool.closelint]` file: default settings, whatever pyproject.toml is above the cache."""
+    config = cache / "closelint-defaults.toml"
+    if not config.exists():
+        config.write_text("[tool.closelint]\n", encoding="utf-8")
+    return config
+
+
+def run_closelint(
+    dirs: dict[Path, tuple[str, str]], config: Path, targets: Sequence[Path] | None = None
+) -> tuple[list[Finding], float]:
+    """Lint every source directory (or only `targets`, files inside them) in one closelint run.
+
+    Returns the findings and the wall time in seconds.
+    """
     command = [
         sys.executable,
         "-m",
@@ -180,7 +211,7 @@ def run_closelint(dirs: dict[Path, tuple[str, str]], config: Path) -> tuple[list
         "json",
         "--config",
         str(config),
-        *(str(d) for d in dirs),
+        *(str(t) for t in (dirs if targets is None else targets)),
     ]
     start = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -203,6 +234,56 @@ def run_closelint(dirs: dict[Path, tuple[str, str]], config: Path) -> tuple[list
             raise SystemExit(f"closelint reported a file outside the package directories: {item['filename']}")
     findings.sort(key=lambda f: (f.package.lower(), f.path, f.line, f.column, f.code))
     return findings, elapsed
+
+
+def _snapshot(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*.py")) if p.is_file()}
+
+
+def _fix_run(root: Path, config: Path, *flags: str) -> str:
+    command = [sys.executable, "-m", "closelint", "check", "--no-cache", "--exit-zero", "--fix", *flags]
+    completed = subprocess.run(
+        [*command, "--output-format", "concise", "--config", str(config), str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"closelint --fix exited {completed.returncode}:\n{completed.stderr.strip()}")
+    return completed.stdout
+
+
+def check_fixes(dirs: dict[Path, tuple[str, str]], config: Path, reported: set[Path]) -> int:
+    """Run `--fix` (then `--fix --unsafe-fixes`) twice over a copy of `dirs`; print and count the breaches of
+    the fix-safety properties: idempotent, compiles, files not in `reported` (resolved paths) untouched."""
+    problems = 0
+    with tempfile.TemporaryDirectory(prefix="closelint-fix-check-") as scratch:
+        copy = Path(scratch) / "src"
+        for directory in dirs:
+            shutil.copytree(directory, copy / directory.name, symlinks=True)
+        original = _snapshot(copy)
+        untouched = {p for p in original if (next(iter(dirs)).parent / p).resolve() not in reported}
+        for flags in ((), ("--unsafe-fixes",)):
+            _fix_run(copy, config, *flags)
+            first = _snapshot(copy)
+            _fix_run(copy, config, *flags)
+            second = _snapshot(copy)
+            changed = [p for p in first if first[p] != original[p]]
+            for path in changed:
+                try:
+                    compile(first[path], str(path), "exec", dont_inherit=True)
+                except SyntaxError as error:
+                    problems += 1
+                    print(f"{path}: the fixed file does not compile: {error}")
+            for path in sorted(p for p in second if second[p] != first[p]):
+                problems += 1
+                print(f"{path}: a second --fix {' '.join(flags)} changed it again")
+            for path in sorted(p for p in changed if p in untouched):
+                problems += 1
+                print(f"{path}: written although nothing was reported in it")
+            again = sum(second[p] != first[p] for p in second)
+            print(f"--fix {' '.join(flags)}: {len(changed)} files changed, a second run changed {again}")
+    return problems
 
 
 def print_table(pins: Sequence[tuple[str, str]], files: dict[str, int], findings: Sequence[Finding]) -> None:
@@ -320,6 +401,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "triage-stub: [[finding]] tables for findings not in the triage file yet",
     )
     parser.add_argument("--triage", action="store_true", help="compare the findings with the triage file")
+    parser.add_argument(
+        "--fix-check", action="store_true", help="check --fix and --unsafe-fixes on a copy: idempotent, compiles"
+    )
     parser.add_argument("--triage-file", type=Path, default=DEFAULT_TRIAGE)
     args = parser.parse_args(argv)
 
@@ -332,18 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pins = [(n, v) for n, v in pins if normalize(n) in wanted]
 
     cache: Path = args.cache.resolve()
-    dirs: dict[Path, tuple[str, str]] = {}
-    files: dict[str, int] = {}
-    for name, version in pins:
-        wheel = download(cache / "wheels", name, version)
-        source = cache / "src" / f"{name}-{version}"
-        files[name] = extract(wheel, source)
-        dirs[source] = (name, version)
-
-    # default settings, whatever pyproject.toml is above the cache directory
-    config = cache / "closelint-defaults.toml"
-    if not config.exists():
-        config.write_text("[tool.closelint]\n", encoding="utf-8")
+    dirs, files = prepare_sources(cache, pins)
+    config = defaults_config(cache)
     findings, elapsed = run_closelint(dirs, config)
 
     if args.output_format == "table":
@@ -357,6 +431,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print_stubs(findings, args.triage_file)
 
+    if args.fix_check:
+        reported = {(cache / "src" / f"{f.package}-{f.version}" / f.path).resolve() for f in findings}
+        if check_fixes(dirs, config, reported):
+            return 1
     if args.triage:
         return report_triage(findings, args.triage_file, pins)
     return 0

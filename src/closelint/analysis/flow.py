@@ -78,6 +78,15 @@ class CloseSite:
     handle: str  # the expression naming the socket there: `s`, `self.sock`
     previous: ast.stmt | None = None  # the statement right before the close() in its block
 
+    def exposed(self) -> list[Facts]:
+        """The paths on which the close can still cost the peer data: not read until EOF, and no complete
+        reply read since the last send."""
+        return [f for f in self.facts if not f.drained and not f.answered]
+
+    def read_side_shut(self) -> bool:
+        """Whether a shutdown of the read side (SHUT_RD, SHUT_RDWR) is what kept a read loop from draining."""
+        return any(f.read_shut for f in self.exposed())
+
 
 @dataclass
 class ScopeFacts:
@@ -149,6 +158,7 @@ class ScopeWalker:
         self.loops: list[ast.stmt] = []
         self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
         self.tracker = ReadTracker(self_name)
+        self.waiters: dict[str, str] = {}  # name -> the writer whose wait_closed() it holds (a task, a future)
         self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
@@ -309,11 +319,27 @@ class ScopeWalker:
             if feasible is None or (not outcome and stmt in self.exhaustive):
                 continue
             entry = self._refine(stmt.test, self._eof(stmt.test, feasible, outcome), outcome)
+            if self._propagating(stmt.test) is outcome:  # `if sys.exc_info()[1] is not None:` in a finally
+                entry = entry.update(entry.facts, to_exceptional)
             flag = _flag_name(stmt.test)
             if flag and len(entry.values.get(flag, ())) != 1:  # `if ok:` ... `if ok:` again: the same answer
                 entry = entry.assign(flag, TRUTHY if outcome != _negated(stmt.test) else FALSY, known=True)
             branches.append(self.block(body, entry, exits))
-        return merge(branches)
+        return merge(_waits_under_if(state, branches))
+
+    def _propagating(self, test: ast.expr) -> bool | None:
+        """For `sys.exc_info()[i] is None` / `sys.exception() is None` (or `is not None`): the outcome on
+        which an exception is being handled or propagating; None for any other test."""
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))):
+            return None
+        left, right = test.left, test.comparators[0]
+        if isinstance(left, ast.Subscript):
+            left = left.value
+        if not (isinstance(right, ast.Constant) and right.value is None and isinstance(left, ast.Call)):
+            return None
+        if self.imports.call_name(left) not in ("sys.exc_info", "sys.exception"):
+            return None
+        return isinstance(test.ops[0], ast.IsNot)
 
     def stmt_Match(self, stmt: ast.Match, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.subject, state, exits, sink=False)
@@ -514,6 +540,7 @@ class ScopeWalker:
             return state
         for target in targets:
             self.tracker.note_assignment(target, value)
+            self._note_waiter(target, value)
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
             state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
@@ -541,6 +568,22 @@ class ScopeWalker:
         ):
             state = state.assign(targets[0].id, constant, known=True)
         return state
+
+    def _wait_closed_of(self, node: ast.AST) -> str | None:
+        """The writer whose `wait_closed()` the call `node` is."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "wait_closed":
+            return receiver_name(node.func.value, self.self_name)
+        return None
+
+    def _note_waiter(self, target: ast.expr, value: ast.expr) -> None:
+        """Remember `task = ensure_future(w.wait_closed())`: awaiting `task` later waits for `w`."""
+        if not isinstance(target, ast.Name):
+            return
+        self.waiters.pop(target.id, None)
+        if not isinstance(value, ast.Await):
+            writer = next((w for w in map(self._wait_closed_of, ast.walk(value)) if w), None)
+            if writer:
+                self.waiters[target.id] = writer
 
     @staticmethod
     def _plain(value: ast.expr) -> bool:
@@ -726,6 +769,8 @@ class ScopeWalker:
             escaping = state
             for kind, name, at in events:
                 escaping = self._escape_event(escaping, kind, name, at)
+                if kind == "waited":  # an await of wait_closed() that raised has waited: the close is over
+                    escaping = escaping.update_name(name, _waited)
             exits.raise_from(escaping)
         for kind, name, at in events:
             if kind in ("escape", "closure"):
@@ -740,7 +785,7 @@ class ScopeWalker:
             elif kind == "answered":
                 state = state.update_name(name, to_answered)
             elif kind == "waited":
-                state = state.update_name(name, lambda f: replace(f, pending=None))
+                state = state.update_name(name, _waited)
         return state
 
     def _escape_event(self, state: State, kind: str, name: str, at: ast.AST) -> State:
@@ -855,14 +900,11 @@ class ScopeWalker:
             return
         if isinstance(node, ast.Await):
             for call in ast.walk(node.value):
-                if (
-                    isinstance(call, ast.Call)
-                    and isinstance(call.func, ast.Attribute)
-                    and call.func.attr == "wait_closed"
-                ):
-                    waited = receiver_name(call.func.value, self.self_name)
-                    if waited:
-                        events.append(("waited", waited, call))
+                waited = self._wait_closed_of(call)
+                if waited:
+                    events.append(("waited", waited, call))
+                elif isinstance(call, ast.Name) and call.id in self.waiters:  # `await task` of wait_closed()
+                    events.append(("waited", self.waiters[call.id], call))
         if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Starred, ast.Await, ast.NamedExpr)):
             children: Iterable[ast.AST] = ast.iter_child_nodes(node)
             keep = sink
@@ -919,9 +961,11 @@ class ScopeWalker:
         return (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) == "graceful"
 
     def _closing_function(self, call: ast.Call) -> bool:
+        """`graceful_close(s)` / `graceful_aclose(w)`, also imported under another name."""
         func = call.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        return name in F.CLOSING_FUNCTIONS_SUFFIX
+        imported = (self.imports.call_name(call) or "").rsplit(".", 1)[-1]
+        return name in F.CLOSING_FUNCTIONS_SUFFIX or imported in F.CLOSING_FUNCTIONS_SUFFIX
 
     def _may_raise(self, node: ast.AST, state: State) -> bool:
         """Whether evaluating `node` may raise in a way that leaks a socket: an `await` (cancellation), or a
@@ -991,6 +1035,23 @@ class ScopeWalker:
         if name is not None and (outcome != negate) == none_when:
             return state.update_name(name, to_absent)
         return state
+
+
+def _waited(f: Facts) -> Facts:
+    return replace(f, pending=None) if f.pending is not None else f
+
+
+def _waits_under_if(entry: State, ends: list[State | None]) -> list[State | None]:
+    """`w.close()` then `if guard: await w.wait_closed()`: a wait under an `if` is taken as the author's
+    answer for every branch (the guard is a version check, `hasattr`, a flag), so no branch stays pending."""
+    before = {f.pending for fs in entry.facts.values() for f in fs if f.pending is not None}
+    done: set[ast.AST] = set()
+    for end in ends:
+        if end is not None and before:
+            done |= before - {f.pending for fs in end.facts.values() for f in fs if f.pending is not None}
+    if not done:
+        return ends
+    return [e.map(lambda _, f: _waited(f) if f.pending in done else f) if e is not None else None for e in ends]
 
 
 def _flag_name(test: ast.expr) -> str | None:

@@ -75,6 +75,8 @@ class ModuleFacts:
     in_tests: bool = False
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
+    #: the class each walked method belongs to
+    classes: dict[ast.AST, ast.ClassDef] = field(default_factory=dict)
 
     def owned(self, kind: str) -> Iterator[tuple[ScopeFacts, Resource]]:
         """Every socket (or writer) some scope owns, with the facts of that scope."""
@@ -110,6 +112,8 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
         self_name = _self_parameter(scope) if owner is not None else None
         walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams).run()
         facts.scopes.append(walked)
+        if owner is not None:
+            facts.classes[scope] = owner
         if owner is not None and walked.stored_on_self:
             stored.setdefault(owner, []).extend(walked.stored_on_self)
     if stored:
