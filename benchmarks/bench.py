@@ -72,7 +72,7 @@ import sys
 from pathlib import Path
 from closelint.config import Settings
 from closelint.discovery import discover
-found = discover([Path(sys.argv[1])], Settings())
+found = discover([Path(sys.argv[1])], lambda _: Settings())
 if found.errors:
     sys.exit(found.errors[0])
 sys.stdout.write("\\0".join(str(p) for p in found.files))

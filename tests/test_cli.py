@@ -188,9 +188,17 @@ def test_config_found_from_a_subdirectory(run, tmp_path: Path, monkeypatch: pyte
     assert check(run).code == 0
 
 
-def test_nearest_pyproject_wins(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pyproject_without_a_closelint_table_is_skipped(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config(tmp_path, 'ignore = ["CL101"]')
     write(tmp_path, "pkg/pyproject.toml", "[project]\nname = 'pkg'\n")
+    write(tmp_path, "pkg/leak.py")
+    monkeypatch.chdir(tmp_path / "pkg")
+    assert check(run).codes == []
+
+
+def test_nearest_closelint_table_wins(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config(tmp_path, 'ignore = ["CL101"]')
+    write(tmp_path, "pkg/pyproject.toml", "[project]\nname = 'pkg'\n\n[tool.closelint]\nselect = ['CL1']\n")
     write(tmp_path, "pkg/leak.py")
     monkeypatch.chdir(tmp_path / "pkg")
     assert check(run).codes == ["CL101"]
@@ -223,6 +231,10 @@ def test_missing_config_file_exits_2(run, tmp_path: Path) -> None:
         ('per-file-ignores = { "t.py" = 3 }', "per-file-ignores"),
         ("helper-module = 3", "helper-module"),
         ('helper-module = "not a module"', "helper-module"),
+        ('raising-calls = "some"', "raising-calls"),
+        ('quiet-in-tests = ["CL9"]', "CL9"),
+        ('teardown-requires-send = "no"', "teardown-requires-send"),
+        ("linger-zero-in-branch = 1", "linger-zero-in-branch"),
         # values that would write broken code into fixed files
         ("drain-timeout = inf", "drain-timeout"),
         ("drain-timeout = nan", "drain-timeout"),
@@ -238,6 +250,43 @@ def test_bad_config_exits_2_with_one_line_naming_the_key(run, tmp_path: Path, bo
     assert_one_error_line(check(run, "leak.py"), "pyproject.toml", named)
 
 
+POLICY_CASES = {
+    "test_server.py": (
+        "import socket\n\ndef test_reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'hi')\n    conn.close()\n"
+    ),
+    "log_first.py": (
+        "import socket\n\ndef f(addr, log):\n    s = socket.create_connection(addr)\n    audit(addr)\n    s.close()\n"
+    ),
+    "bare.py": (
+        "import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    try:\n"
+        "        s.shutdown(socket.SHUT_RDWR)\n    finally:\n        s.close()\n"
+    ),
+    "abort.py": (
+        "import socket, struct\n\ndef f(s, rude):\n    if rude:\n"
+        "        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n"
+        "    else:\n        s.shutdown(socket.SHUT_WR)\n    s.close()\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "without", "with_setting"),
+    [
+        ('quiet-in-tests = ["CL102"]', "test_server.py", [], ["CL201"]),
+        ('raising-calls = "any"', "log_first.py", [], ["CL102"]),
+        ("teardown-requires-send = false", "bare.py", [], ["CL202"]),
+        ("linger-zero-in-branch = true", "abort.py", [], ["CL301"]),
+    ],
+)
+def test_policy_settings_change_what_is_reported(
+    run, tmp_path: Path, body: str, path: str, without: list[str], with_setting: list[str]
+) -> None:
+    write(tmp_path, path, POLICY_CASES[path])
+    assert check(run, "--no-cache", path).codes == without
+    config(tmp_path, body)
+    assert check(run, "--no-cache", path).codes == with_setting
+
+
 def test_invalid_toml_exits_2_with_one_line(run, tmp_path: Path) -> None:
     write(tmp_path, "pyproject.toml", '[tool.closelint]\nselect = ["CL1"\n')
     write(tmp_path, "leak.py")
@@ -251,7 +300,7 @@ def test_tool_closelint_not_a_table_exits_2(run, tmp_path: Path) -> None:
 
 
 def test_tool_not_a_table_exits_2(run, tmp_path: Path) -> None:
-    write(tmp_path, "pyproject.toml", "tool = 5\n")
+    write(tmp_path, "pyproject.toml", 'tool = "closelint"\n')
     write(tmp_path, "leak.py")
     assert_one_error_line(check(run, "leak.py"), "pyproject.toml", "tool")
 
@@ -316,7 +365,7 @@ def test_per_file_ignores(run, tmp_path: Path) -> None:
     for relative in ("tests/test_x.py", "scripts/s.py", "src/a.py"):
         write(tmp_path, relative, TWO_LEAKS)
     result = check(run)
-    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes)] == [
+    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes, strict=True)] == [
         ("src/a.py", "CL101"),
         ("src/a.py", "CL102"),
         ("tests/test_x.py", "CL102"),
@@ -450,7 +499,7 @@ def test_bad_directory_reports_each_file_and_never_crashes(run, tmp_path: Path) 
     result = check(run, "bad")
     assert result.code == 1
     assert "Traceback" not in result.out + result.err
-    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes)] == [
+    assert [(line.split(":")[0], code) for line, code in zip(result.findings, result.codes, strict=True)] == [
         ("bad/latin1.py", "CL101"),
         ("bad/syntax.py", "CL000"),
         ("bad/x.py", "CL000"),

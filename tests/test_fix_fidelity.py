@@ -14,7 +14,7 @@ from closelint.fixer import fix_text
 
 SERVER = "import socket\n\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
 FIXED = (
-    "import socket\nfrom closelint.graceful import graceful_close\n\n\ndef reply(srv):\n"
+    "import socket\n\nfrom closelint_graceful import graceful_close\n\n\ndef reply(srv):\n"
     "    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    graceful_close(conn)\n"
 )
 TEARDOWN = Settings(select=("CL2",))
@@ -156,7 +156,7 @@ CALLER = "\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'by
 def test_the_inserted_call_never_captures_or_shadows_another_graceful_close(taken: str) -> None:
     source = "import socket\n" + taken + CALLER
     fixed = fix_text(source, "a.py", TEARDOWN).fixed
-    assert "from closelint.graceful import graceful_close as graceful_close_\n" in fixed
+    assert "from closelint_graceful import graceful_close as graceful_close_\n" in fixed
     assert fixed.endswith("    graceful_close_(conn)\n")
     assert taken in fixed  # the module's own name is untouched
     assert fix_text(fixed, "a.py", TEARDOWN).fixed == fixed
@@ -164,7 +164,7 @@ def test_the_inserted_call_never_captures_or_shadows_another_graceful_close(take
 
 def test_an_existing_alias_of_the_helper_is_reused() -> None:
     source = (
-        "import socket\nfrom closelint.graceful import graceful_close as linger\n\n"
+        "import socket\n\nfrom closelint_graceful import graceful_close as linger\n\n"
         "def graceful_close(x):\n    return x\n" + CALLER
     )
     fixed = fix_text(source, "a.py", TEARDOWN).fixed

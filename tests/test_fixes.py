@@ -63,14 +63,14 @@ def test_fix_fixture_pair(before: Path, tmp_path: Path, monkeypatch: pytest.Monk
 
 def _changed_lines_are_fixed_spans(before: str, after: str, spans: list[tuple[int, int]]) -> bool:
     """Every changed line is inside the span of an applied fix, or is an import the fixes need (the helper,
-    and `sys` for a close in `finally`) being added."""
+    and `sys` for a close in `finally`) being added, with the blank lines that set it apart as a section."""
     for edit in line_edits(before, after):
         (first, _), (end, _) = edit.start, edit.end
-        lines = edit.content.splitlines()
-        adds_imports = bool(lines) and all(
+        lines = [line for line in edit.content.splitlines() if line.strip()]
+        adds_imports = all(
             line == "import sys" or (line.startswith("from ") and "graceful_close" in line) for line in lines
         )
-        if adds_imports and end - first <= 1:  # new import lines, or an existing one they merge into
+        if adds_imports and (end - first <= 1 if lines else end == first):  # new imports, or blank lines
             continue
         if not any(lo <= first and end - 1 <= hi for lo, hi in spans):
             return False
@@ -201,7 +201,7 @@ def _fix_file(tmp_path: Path, name: str, data: bytes, monkeypatch: pytest.Monkey
 
 SERVER = b"import socket\n\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
 FIXED_SERVER = (
-    b"import socket\nfrom closelint.graceful import graceful_close\n\n\ndef reply(srv):\n"
+    b"import socket\n\nfrom closelint_graceful import graceful_close\n\n\ndef reply(srv):\n"
     b"    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    graceful_close(conn)\n"
 )
 
@@ -334,16 +334,16 @@ def test_helper_module_setting_is_honoured(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_import_is_merged_into_an_existing_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = b"import socket\nfrom closelint.graceful import graceful\n" + SERVER[len(b"import socket\n") :]
+    source = b"import socket\nfrom closelint_graceful import graceful\n" + SERVER[len(b"import socket\n") :]
     fixed = _fix_file(tmp_path, "a.py", source, monkeypatch)
-    assert fixed.count(b"closelint.graceful") == 1
-    assert b"from closelint.graceful import graceful_close, graceful\n" in fixed
+    assert fixed.count(b"closelint_graceful") == 1
+    assert b"from closelint_graceful import graceful_close, graceful\n" in fixed
 
 
 def test_import_goes_after_docstring_and_future_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = b'"""Doc."""\nfrom __future__ import annotations\n\n' + SERVER
     fixed = _fix_file(tmp_path, "a.py", source, monkeypatch).decode()
-    assert fixed.index("from __future__") < fixed.index("from closelint.graceful") < fixed.index("def reply")
+    assert fixed.index("from __future__") < fixed.index("from closelint_graceful") < fixed.index("def reply")
     assert fixed.startswith('"""Doc."""\n')
 
 

@@ -1,4 +1,4 @@
-"""closelint.graceful.graceful_close / graceful against real loopback peers, well-behaved and hostile."""
+"""closelint_graceful.graceful_close / graceful against real loopback peers, well-behaved and hostile."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from closelint_graceful import DEFAULT_TIMEOUT, CloseOutcome, CloseStatus, graceful, graceful_close
 from netutil import (
     IO_TIMEOUT,
     LOOPBACK,
@@ -27,8 +28,6 @@ from netutil import (
     tcp_pair,
     tls_pair,
 )
-
-from closelint.graceful import DEFAULT_TIMEOUT, CloseOutcome, CloseStatus, graceful, graceful_close
 
 pytestmark = pytest.mark.network
 

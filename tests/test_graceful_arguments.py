@@ -1,4 +1,4 @@
-"""closelint.graceful's contract for programming errors, and its isolation: no socket is connected here."""
+"""closelint_graceful's contract for programming errors, and its isolation: no socket is connected here."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import subprocess
 import sys
 
 import pytest
-
-from closelint.graceful import CloseOutcome, CloseStatus, graceful, graceful_close
+from closelint_graceful import CloseOutcome, CloseStatus, graceful, graceful_close
 
 # --- programming errors and isolation ----------------------------------------------------------------------
 
@@ -41,7 +40,7 @@ def test_value_error_for_unbounded_or_negative_limits(limits: dict[str, float]) 
 
 
 def test_import_pulls_in_neither_libcst_nor_flake8() -> None:
-    code = "import json, sys, closelint.graceful; print(json.dumps(sorted(sys.modules)))"
+    code = "import json, sys, closelint_graceful; print(json.dumps(sorted(sys.modules)))"
     command = [sys.executable, "-c", code]
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
     loaded = {name.partition(".")[0] for name in json.loads(result.stdout)}

@@ -1,4 +1,4 @@
-"""closelint.graceful.graceful_aclose against a real asyncio.start_server on loopback."""
+"""closelint_graceful.graceful_aclose against a real asyncio.start_server on loopback."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+from closelint_graceful import DEFAULT_TIMEOUT, CloseOutcome, CloseStatus, graceful_aclose
 from netutil import IO_TIMEOUT, LOOPBACK, PEEK_SIZE, RESPONSE_SIZE, Delivery, loss_client, reset_after_eof
-
-from closelint.graceful import DEFAULT_TIMEOUT, CloseOutcome, CloseStatus, graceful_aclose
 
 pytestmark = pytest.mark.network
 

@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,6 @@ import pytest
 
 from closelint import __version__
 from closelint.config import settings_from_table
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 yaml = pytest.importorskip("yaml")
 
@@ -164,10 +160,10 @@ def test_pre_commit_configs_validate_and_name_real_hooks(tmp_path: Path) -> None
         )
         assert completed.returncode == 0, completed.stdout + completed.stderr
         for repo in parse(snippet)["repos"]:
-            if repo["repo"].endswith("/closelint"):
-                assert repo["rev"] == f"v{__version__}"
+            if repo["repo"] == "local":
                 for hook in repo["hooks"]:
                     assert hook["id"] in hook_ids
+                    assert hook["entry"] == "closelint check --force-exclude"
             else:
                 assert f"closelint=={__version__}" in repo["hooks"][0]["additional_dependencies"]
 

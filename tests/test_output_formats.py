@@ -44,7 +44,7 @@ FIXABLE_AND_NOT = (
 )
 #: the edits of the CL201 fix in FIXABLE_AND_NOT: the imports, and the close in `finally` replaced on the
 #: normal path only
-HELPER_IMPORT = "import sys\nfrom closelint.graceful import graceful_close\n"
+HELPER_IMPORT = "import sys\n\nfrom closelint_graceful import graceful_close\n"
 GRACEFUL_LINE = (
     "        if sys.exc_info()[1] is None:\n            graceful_close(s)\n        else:\n            s.close()\n"
 )
@@ -175,17 +175,50 @@ def test_sarif_with_findings_and_a_parse_error_validates(capsys, sarif_schema) -
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
 
+def _fingerprints(capsys: pytest.CaptureFixture[str]) -> list[tuple[int, str]]:
+    results = sarif_run(capsys, 1, "pkg")["runs"][0]["results"]
+    return [
+        (r["locations"][0]["physicalLocation"]["region"]["startLine"], r["partialFingerprints"]["closelintLineHash/v1"])
+        for r in results
+    ]
+
+
+def test_sarif_fingerprints_follow_a_finding_across_edits_elsewhere(capsys, sarif_schema) -> None:
+    write("pkg/leaks.py", TWO_LEAKS)
+    validate(sarif_run(capsys, 1, "pkg"), sarif_schema)
+    before = _fingerprints(capsys)
+    write("pkg/leaks.py", "# a comment\n\n" + TWO_LEAKS.replace("def leak", "def  leak"))
+    after = _fingerprints(capsys)
+    assert [line + 2 for line, _ in before] == [line for line, _ in after]  # the findings moved down
+    assert [f for _, f in before] == [f for _, f in after]  # and are still the same findings
+    assert len({f for _, f in before}) == 2
+
+
+def test_sarif_fingerprints_tell_identical_lines_apart(capsys) -> None:
+    write(
+        "pkg/leaks.py",
+        TWO_LEAKS.replace(
+            "def leak_on_error():\n    s = socket.socket()\n    s.connect",
+            "def leak2():\n    s = socket.socket()\n    s.connect",
+        ).replace("    s.close()\n", ""),
+    )
+    prints = [f for _, f in _fingerprints(capsys)]
+    assert len(prints) == 2 and prints[0] != prints[1]
+    assert prints[0].split(":")[0] == prints[1].split(":")[0]  # same line text, told apart by occurrence
+
+
 def test_sarif_describes_every_rule(capsys) -> None:
     driver = sarif_run(capsys, 0)["runs"][0]["tool"]["driver"]
-    assert (driver["name"], driver["informationUri"]) == ("closelint", "https://github.com/closelint/closelint")
+    assert driver["name"] == "closelint"
+    assert "informationUri" not in driver  # no home page to point at: no made-up URL
     assert driver["version"]
     described = {rule["id"]: rule for rule in driver["rules"]}
-    assert set(described) == {"CL000", *all_rules()}
+    assert set(described) == {"CL000", "CL001", *all_rules()}
     for code, cls in all_rules().items():
         rule = described[code]
         assert rule["name"] == cls.name
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"].startswith(cls.summary)
-        assert rule["helpUri"].endswith(f"/docs/rules.md#{code.lower()}-{cls.name}")
+        assert "helpUri" not in rule and rule["help"]["markdown"].startswith(f"## {code} {cls.name}")
         assert rule["defaultConfiguration"] == {"level": "warning"}
     assert described["CL000"]["defaultConfiguration"] == {"level": "error"}
 
@@ -305,6 +338,14 @@ def test_github_escapes_properties_and_data_as_github_documents() -> None:
     )
 
 
+def test_github_multi_line_spans_carry_lines_only() -> None:
+    """GitHub ignores col/endColumn unless line == endLine: a multi-line span names its lines alone."""
+    [line] = render("github", Violation("a.py", 3, 4, "CL201", "m", 5, 2)).splitlines()
+    assert line == "::warning file=a.py,line=3,endLine=5,title=CL201::m"
+    [one_line] = render("github", Violation("a.py", 3, 4, "CL201", "m", 3, 9)).splitlines()
+    assert "col=5," in one_line and "endColumn=10," in one_line
+
+
 def test_github_paths_are_relative_to_the_working_directory(tmp_path: Path) -> None:
     absolute = str(tmp_path / "pkg" / "a.py")
     [line] = render("github", Violation(absolute, 1, 0, "CL101", "m")).splitlines()
@@ -391,7 +432,7 @@ def test_rdjson_counts_columns_in_utf8_bytes(capsys) -> None:
     }
     assert diagnostic["severity"] == "WARNING"
     assert diagnostic["code"]["value"] == "CL101"
-    assert diagnostic["code"]["url"].endswith("#cl101-socket-leaked")
+    assert "url" not in diagnostic["code"]
 
 
 def test_rdjson_from_the_command_line_suggests_the_fix_edits_only(capsys) -> None:

@@ -80,8 +80,8 @@ def test_manifest_is_valid() -> None:
 def test_manifest_declares_check_and_fix_hooks() -> None:
     yaml = pytest.importorskip("yaml")
     hooks = {hook["id"]: hook for hook in yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))}
-    assert hooks["closelint"]["entry"] == "closelint check"
-    assert hooks["closelint-fix"]["entry"] == "closelint check --fix"
+    assert hooks["closelint"]["entry"] == "closelint check --force-exclude"
+    assert hooks["closelint-fix"]["entry"] == "closelint check --fix --force-exclude"
     assert hooks["closelint-fix"]["name"] == FIX_HOOK_NAME
     for hook in hooks.values():
         assert hook["language"] == "python"
@@ -120,7 +120,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(root, "init", "-q")
     (root / "leak.py").write_text(LEAK, encoding="utf-8")
     (root / "clean.py").write_text(CLEAN, encoding="utf-8")
-    git(root, "add", "leak.py", "clean.py")
+    # excluded by the project's configuration: pre-commit names it, --force-exclude keeps it out
+    (root / "pyproject.toml").write_text('[tool.closelint]\nextend-exclude = ["legacy"]\n', encoding="utf-8")
+    (root / "legacy").mkdir()
+    (root / "legacy" / "old.py").write_text(LEAK, encoding="utf-8")
+    git(root, "add", "leak.py", "clean.py", "pyproject.toml", "legacy/old.py")
     return root
 
 
@@ -161,6 +165,7 @@ def test_closelint_hook_fails_on_a_leak_and_shows_the_finding(all_files_run) -> 
     assert "- exit code: 1" in output  # closelint reported findings (2 would be a usage error)
     assert "leak.py:5:9: CL101 " in output
     assert "clean.py:" not in output
+    assert "legacy/old.py" not in output  # named by pre-commit, excluded by the hook's --force-exclude
 
 
 @pytest.mark.slow

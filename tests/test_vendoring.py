@@ -9,11 +9,11 @@ import subprocess
 import sys
 import textwrap
 
+import closelint_graceful as graceful
 import pytest
 from netutil import RESPONSE_SIZE
 
 import closelint
-from closelint import graceful
 from closelint.vendoring import HEADER_MARKER, VENDORED_FILENAME, VendorError, vendor_helper
 
 TESTS = pathlib.Path(__file__).parent

@@ -44,12 +44,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PACKAGES, read_pins
+import tomllib
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from run import PACKAGES, read_pins
 
 FACTORIES = frozenset({"socket", "create_connection", "create_server", "socketpair", "fromfd", "fromshare"})
 STREAM_OPENERS = frozenset({"open_connection", "open_unix_connection"})

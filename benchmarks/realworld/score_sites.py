@@ -28,12 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PACKAGES, Finding, defaults_config, prepare_sources, read_pins, run_closelint
+import tomllib
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from run import PACKAGES, Finding, defaults_config, prepare_sources, read_pins, run_closelint
 
 HERE = Path(__file__).resolve().parent
 #: (title, labels file, pins file or None for run.py's PACKAGES)

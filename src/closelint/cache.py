@@ -21,7 +21,6 @@ goes on without a cache; files are created with `O_EXCL | O_NOFOLLOW`, and only 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
 import json
 import os
@@ -277,12 +276,14 @@ def _is_finding(value: Any, path: str) -> bool:
 
 
 def _encode(value: Any) -> Any:
-    """JSON for findings: dataclasses and enums of `closelint.model`, tuples, str, int, float, bool, None."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    """JSON for findings: records (NamedTuples) and enums of `closelint.model`, tuples, str, int, float, bool,
+    None."""
+    fields = getattr(type(value), "_fields", None)
+    if isinstance(value, tuple) and fields is not None:
         kind = type(value)
         if getattr(model, kind.__name__, None) is not kind:
             raise TypeError(f"cannot cache {kind!r}")
-        return {"@": kind.__name__, **{f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {"@": kind.__name__, **{name: _encode(getattr(value, name)) for name in fields}}
     if isinstance(value, enum.Enum):
         if getattr(model, type(value).__name__, None) is not type(value):
             raise TypeError(f"cannot cache {type(value)!r}")

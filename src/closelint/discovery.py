@@ -10,32 +10,38 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from closelint.config import Settings
 from closelint.files import shown_path
 from closelint.gitignore import GitIgnore
 
+#: the settings that decide what is excluded inside a directory (`SettingsResolver.for_directory`)
+SettingsFor = Callable[[Path], Settings]
 
-@dataclass
+
 class Discovery:
-    """The files to lint, sorted; errors (exit status 2) and warnings (skipped links) to show the user."""
+    """The files to lint, sorted; errors (exit status 2) and warnings (skipped links) to show the user.
+    (A plain class: a run answered from the cache never loads dataclasses, see closelint.model.)"""
 
-    files: list[Path] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        #: paths as given or found (strings: a Path per file costs more than the walk)
+        self.files: list[str] = []
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
 
 
-def discover(paths: Iterable[Path], settings: Settings) -> Discovery:
+def discover(paths: Iterable[Path], settings_for: SettingsFor, force_exclude: bool = False) -> Discovery:
     """Python files to lint, and one message per path that cannot be used.
 
-    A file named explicitly is always linted (even a link out of the tree); files found by walking a
-    directory are filtered by `exclude`/`extend-exclude` and, inside a git work tree, by `.gitignore`.
+    A file named explicitly is linted (even a link out of the tree) unless `force_exclude` and its
+    project's `exclude` matches it or a directory above it; files found by walking a directory are
+    filtered by the `exclude`/`extend-exclude` of the project each directory belongs to and, inside a git
+    work tree, by `.gitignore`.
     """
     found = Discovery()
-    files: set[Path] = set()
+    files: set[str] = set()
     for path in paths:
         try:
             mode = os.stat(path).st_mode
@@ -43,38 +49,46 @@ def discover(paths: Iterable[Path], settings: Settings) -> Discovery:
             reason = "no such file or directory" if error.errno == errno.ENOENT else error.strerror or str(error)
             found.errors.append(f"{shown_path(str(path))}: {reason}")
             continue
+        if force_exclude and settings_for(path.parent).force_excluded(path):
+            continue
         if stat.S_ISDIR(mode):
-            files.update(_walk(path, settings, found))
+            files.update(_walk(path, settings_for, found))
         else:  # reading it reports anything that is not a regular file
-            files.add(path)
-    found.files = sorted(files, key=lambda p: p.parts)  # Path order, without Path.__lt__
+            files.add(str(path))
+    found.files = sorted(files, key=lambda name: name.split(os.sep))  # by components, as Paths sort
+    return found
     return found
 
 
-def _walk(root: Path, settings: Settings, found: Discovery) -> Iterable[Path]:
+def _walk(root: Path, settings_for: SettingsFor, found: Discovery) -> Iterable[str]:
     """The `.py` entries below `root` (real files, or links that stay inside it), directories first
     filtered by `excluded`, then by `.gitignore`; unreadable directories are added to `found.errors`."""
     real_root = os.path.realpath(root)
     ignore = GitIgnore.above(real_root)
     if ignore is not None and real_root != ignore.top and ignore.ignored(real_root, is_dir=True):
         ignore = None  # a directory named explicitly is linted even if git ignores it, like a file
-    pending = [(os.fspath(root), real_root)]
+    start = str(root)  # as Path spells it ("src/" is "src"); "." prefixes nothing, as Path("./a") is "a"
+    pending = [("" if start == os.curdir else start, real_root)]
     while pending:
         directory, real_directory = pending.pop()
         try:
-            with os.scandir(directory) as listing:
+            with os.scandir(directory or os.curdir) as listing:
                 entries = list(listing)
         except OSError as error:
-            found.errors.append(f"cannot read directory {shown_path(directory)}: {error.strerror or error}")
+            found.errors.append(
+                f"cannot read directory {shown_path(directory or os.curdir)}: {error.strerror or error}"
+            )
             continue
+        settings = settings_for(Path(directory))
         for entry in entries:
             real = os.path.join(real_directory, entry.name)
+            path = os.path.join(directory, entry.name)
             if entry.is_dir(follow_symlinks=False):
-                if not settings.excluded(Path(entry.path)) and not (ignore and ignore.ignored(real, is_dir=True)):
-                    pending.append((entry.path, real))
+                excluded = settings.excluded_entry(directory, entry.name)
+                if not excluded and not (ignore and ignore.ignored(real, is_dir=True)):
+                    pending.append((path, real))
             elif entry.name.endswith(".py"):
-                path = Path(entry.path)
-                if settings.excluded(path) or (ignore and ignore.ignored(real, is_dir=False)):
+                if settings.excluded_entry(directory, entry.name) or (ignore and ignore.ignored(real, is_dir=False)):
                     continue
                 if entry.is_symlink() and not _inside(os.path.realpath(real), real_root):
                     found.warnings.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import os
 import re
 import tokenize
 import unicodedata
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from closelint.config import Settings
 from closelint.files import read_regular_file, shown_path
 from closelint.model import FileResult, Violation
+from closelint.registry import UNUSED_NOQA
 
 if TYPE_CHECKING:
     from closelint.rule import Report, Rule
@@ -50,6 +52,8 @@ TRIGGERS = (
 _TEXT_TRIGGERS = tuple(trigger.decode("ascii") for trigger in TRIGGERS)
 #: flake8's file-level noqa comment (NOQA_FILE, case-insensitive) cannot match a line unless this matches the text
 _FLAKE8 = re.compile("flake8", re.IGNORECASE)
+#: a noqa comment that names a closelint code (only such a directive can be unused: CL001)
+_NOQA_CODES = re.compile(r"#\s*noqa:[^\n]*\bCL\d", re.IGNORECASE)
 
 
 def may_find(source: bytes | str) -> bool:
@@ -132,11 +136,12 @@ def lint_source(
         except (ValueError, RecursionError, MemoryError) as error:
             result.violations.append(_parse_error(path, 1, 0, f"cannot parse file: {error}", settings))
             return result
-    if not prefilter or may_find(source):
+    rules = not prefilter or may_find(source)
+    if rules or _NOQA_CODES.search(text):
         try:
-            result.violations = _check(tree, text, path, settings, apply_noqa)
+            result.violations = _check(tree, text, path, settings, apply_noqa, rules)
         except RecursionError:  # valid but deeply nested code: again, with a deeper stack
-            result.violations = _check_deeply_nested(tree, text, path, settings, apply_noqa)
+            result.violations = _check_deeply_nested(tree, text, path, settings, apply_noqa, rules)
     return result
 
 
@@ -149,7 +154,7 @@ DEEP_RECURSION_LIMIT = 20_000
 
 
 def _check_deeply_nested(
-    tree: ast.Module, text: str, path: str, settings: Settings, apply_noqa: bool
+    tree: ast.Module, text: str, path: str, settings: Settings, apply_noqa: bool, rules: bool = True
 ) -> list[Violation]:
     """`_check` in a thread with a deep stack; a CL000 finding saying the file was not analysed when even
     that is not deep enough (or the thread cannot be had), so that the run goes on with the other files."""
@@ -160,7 +165,7 @@ def _check_deeply_nested(
 
     def analyse() -> None:
         with contextlib.suppress(RecursionError):
-            outcome.append(_check(tree, text, path, settings, apply_noqa))
+            outcome.append(_check(tree, text, path, settings, apply_noqa, rules))
 
     limit = sys.getrecursionlimit()
     try:
@@ -186,8 +191,32 @@ def _parse_error(path: str, line: int, col: int, message: str, settings: Setting
     return Violation(path, line, col, PARSE_ERROR, message.replace("\n", " "), line, col)
 
 
-def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noqa: bool) -> list[Violation]:
+def _check(
+    tree: ast.Module, text: str, path: str, settings: Settings, apply_noqa: bool, rules: bool = True
+) -> list[Violation]:
+    """The findings of the enabled rules (when `rules`), then noqa: suppressed findings dropped when
+    `apply_noqa` (flake8 drops them itself), directives that silence nothing reported as CL001."""
     from closelint import noqa
+
+    violations = _rule_violations(tree, text, path, settings) if rules else []
+    check_unused = settings.enabled(UNUSED_NOQA, path) and _NOQA_CODES.search(text) is not None
+    if not violations and not check_unused:
+        return []
+    lines = physical_lines(text)
+    if apply_noqa and _FLAKE8.search(text) and noqa.file_is_skipped(lines):
+        return []
+    if "noqa" not in text.lower():
+        return violations
+    spans = noqa.logical_line_spans(lines, text)
+    logical = {line: "".join(lines[first - 1 : last]) for line, (first, last) in spans.items()}
+    unused = _unused_noqa(violations, lines, spans, logical, path, settings) if check_unused else []
+    if apply_noqa:
+        violations = [v for v in violations if not noqa.suppressed(v.code, logical.get(v.line, ""))]
+        unused = [v for v in unused if not noqa.suppressed(v.code, logical.get(v.line, ""))]
+    return sorted(violations + unused)
+
+
+def _rule_violations(tree: ast.Module, text: str, path: str, settings: Settings) -> list[Violation]:
     from closelint.analysis.module import analyse
 
     classes = _enabled_classes(settings)
@@ -195,20 +224,50 @@ def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noq
         classes = tuple(cls for cls in classes if settings.enabled(cls.code, path))
     if not classes:
         return []
-    facts = analyse(tree, text, path)
+    facts = analyse(tree, text, path, settings.policy())
     if facts.in_tests:
-        classes = tuple(cls for cls in classes if not cls.quiet_in_tests)
+        quiet = settings.quiet_in_tests
+        if quiet is None:
+            classes = tuple(cls for cls in classes if not cls.quiet_in_tests)
+        else:
+            classes = tuple(cls for cls in classes if not any(cls.code.startswith(code) for code in quiet))
     reports = [(rule, report) for rule in (cls() for cls in classes) for report in rule.check(facts)]
     if not reports:
         return []
     lines = physical_lines(text)
-    if apply_noqa and _FLAKE8.search(text) and noqa.file_is_skipped(lines):
-        return []
-    violations = sorted({_violation(rule, report, path, lines) for rule, report in reports})
-    if apply_noqa and violations and "noqa" in text.lower():
-        logical = noqa.logical_line_text(lines, text)
-        violations = [v for v in violations if not noqa.suppressed(v.code, logical.get(v.line, ""))]
-    return violations
+    return sorted({_violation(rule, report, path, lines) for rule, report in reports})
+
+
+def _unused_noqa(
+    violations: list[Violation],
+    lines: list[str],
+    spans: dict[int, tuple[int, int]],
+    logical: dict[int, str],
+    path: str,
+    settings: Settings,
+) -> list[Violation]:
+    """CL001 at each noqa comment that lists a closelint code no finding of its logical line has."""
+    from closelint import noqa
+
+    reported: dict[tuple[int, int], set[str]] = {}
+    for v in violations:
+        reported.setdefault(spans.get(v.line, (v.line, v.line)), set()).add(v.code)
+    found = []
+    for span in sorted(set(spans.values())):
+        text = logical[span[0]]
+        if _NOQA_CODES.search(text) is None:
+            continue
+        unused = noqa.unused_codes(text, reported.get(span, set()), lambda code: settings.enabled(code, path))
+        if not unused:
+            continue
+        line, comment = next(
+            (n, match) for n in range(span[0], span[1] + 1) if (match := _NOQA_CODES.search(lines[n - 1]))
+        )
+        listed = ", ".join(unused)
+        message = f"unused noqa directive: nothing on this line reports {listed}; remove {listed} from it"
+        end = len(lines[line - 1].rstrip())
+        found.append(Violation(path, line, comment.start(), UNUSED_NOQA, message, line, end))
+    return found
 
 
 def _violation(rule: Rule, report: Report, path: str, lines: list[str]) -> Violation:
@@ -226,13 +285,13 @@ def _char_column(lines: list[str], line: int, byte_offset: int) -> int:
     return len(lines[line - 1].encode("utf-8")[:byte_offset].decode("utf-8", "replace"))
 
 
-def read_source(path: Path) -> bytes:
+def read_source(path: str | os.PathLike[str]) -> bytes:
     """Read a regular file's bytes (OSError propagates, also for a FIFO, a device or a file over
     `files.MAX_FILE_BYTES`: the caller reports it and exits 2)."""
     return read_regular_file(path)
 
 
-def lint_path(path: Path, settings: Settings) -> tuple[FileResult, bytes | None]:
+def lint_path(path: str | os.PathLike[str], settings: Settings) -> tuple[FileResult, bytes | None]:
     """Read and lint one file; also the bytes it read (None when unreadable: the result holds the error)."""
     try:
         source = read_source(path)

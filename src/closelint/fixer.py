@@ -18,7 +18,7 @@ import tokenize
 import warnings
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from closelint.config import DEFAULT_DRAIN_TIMEOUT, Settings
@@ -87,7 +87,9 @@ def fix_text(text: str, path: str, settings: Settings, unsafe: bool = False) -> 
         if not chosen:
             break
         try:
-            candidate = apply_fixes(result.fixed, chosen, settings.helper_module, _timeout(settings))
+            candidate = apply_fixes(
+                result.fixed, chosen, settings.helper_module, _timeout(settings), Path(settings.root)
+            )
         except Exception as error:  # a rewrite bug must never cost the user their file
             result.error = f"{path}: fix not applied: {type(error).__name__}: {error}"
             break
@@ -137,7 +139,9 @@ def _clears(
     from closelint.fixes import apply_fixes
 
     try:
-        candidate = _final_newline_kept(text, apply_fixes(text, [v], settings.helper_module, _timeout(settings)))
+        candidate = _final_newline_kept(
+            text, apply_fixes(text, [v], settings.helper_module, _timeout(settings), Path(settings.root))
+        )
     except Exception:
         return False
     after = lint_source(candidate, path, settings).violations
@@ -324,8 +328,10 @@ def with_edits(violations: Sequence[Violation], settings: Settings) -> list[Viol
             out.append(v)
             continue
         try:
-            edits = line_edits(text, apply_fixes(text, [v], settings.helper_module, _timeout(settings)))
+            edits = line_edits(
+                text, apply_fixes(text, [v], settings.helper_module, _timeout(settings), Path(settings.root))
+            )
         except Exception:  # a preview must never stop the report
             edits = ()
-        out.append(replace(v, fix=replace(v.fix, edits=edits)))
+        out.append(v._replace(fix=v.fix._replace(edits=edits)))
     return out

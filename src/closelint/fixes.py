@@ -2,12 +2,11 @@
 
 A finding's `Fix.key` names the rewrite; its line and column (those of the finding) locate the node.
 Rewrites only ever replace whole statements, so comments and formatting elsewhere are untouched (the
-comments of a statement a rewrite absorbs move with it), and the helper import is added with libcst's
-own `AddImportsVisitor` (after the docstring and `__future__` imports, merged into an existing
-`from <helper-module> import ...`). The inserted call never captures or shadows another
-`graceful_close` of the module: when that name is bound to anything but the helper, the helper is
-imported under a free alias. Importing this module imports libcst: only `--fix`, `--diff` and fix
-previews do.
+comments of a statement a rewrite absorbs move with it), and the helper import is merged into an existing
+`from <helper-module> import ...` or placed where import sorters want it (closelint.import_placement).
+The inserted call never captures or shadows another `graceful_close` of the module: when that name is
+bound to anything but the helper, the helper is imported under a free alias. Importing this module
+imports libcst: only `--fix`, `--diff` and fix previews do.
 """
 
 from __future__ import annotations
@@ -16,13 +15,13 @@ import ast
 import itertools
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from closelint.analysis.names import bindings
+from closelint.import_placement import add_import
 from closelint.model import FixKey, Violation
 
 HELPER = "graceful_close"
@@ -36,22 +35,26 @@ Position = tuple[int, int]
 Statements = Sequence[cst.BaseStatement]
 
 
-def apply_fixes(text: str, violations: Sequence[Violation], helper_module: str, timeout: float | None = None) -> str:
+def apply_fixes(
+    text: str,
+    violations: Sequence[Violation],
+    helper_module: str,
+    timeout: float | None = None,
+    project_root: Path | None = None,
+) -> str:
     """`text` with the fixes of `violations` applied (they must not overlap).
 
-    `timeout`, when given, is passed to every `graceful_close()` the fixes write."""
+    `timeout`, when given, is passed to every `graceful_close()` the fixes write; `project_root` (the
+    directory of pyproject.toml) tells first-party modules from third-party ones for the import's place."""
     targets = {(v.line, v.col): v.fix.key for v in violations if v.fix is not None}
     module = cst.parse_module(text)
     name, imported = helper_name(ast.parse(text), text, helper_module)
     rewriter = _Rewriter(targets, timeout, name)
     rewritten = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
-    context = CodemodContext()
     if rewriter.uses_helper and not imported:
-        AddImportsVisitor.add_needed_import(context, helper_module, HELPER, None if name == HELPER else name)
+        rewritten = add_import(rewritten, helper_module, project_root, HELPER, None if name == HELPER else name)
     if rewriter.uses_sys:
-        AddImportsVisitor.add_needed_import(context, "sys")
-    if rewriter.uses_helper or rewriter.uses_sys:
-        rewritten = AddImportsVisitor(context).transform_module(rewritten)
+        rewritten = add_import(rewritten, "sys", project_root)
     return rewritten.code
 
 

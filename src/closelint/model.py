@@ -1,9 +1,14 @@
-"""Plain data shared by every part of closelint: findings, fixes and rule examples."""
+"""Plain data shared by every part of closelint: findings, fixes and rule examples.
+
+Immutable records are `NamedTuple`s, not dataclasses: a run answered from the cache builds these and
+nothing else, and the dataclasses machinery (its import and the code it generates per class) would be a
+fifth of that run's time. Change a record with `record._replace(field=value)`.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 
 class Applicability(enum.Enum):
@@ -15,8 +20,7 @@ class Applicability(enum.Enum):
     DISPLAY_ONLY = "display-only"
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace the source between two (line, column) positions, 1-based lines and 0-based columns."""
 
     start: tuple[int, int]
@@ -40,8 +44,7 @@ class FixKey:
         return f"{FixKey.GRACEFUL_CLOSE_IN_WITH}:{handle}"
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     """A rewrite attached to a finding; applied by the fix engine, never mid-analysis."""
 
     applicability: Applicability
@@ -56,9 +59,10 @@ class Fix:
     reason: str = ""
 
 
-@dataclass(frozen=True, order=True)
-class Violation:
-    """One finding. Lines are 1-based, columns 0-based (characters), as flake8 receives them."""
+class Violation(NamedTuple):
+    """One finding. Lines are 1-based, columns 0-based (characters), as flake8 receives them.
+
+    Findings compare, sort and hash by everything but `fix` (a finding is where and what, not its fix)."""
 
     path: str
     line: int
@@ -67,23 +71,45 @@ class Violation:
     message: str
     end_line: int = 0
     end_col: int = 0
-    fix: Fix | None = field(default=None, compare=False)
+    fix: Fix | None = None
 
     @property
     def fixable(self) -> bool:
         """Whether plain `--fix` fixes it (unsafe fixes need `--unsafe-fixes` too)."""
         return self.fix is not None and self.fix.applicability is Applicability.SAFE
 
+    def _key(self) -> tuple[str, int, int, str, str, int, int]:
+        return self[:7]
 
-@dataclass(frozen=True)
-class Valid:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Violation) and self._key() == other._key()
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __lt__(self, other: Any) -> bool:
+        return self._key() < other._key()  # type: ignore[no-any-return]
+
+    def __le__(self, other: Any) -> bool:
+        return self._key() <= other._key()  # type: ignore[no-any-return]
+
+    def __gt__(self, other: Any) -> bool:
+        return self._key() > other._key()  # type: ignore[no-any-return]
+
+    def __ge__(self, other: Any) -> bool:
+        return self._key() >= other._key()  # type: ignore[no-any-return]
+
+
+class Valid(NamedTuple):
     """Code that a rule must not report."""
 
     code: str
 
 
-@dataclass(frozen=True)
-class Invalid:
+class Invalid(NamedTuple):
     """Code that a rule must report; `expected_fix` is the source after `--fix` (None: no fix)."""
 
     code: str
@@ -91,10 +117,24 @@ class Invalid:
     unsafe: bool = False
 
 
-@dataclass
 class FileResult:
     """What linting one file produced. Per-file errors are values here, never exceptions."""
 
-    path: str
-    violations: list[Violation] = field(default_factory=list)
-    error: str | None = None
+    __slots__ = ("error", "path", "violations")
+
+    def __init__(self, path: str, violations: list[Violation] | None = None, error: str | None = None) -> None:
+        self.path = path
+        self.violations: list[Violation] = [] if violations is None else violations
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"FileResult(path={self.path!r}, violations={self.violations!r}, error={self.error!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileResult) and (self.path, self.violations, self.error) == (
+            other.path,
+            other.violations,
+            other.error,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable

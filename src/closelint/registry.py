@@ -13,6 +13,8 @@ from closelint.rule import Rule
 CODE_PATTERN = re.compile(r"CL\d{3}")
 #: the pseudo-rule for files that cannot be read or parsed
 PARSE_ERROR = "CL000"
+#: the pseudo-rule for a noqa directive naming a closelint code that silences nothing (ruff's RUF100)
+UNUSED_NOQA = "CL001"
 
 
 @cache
@@ -34,5 +36,5 @@ def all_rules() -> dict[str, type[Rule]]:
 
 
 def known_codes() -> frozenset[str]:
-    """Every code closelint can report, CL000 included."""
-    return frozenset(all_rules()) | {PARSE_ERROR}
+    """Every code closelint can report, CL000 and CL001 included."""
+    return frozenset(all_rules()) | {PARSE_ERROR, UNUSED_NOQA}

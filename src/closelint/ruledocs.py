@@ -7,7 +7,8 @@ from typing import Any
 from closelint.registry import all_rules
 from closelint.rule import Rule
 
-DOCS_URL = "https://github.com/closelint/closelint/blob/main/docs/rules.md"
+#: the rules page, as a path in this repository (and in the sdist)
+DOCS_PATH = "docs/rules.md"
 _FIX_TEXT = {
     None: "No automatic fix.",
     "safe": "Safe fix (applied by `closelint check --fix`)",
@@ -27,8 +28,9 @@ def anchor(rule: type[Rule]) -> str:
     return f"{rule.code.lower()}-{rule.name}"
 
 
-def help_url(rule: type[Rule]) -> str:
-    return f"{DOCS_URL}#{anchor(rule)}"
+def help_path(rule: type[Rule]) -> str:
+    """Where a rule's page is: its section of the rules page, a path in this repository."""
+    return f"{DOCS_PATH}#{anchor(rule)}"
 
 
 def fix_safety(rule: type[Rule]) -> str:
@@ -79,6 +81,11 @@ def render_rules_page() -> str:
     lines.append("")
     lines.append("`CL000` is reported for a file that cannot be decoded or parsed; it has no page.")
     lines.append("")
+    lines.append(
+        "`CL001` unused-noqa (opt-in: `--extend-select CL001`) is reported at a noqa directive that lists a "
+        "closelint code nothing on its line reports; it has no page either."
+    )
+    lines.append("")
     return "\n".join(lines) + "\n" + "\n".join(render_rule(rule, level=2) for rule in rules)
 
 
@@ -90,7 +97,7 @@ def rule_summary(rule: type[Rule]) -> dict[str, Any]:
         "message": rule.message,
         "summary": rule.summary,
         "fix": rule.fix_applicability.value if rule.fix_applicability else None,
-        "url": help_url(rule),
+        "docs": help_path(rule),
     }
 
 

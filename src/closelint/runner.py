@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from closelint.config import Settings
@@ -25,12 +24,14 @@ PARALLEL_MIN_BYTES = 512 * 1024
 _CHUNKS_PER_JOB = 16
 _CHUNK_MAX_FILES = 64
 
+#: a file to lint: a string (as discovery gives them) or a Path
+StrPath = str | os.PathLike[str]
 #: (result, content digest when the file was read and the caller wants it)
 _Linted = tuple[FileResult, "str | None"]
 
 
 def lint_paths(
-    files: list[Path],
+    files: Sequence[StrPath],
     settings: Settings,
     jobs: int = 1,
     cache: bool = False,
@@ -55,7 +56,7 @@ def lint_paths(
     if todo:
         sizes = [_size(files[i], stamps[i]) for i in todo]
         linted = _lint([files[i] for i in todo], sizes, settings, jobs, store is not None)
-        for index, (result, content_digest) in zip(todo, linted):
+        for index, (result, content_digest) in zip(todo, linted, strict=True):
             results[index] = result
             if store is not None and content_digest is not None:
                 store.put(str(files[index]), stamps[index], content_digest, result.violations)
@@ -77,7 +78,7 @@ def _open_cache(settings: Settings, warn: Callable[[str], None] | None) -> Cache
     return None
 
 
-def _size(path: Path, known: Stamp | None) -> int:
+def _size(path: StrPath, known: Stamp | None) -> int:
     if known is not None:
         return known[2]
     try:
@@ -86,7 +87,7 @@ def _size(path: Path, known: Stamp | None) -> int:
         return 0
 
 
-def _lint(files: list[Path], sizes: list[int], settings: Settings, jobs: int, digests: bool) -> list[_Linted]:
+def _lint(files: Sequence[StrPath], sizes: list[int], settings: Settings, jobs: int, digests: bool) -> list[_Linted]:
     """Lint `files` (results in their order): in this process, or, when there is enough work, in `jobs`
     processes fed chunks of files biggest first, so that the pool ends on small ones and finishes evenly."""
     total = sum(sizes)
@@ -109,13 +110,13 @@ def _lint(files: list[Path], sizes: list[int], settings: Settings, jobs: int, di
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(chunks)), initializer=_start_worker, initargs=(settings, digests)
     ) as pool:
-        for chunk, linted in zip(chunks, pool.map(_worker_chunk, [[files[i] for i in c] for c in chunks])):
-            for index, item in zip(chunk, linted):
+        for chunk, linted in zip(chunks, pool.map(_worker_chunk, [[files[i] for i in c] for c in chunks]), strict=True):
+            for index, item in zip(chunk, linted, strict=True):
                 out[index] = item
     return [item for item in out if item is not None]
 
 
-def _lint_chunk(files: list[Path], settings: Settings, digests: bool) -> list[_Linted]:
+def _lint_chunk(files: Sequence[StrPath], settings: Settings, digests: bool) -> list[_Linted]:
     from closelint.cache import digest
     from closelint.engine import lint_path
 
@@ -154,6 +155,6 @@ def _start_worker(settings: Settings, digests: bool) -> None:
     engine.enabled_rules(settings)  # import the analysis and the rules once, before the first file
 
 
-def _worker_chunk(files: list[Path]) -> list[_Linted]:
+def _worker_chunk(files: Sequence[StrPath]) -> list[_Linted]:
     assert _worker_settings is not None
     return _lint_chunk(files, _worker_settings, _worker_digests)

@@ -1,4 +1,4 @@
-"""``closelint vendor-helper PATH``: write a standalone copy of :mod:`closelint.graceful` into a project.
+"""``closelint vendor-helper PATH``: write a standalone copy of :mod:`closelint_graceful` into a project.
 
 ``closelint check --fix`` rewrites ``sock.close()`` into ``graceful_close(sock)``. A project that does not
 want closelint as a runtime dependency vendors the helper instead and points the fixer at it with
@@ -43,12 +43,12 @@ def vendor_helper(destination: pathlib.Path) -> pathlib.Path:
 
 
 def vendored_source() -> str:
-    """The vendored module's text: the generated header, then ``closelint/graceful.py`` verbatim.
+    """The vendored module's text: the generated header, then ``closelint_graceful/__init__.py`` verbatim.
 
     The helper is read as a package resource rather than with ``inspect``, so this also works from a
     wheel or a zip import, and without importing the helper.
     """
-    source = resources.files("closelint").joinpath("graceful.py").read_text(encoding="utf-8")
+    source = resources.files("closelint_graceful").joinpath("__init__.py").read_text(encoding="utf-8")
     header = (
         f"{HEADER_MARKER} from closelint {__version__}; do not edit, run it again to update.\n"
         "# Standalone: uses the Python standard library only and imports nothing from closelint.\n"

@@ -20,6 +20,7 @@ in one place, from the analysis facts (`CloseSite`, `ScopeFacts`, `ModuleFacts`)
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,7 +94,10 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
         )
         span = (statement.lineno, statement.end_lineno or statement.lineno)
     elif (
-        isinstance(statement, ast.Expr) and statement.value is site.node and _alone_on_its_lines(statement, facts.text)
+        isinstance(statement, ast.Expr)
+        and statement.value is site.node
+        and _method_on(site.node, site.handle, "close")  # not a function of the module that closes it
+        and _alone_on_its_lines(statement, facts.text)
     ):
         if site.read_side_shut() and not _is_shutdown(site.previous, site.handle):
             return None  # graceful_close() cannot drain a socket whose read side an earlier shutdown() shut
@@ -233,7 +237,7 @@ def _assignments(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
     for target, value in pairs:
         if isinstance(target, (ast.Tuple, ast.List)) and target.elts:
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
-                yield from zip(target.elts, value.elts)
+                yield from zip(target.elts, value.elts, strict=False)
                 continue
             yield target.elts[0], value
             for other in target.elts[1:]:
@@ -317,7 +321,7 @@ def _in_finally(statement: ast.stmt, function: ast.AST) -> bool:
     chain = [function, *_ancestors(function, statement), statement]
     return any(
         isinstance(outer, (ast.Try, ast.TryStar)) and any(s is inner for s in outer.finalbody)
-        for outer, inner in zip(chain, chain[1:])
+        for outer, inner in itertools.pairwise(chain)
     )
 
 

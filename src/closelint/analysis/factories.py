@@ -103,7 +103,15 @@ NON_RAISING_METHODS = frozenset(
     {"setblocking", "settimeout", "gettimeout", "fileno", "getsockname", "close", "detach"}
     # flag accessors of the socket object itself, which cannot fail on an open socket
     | {"getblocking", "set_inheritable", "get_inheritable"}
+    # a file object over the socket: only a bad mode fails, which no test of the network would find
+    | {"makefile"}
 )
+
+#: socket options that setsockopt() accepts on any open socket (a buffer size is clamped, not refused)
+INFALLIBLE_OPTIONS = frozenset({"socket.SO_REUSEADDR", "socket.SO_RCVBUF", "socket.SO_SNDBUF", "socket.SO_KEEPALIVE"})
+
+#: methods that keep the socket they are given and do not fail on an open one (`selector.register`)
+INFALLIBLE_HANDOFFS = frozenset({"register"})
 
 #: calls after which the process is gone, so whatever it left open does not leak
 PROCESS_EXITS = frozenset({"sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit"})

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from closelint.analysis import factories as F
+from closelint.analysis.bindings import Bindings
+from closelint.analysis.classes import ClassModel, Member, is_setup_method
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
-from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
+from closelint.analysis.reads import READ_METHODS, SEND_METHODS, WRITE_METHODS, ReadTracker, receiver_name
 from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
 from closelint.analysis.state import (
     EMPTY,
@@ -41,7 +43,10 @@ from closelint.analysis.state import (
     to_escaped,
     to_exceptional,
     to_sent,
+    to_unanswered,
 )
+from closelint.analysis.summaries import ModuleSummaries, ParameterUse, Sends, Summary, Use
+from closelint.policy import DEFAULT, Policy
 
 
 @dataclass
@@ -124,7 +129,7 @@ _CATCH_ALL = frozenset(
 )
 _CATCH_ALL_ASYNC = frozenset({"builtins.BaseException"})
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
-_SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
+_SEND_METHODS = SEND_METHODS
 #: what proves that an object of unknown kind is a connected stream socket: `send` also belongs to zmq
 #: sockets, channels, pipes and generators, `sendto`/`sendmsg` are datagram-ish; these are not
 _STREAM_SEND_METHODS = frozenset({"sendall", "sendfile"})
@@ -133,6 +138,21 @@ _SOCKET_METHODS = frozenset({*_SEND_METHODS, "recv", "recv_into", "shutdown", "c
 #: what `shutdown(how)` shuts, (write side, read side), by the name of `how` and by its value on Linux
 _SHUT_SIDES = {"SHUT_WR": (True, False), "SHUT_RD": (False, True), "SHUT_RDWR": (True, True)}
 _SHUT_NAMES = {0: "SHUT_RD", 1: "SHUT_WR", 2: "SHUT_RDWR"}
+_CLOSING_USES = (Use.CLOSED, Use.SHUT, Use.GRACEFUL)
+
+
+def _use_events(use: Use, sends: Sends, waits: bool) -> tuple[str, ...]:
+    """The walk events of passing a socket to a module function that closes or uses it. A function that
+    sends and then closes is judged where it closes; here the socket is only closed."""
+    if use is Use.BORROWED:
+        sent = {Sends.NO: (), Sends.MAYBE: ("sent_on_stream",), Sends.STREAM: ("sent",)}[sends]
+        return sent + ("waited",) * waits
+    if use is Use.GRACEFUL or sends or waits:
+        return ("close",)
+    return ("shut_by",) if use is Use.SHUT else ("closed_by",)
+
+
+_USE_EVENTS = {(u, s, w): _use_events(u, s, w) for u in Use for s in Sends for w in (False, True)}
 
 
 class ScopeWalker:
@@ -146,9 +166,22 @@ class ScopeWalker:
         self_name: str | None,
         ids: Iterator[int],
         streams: StreamFacts | None = None,
+        summaries: ModuleSummaries | None = None,
+        model: Callable[[], ClassModel] | None = None,
+        policy: Policy = DEFAULT,
+        bindings: Callable[[], Bindings] | None = None,
     ) -> None:
-        """`streams` says which parameters and attributes are asyncio StreamWriters."""
+        """`streams` says which parameters and attributes are asyncio StreamWriters; `summaries` what the
+        module's own functions do with the sockets passed to them, and which return one; `model` gives what
+        the method's class does with what it keeps on `self` (built when first asked); `bindings` gives the
+        module's name bindings (built when first asked for)."""
+        self.bindings = bindings
         self.body = body
+        self.summaries = summaries
+        self.model = model
+        self.policy = policy
+        #: a constructor or connect method: what it stores on `self` is its own until it returns
+        self.holds = bool(model and self_name and is_setup_method(getattr(scope, "name", "")))
         self.streams = streams or StreamFacts()
         self.imports = imports
         self.self_name = self_name
@@ -157,8 +190,10 @@ class ScopeWalker:
         self.by_rid: dict[int, Resource] = {}
         self.loops: list[ast.stmt] = []
         self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
-        self.tracker = ReadTracker(self_name)
+        self.tracker = ReadTracker(self_name, imports)
         self.waiters: dict[str, str] = {}  # name -> the writer whose wait_closed() it holds (a task, a future)
+        #: per loop, the sockets whose read hitting EOF leaves it by `break` (a bounded drain)
+        self.eof_breaks: dict[ast.stmt, set[str]] = {}
         self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
@@ -194,7 +229,7 @@ class ScopeWalker:
         """The sockets a helper reads until EOF on every path through it (a walk of its own body)."""
         found = self._drains.get(helper)
         if found is None:
-            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids)
+            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids, bindings=self.bindings)
             walker.borrowable |= lent_names(helper)
             state = EMPTY
             for name in sorted(walker.tracker.read_receivers(helper) & (walker.borrowable | self._attributes(helper))):
@@ -235,10 +270,23 @@ class ScopeWalker:
                 if f.pending is not None and not exceptional and f.pending not in self.facts.unawaited:
                     self.facts.unawaited.append(f.pending)
                 if f.life is Life.OPEN and self.by_rid[rid].owned:
+                    if not exceptional and self._held(f):
+                        continue  # stored on the object, which the caller now has
                     if exceptional or f.exceptional:
                         self.facts.exceptional_leaks.add(rid)
                     else:
                         self.facts.normal_leaks.add(rid)
+
+    def _held(self, f: Facts) -> bool:
+        prefix = f"{self.self_name}."
+        return self.holds and any(name.startswith(prefix) for name in f.names)
+
+    def _member(self, name: str) -> Member | None:
+        """The class model's facts for `self.<attr>`."""
+        prefix = f"{self.self_name}."
+        if self.model is None or not name.startswith(prefix):
+            return None
+        return self.model().members.get(name[len(prefix) :])
 
     # ------------------------------------------------------------------ blocks and statements
     def block(self, stmts: list[ast.stmt], state: State | None, exits: Exits) -> State | None:
@@ -314,6 +362,9 @@ class ScopeWalker:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         branches = []
         self.exhaustive.update(_enum_chain_end(stmt))
+        eof = self.tracker.emptiness(stmt.test) if self.loops else None
+        if eof and any(isinstance(s, ast.Break) for s in (stmt.body if eof[1] else stmt.orelse)):
+            self.eof_breaks.setdefault(self.loops[-1], set()).add(eof[0])
         for outcome, body in ((True, stmt.body), (False, stmt.orelse)):
             feasible = state.given(stmt.test, outcome)
             if feasible is None or (not outcome and stmt in self.exhaustive):
@@ -403,8 +454,14 @@ class ScopeWalker:
         finished = merge([state if skippable else None, None if endless else again])
         if eof and finished is not None:
             finished = finished.update_name(eof, to_drained)
+        drains = self.eof_breaks.pop(stmt, set())
         if framed and finished is not None:
             finished = finished.update_name(framed, to_answered)
+        elif finished is not None:
+            # a loop that leaves at b"" and otherwise ends by a clock or a count is a bounded drain
+            for sock in drains:
+                if not self.tracker.sends_in(stmt.body, sock):
+                    finished = finished.update_name(sock, to_drained)
         orelse = self.block(stmt.orelse, finished, exits)
         return merge([orelse, *inner.brk])
 
@@ -530,13 +587,16 @@ class ScopeWalker:
             for target in targets:
                 state = self._unbind(target, state)
             places = self._places(targets[-1], created)
-            state, rids = self._create(created, [p.id if isinstance(p, ast.Name) else None for p in places], state)
-            for place, rid in zip(places, rids):
+            held = [self._held_attribute(p) if len(targets) == 1 else None for p in places]
+            names = [p.id if isinstance(p, ast.Name) else h for p, h in zip(places, held, strict=True)]
+            state, rids = self._create(created, names, state)
+            for place, rid, holder in zip(places, rids, held, strict=False):
                 if rid is not None and not (isinstance(place, ast.Name) and len(targets) == 1):
                     attr = self._self_attribute(place) if place is not None else None
                     if attr:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
-                    state = state.update([rid], to_escaped)
+                    if holder is None:
+                        state = state.update([rid], to_escaped)
             return state
         for target in targets:
             self.tracker.note_assignment(target, value)
@@ -544,6 +604,16 @@ class ScopeWalker:
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
             state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
+        holder = self._held_attribute(targets[0]) if len(targets) == 1 else None
+        if holder and isinstance(value, ast.Name) and state.owns(value.id):
+            self._note_attribute_store(targets, value, state)
+            return state.alias(holder, [value.id])  # `self.sock = sock` in a constructor
+        alias = receiver_name(value, self.self_name)
+        if len(targets) == 1 and isinstance(targets[0], ast.Name) and alias and "." in alias:
+            member = self._member(alias)
+            if member is not None and member.is_socket:  # `sock = self.sock`: the class's socket
+                state = self._ensure(state, alias, value)
+                value = ast.Name(alias, ast.Load())
         if (
             len(targets) == 1
             and isinstance(targets[0], ast.Name)
@@ -600,6 +670,11 @@ class ScopeWalker:
                     for rid in state.rids(value.id):
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
 
+    def _held_attribute(self, target: ast.expr | None) -> str | None:
+        """`self.attr` when a constructor or connect method stores a socket there (it stays followed)."""
+        attr = self._self_attribute(target) if self.holds and target is not None else None
+        return f"{self.self_name}.{attr}" if attr else None
+
     def _self_attribute(self, target: ast.expr) -> str | None:
         if (
             self.self_name
@@ -642,7 +717,7 @@ class ScopeWalker:
                 return _Creation(
                     opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), (), WRITER
                 )
-            return None
+            return self._made(value)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
             index = value.slice
             if isinstance(index, ast.Constant) and index.value == 0 and self._is_accept(value.value):
@@ -675,13 +750,27 @@ class ScopeWalker:
             source = self._owned_or_created(func.value, state)
             family = source[0] if source else F.Family.UNKNOWN
             return _Creation(value, family, F.SockType.UNKNOWN, F.Role.UNKNOWN, (), ())
-        return None
+        return self._made(value)
+
+    def _made(self, value: ast.expr) -> _Creation | None:
+        """A socket or writer returned by a factory function of the module (the caller owns it), or made
+        by an injected socket module."""
+        made = self.summaries.made(value, self.facts.node) if self.summaries is not None else None
+        if made is None:
+            return None
+        call = value.value if isinstance(value, ast.Await) else value
+        assert isinstance(call, ast.Call)
+        released = {id(argument) for argument, _ in self._summarised_uses(call) or ()}
+        kept = [a for a in (*call.args, *(k.value for k in call.keywords)) if id(a) not in released]
+        consumes = tuple(name for name in (receiver_name(a, self.self_name) for a in kept) if name)
+        return _Creation(call, made.family, made.type, made.role, made.slots, consumes, made.kind)
 
     def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[str, ...]] | None:
         """The family of an owned socket named by `expr` (and the name), or of a socket it creates."""
-        if isinstance(expr, ast.Name) and state.rids(expr.id):
-            rid = min(state.rids(expr.id))
-            return self.by_rid[rid].family, (expr.id,)
+        name = receiver_name(expr, self.self_name) if expr is not None else None
+        if name and state.rids(name):
+            rid = min(state.rids(name))
+            return self.by_rid[rid].family, (name,)
         if expr is not None:
             created = self._creation(expr, state)
             if created is not None and not created.slots:
@@ -786,10 +875,20 @@ class ScopeWalker:
                 state = state.update_name(name, to_answered)
             elif kind == "waited":
                 state = state.update_name(name, _waited)
+            elif kind in ("closed_by", "shut_by"):  # a function of the module closes it: the call is the close
+                state = self._ensure(state, name, at)
+                if kind == "shut_by":
+                    state = state.update_name(name, lambda f: replace(f, shut=True) if f.life is Life.OPEN else f)
+                state = self._close_name(state, name, at)
+            elif kind == "sent" or (kind == "sent_on_stream" and self._known_stream(state, name)):
+                state = self._ensure(state, name, at).update_name(name, to_sent)
         return state
 
     def _escape_event(self, state: State, kind: str, name: str, at: ast.AST) -> State:
-        """A name handed off, or a closure taking the variables it reads (computed only when it matters)."""
+        """A name handed off, or a closure taking the variables it reads (computed only when it matters).
+        In a constructor, handing `self` off hands off what it holds."""
+        if kind == "escape" and self.holds and name == self.self_name:
+            return state.map(lambda _, f: to_escaped(f) if self._held(f) else f)
         if kind == "escape":
             return state.update_name(name, to_escaped)
         if kind == "closure" and state.facts:
@@ -800,6 +899,8 @@ class ScopeWalker:
     def _method(self, state: State, name: str, call: ast.AST) -> State:
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
         method = call.func.attr
+        if method in READ_METHODS and _any_answered(state):  # the last read after the last send decides
+            state = state.update_name(self.tracker.socket_of(name), to_unanswered)
         if name in self.tracker.files:
             sock, writable = self.tracker.files[name]
             return state.update_name(sock, to_sent) if writable and method in WRITE_METHODS else state
@@ -825,16 +926,22 @@ class ScopeWalker:
 
     def _shut_sides(self, call: ast.Call) -> tuple[bool, bool]:
         """Which sides a `shutdown(how)` shuts, (write, read): `SHUT_WR`/`1`/`True` writing, `SHUT_RD`/`0`
-        reading, `SHUT_RDWR`/`2` both; (False, False) when `how` is not known."""
-        if len(call.args) != 1:
-            return False, False
-        how = call.args[0]
+        reading, `SHUT_RDWR`/`2` both, also through a name every binding of which agrees
+        (`HOW = socket.SHUT_RDWR`); (False, False) when `how` is not known."""
+        return self._sides(call.args[0], 0) if len(call.args) == 1 else (False, False)
+
+    def _sides(self, how: ast.expr, depth: int) -> tuple[bool, bool]:
+        unknown = (False, False)
         if isinstance(how, ast.Constant):
             constant = int(how.value) if isinstance(how.value, int) else -1  # True is 1, SHUT_WR
-            return _SHUT_SIDES.get(_SHUT_NAMES.get(constant, ""), (False, False))
+            return _SHUT_SIDES.get(_SHUT_NAMES.get(constant, ""), unknown)
         qualname = self.imports.qualname(how) or ""
         last = how.attr if isinstance(how, ast.Attribute) else how.id if isinstance(how, ast.Name) else ""
-        return _SHUT_SIDES.get(qualname.rsplit(".", 1)[-1], _SHUT_SIDES.get(last, (False, False)))
+        sides = _SHUT_SIDES.get(qualname.rsplit(".", 1)[-1], _SHUT_SIDES.get(last))
+        if sides is not None or qualname or not isinstance(how, ast.Name) or depth > 3 or self.bindings is None:
+            return sides or unknown
+        found = {self._sides(value, depth + 1) for value in self.bindings().values(how)}
+        return found.pop() if len(found) == 1 else unknown
 
     def _ensure(self, state: State, name: str, node: ast.AST) -> State:
         """Start following a parameter or `self.attr` socket the first time it is used as one."""
@@ -849,10 +956,15 @@ class ScopeWalker:
         rid = next(self.ids)
         loop = self.loops[-1] if self.loops else None
         family, sock_type, role = F.Family.UNKNOWN, F.SockType.UNKNOWN, F.Role.UNKNOWN
+        member = self._member(name)
+        if member is not None:  # what the class does with it elsewhere decides its kind, and its sends
+            family, sock_type = member.family, member.type
+            role = F.Role.LISTENING if member.listening else member.role
         resource = Resource(rid, node, name, family, sock_type, role, loop, owned=owned, kind=kind)
         self.by_rid[rid] = resource
         self.facts.resources.append(resource)
-        return state.born(rid, name)
+        state = state.born(rid, name)
+        return state.update([rid], to_sent) if member is not None and member.sent and kind == SOCKET else state
 
     def _close_name(self, state: State, name: str, node: ast.AST) -> State:
         statements, index = self.position
@@ -893,6 +1005,9 @@ class ScopeWalker:
         if isinstance(node, ast.Attribute):
             if sink and isinstance(node.value, ast.Name) and node.attr in _CLOSERS:
                 events.append(("escape", node.value.id, node))  # `addCleanup(s.close)` hands the close off
+            held = self._held_attribute(node) if sink else None
+            if held:
+                events.append(("escape", held, node))
             self._scan(node.value, False, events)
             return
         if isinstance(node, ast.Call):
@@ -946,15 +1061,39 @@ class ScopeWalker:
         reader = call.args[0] if call.args else None
         if qualname == "builtins.iter" and isinstance(reader, ast.Lambda) and self.tracker.eof_iterable(call):
             arguments = arguments[1:]  # `iter(lambda: s.recv(n), b"")` reads s, and lives as long as the loop
-        keeps = not (
+        uses = self._summarised_uses(call)
+        if uses is not None and receiver is not None and receiver.split(".")[0] == self.self_name:
+            closed = self._callee_summary(call)
+            for attr in closed.closes_attributes if closed else ():
+                events.append(("close", f"{self.self_name}.{attr}", call))  # `self.close()`
+        for argument, use in uses or ():
+            name = receiver_name(argument, self.self_name)
+            if name is not None:
+                events.extend((kind, name, call) for kind in _USE_EVENTS[use.use, use.sends, use.waits])
+                arguments = [a for a in arguments if a is not argument]
+        keeps = uses is not None or not (
             qualname in F.NON_KEEPING_CALLS or (isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS)
         )
         for argument in arguments:
             self._scan(argument, keeps, events)
 
+    def _callee_summary(self, call: ast.Call) -> Summary | None:
+        found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
+        return found[0] if found else None
+
+    def _summarised_uses(self, call: ast.Call) -> list[tuple[ast.expr, ParameterUse]] | None:
+        """For a call of a function of the module, the arguments it closes or only uses (not kept), with
+        what it does; None for any other call."""
+        found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
+        if found is None:
+            return None
+        summary, bound = found
+        uses = [(argument, summary.use(parameter)) for argument, parameter in bound]
+        return [(argument, use) for argument, use in uses if use.use is not Use.KEPT]
+
     @staticmethod
     def _graceful_context(expr: ast.expr) -> bool:
-        """`graceful(sock)` from closelint.graceful or a vendored copy of it."""
+        """`graceful(sock)` from closelint_graceful (or closelint.graceful) or a vendored copy of it."""
         if not isinstance(expr, ast.Call):
             return False
         func = expr.func
@@ -992,19 +1131,53 @@ class ScopeWalker:
             return True  # it reads the socket: it may raise as a recv() here would
         if self._closing_function(call) or self.imports.call_name(call) in F.NON_KEEPING_CALLS:
             return False
+        if self.holds and self.imports.call_name(call) in F.SOCKET_FACTORIES:
+            return True  # a second socket of a constructor (a raw socket without CAP_NET_RAW, EMFILE)
+        uses = self._summarised_uses(call)
+        if uses is not None:
+            callee = self._callee_summary(call)
+            if any(use.use in _CLOSING_USES for _, use in uses) or (callee and callee.closes_attributes):
+                return False  # a close helper of the module, a method that closes what the object holds
+            if self.holds and callee and any(state.owns(f"{self.self_name}.{a}") for a in callee.uses_attributes):
+                return True  # a method using what the constructor holds
+            inert = {id(argument) for argument, use in uses if not use.raises}
+            if self.policy.raising_calls == "any" and not inert:
+                return True
+            return any(
+                self._passes_socket(a, state)
+                for a in [*call.args, *(k.value for k in call.keywords)]
+                if id(a) not in inert
+            )
         receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
         if receiver is not None and (state.owns(receiver) or receiver in self.tracker.files):
             assert isinstance(func, ast.Attribute)
-            return func.attr not in F.NON_RAISING_METHODS
-        if isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS:
+            return func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call)
+        if (
+            uses is None
+            and isinstance(func, ast.Attribute)
+            and func.attr in F.NON_KEEPING_METHODS | F.INFALLIBLE_HANDOFFS
+        ):
             return False
+        if self.policy.raising_calls == "any":
+            return True
         return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
+
+    def _infallible_option(self, call: ast.Call) -> bool:
+        """`setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` and the other options of `factories.INFALLIBLE_OPTIONS`:
+        Linux accepts them on any open socket."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "setsockopt" and len(call.args) == 3):
+            return False
+        return self.imports.qualname(call.args[1]) in F.INFALLIBLE_OPTIONS
 
     def _passes_socket(self, expr: ast.AST, state: State) -> bool:
         """Whether `expr` hands an owned socket itself (not `sock.fileno()`, not `sock.family`) to a call."""
         if isinstance(expr, ast.Name):
             return state.owns(expr.id)
-        if isinstance(expr, (ast.Attribute, ast.Call, *NESTED_SCOPES)):
+        if isinstance(expr, ast.Attribute):  # `self.sock` a constructor holds
+            held = self._held_attribute(expr)
+            return held is not None and state.owns(held)
+        if isinstance(expr, (ast.Call, *NESTED_SCOPES)):
             return False  # attribute reads and nested calls are judged on their own
         return any(self._passes_socket(child, state) for child in ast.iter_child_nodes(expr))
 
@@ -1052,6 +1225,10 @@ def _waits_under_if(entry: State, ends: list[State | None]) -> list[State | None
     if not done:
         return ends
     return [e.map(lambda _, f: _waited(f) if f.pending in done else f) if e is not None else None for e in ends]
+
+
+def _any_answered(state: State) -> bool:
+    return any(f.answered for fs in state.facts.values() for f in fs)
 
 
 def _flag_name(test: ast.expr) -> str | None:

@@ -8,13 +8,18 @@ import itertools
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 
 from closelint.analysis import factories as F
+from closelint.analysis.bindings import Bindings
+from closelint.analysis.classes import ModuleClasses
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
 from closelint.analysis.state import SOCKET, Resource
+from closelint.analysis.summaries import ModuleSummaries
+from closelint.policy import DEFAULT, Policy
 
 #: base classes that neither close nor hand off what a subclass stores on `self`
 NEUTRAL_BASES = frozenset(
@@ -73,10 +78,20 @@ class ModuleFacts:
     #: a test module (test_*.py, *_test.py, conftest.py or under a tests/ directory, defining tests):
     #: what only runs in tests is judged by the rules that matter there (leaks), not by all of them
     in_tests: bool = False
+    policy: Policy = DEFAULT
+    #: the summaries of the module's functions (None when nothing in the module can involve a socket)
+    summaries: ModuleSummaries | None = None
+    #: attribute names `x.<attr>.wait_closed()` is called on in the module (filled by the first rule asking)
+    waited_attributes: set[str] | None = None
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
     #: the class each walked method belongs to
     classes: dict[ast.AST, ast.ClassDef] = field(default_factory=dict)
+
+    @cached_property
+    def bindings(self) -> Bindings:
+        """The values the module binds to each name, per scope (built when a rule first needs them)."""
+        return Bindings(self.tree)
 
     def owned(self, kind: str) -> Iterator[tuple[ScopeFacts, Resource]]:
         """Every socket (or writer) some scope owns, with the facts of that scope."""
@@ -86,7 +101,7 @@ class ModuleFacts:
                     yield scope, resource
 
 
-def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
+def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAULT) -> ModuleFacts:
     """Walk every scope of `tree` that can own a socket, and derive the module-level facts.
 
     A scope whose lines mention none of the identifiers a socket can be created or sent through (the
@@ -95,36 +110,97 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
-    facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index))
+    if "import *" in text and any(f"{module}." in text for module in F.SOCKET_MODULES):
+        imports.assume_star_modules(index.imports, _bound_names(tree))
+    facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index), policy=policy)
     mentions = _trigger_lines(text, imports)
     streams = _stream_facts(tree, index, imports, text)
     if not mentions and not streams:
         return facts
+    summaries = facts.summaries = ModuleSummaries(index, imports)
+    classes = ModuleClasses(index, imports, summaries)
+    mentions = _with_factory_calls(text, index, summaries, mentions)
     ids = itertools.count()
     stored: dict[ast.ClassDef, list[tuple[str, Resource]]] = {}
     scopes: list[tuple[ScopeNode, ast.ClassDef | None]] = [(tree, None), *index.functions]
-    for scope, owner in scopes:
-        scope_streams = streams.get(scope)
-        end = getattr(scope, "end_lineno", None) or len(text)
-        first = scope.lineno if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else 1
-        if scope_streams is None and bisect.bisect_left(mentions, first) == bisect.bisect_right(mentions, end):
-            continue
+    mentioned = [(scope, owner) for scope, owner in scopes if streams.get(scope) or _spans_any(scope, mentions, text)]
+    walked_ids = {id(scope) for scope, _ in mentioned}
+
+    def walk(scope: ScopeNode, owner: ast.ClassDef | None) -> None:
         self_name = _self_parameter(scope) if owner is not None else None
-        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams).run()
+        model = partial(classes.model, owner) if owner is not None and self_name else None
+        scope_streams = streams.get(scope)
+        walked = ScopeWalker(
+            scope, scope.body, imports, self_name, ids, scope_streams, summaries, model, policy, lambda: facts.bindings
+        ).run()
         facts.scopes.append(walked)
         if owner is not None:
             facts.classes[scope] = owner
         if owner is not None and walked.stored_on_self:
             stored.setdefault(owner, []).extend(walked.stored_on_self)
-    if stored:
-        released = _released_attributes(tree, text, {attr for items in stored.values() for attr, _ in items})
-        classes = {node.name: node for node in index.classes}
-        for cls, items in stored.items():
-            if _neutral_bases(cls, classes, imports, set()):
-                facts.unclosed_attributes.extend(
-                    (attr, r) for attr, r in items if attr not in released and r.kind == SOCKET
-                )
+
+    for scope, owner in mentioned:
+        walk(scope, owner)
+    # a method that mentions none of them but names a socket its class stores on `self` is walked too
+    member_lines = {cls: mention_lines(text, {attr for attr, _ in items}) for cls, items in stored.items()}
+    for scope, owner in scopes:
+        if id(scope) not in walked_ids and owner in member_lines and _spans_any(scope, member_lines[owner], text):
+            walk(scope, owner)
+    by_name = {node.name: node for node in index.classes}
+    outside = [statement for statement in tree.body if not isinstance(statement, ast.ClassDef)]
+    for cls, items in stored.items():
+        if not _neutral_bases(cls, by_name, imports, set()):
+            continue
+        related = [*classes.family(cls), *(c for c in index.classes if cls in classes.family(c))]
+        scope = ast.Module(body=[*outside, *dict.fromkeys(related)], type_ignores=[])
+        released = _released_attributes(scope, text, {attr for attr, _ in items})
+        facts.unclosed_attributes.extend((attr, r) for attr, r in items if attr not in released and r.kind == SOCKET)
     return facts
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    """Every name the module binds anywhere: assigned, a parameter, a `def`, `class` or import."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return bound
+
+
+def _spans_any(scope: ScopeNode, lines: list[int], text: str) -> bool:
+    """Whether the function (or module) spans one of the sorted `lines`."""
+    end = getattr(scope, "end_lineno", None) or len(text)
+    first = scope.lineno if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) else 1
+    return bisect.bisect_left(lines, first) != bisect.bisect_right(lines, end)
+
+
+def _with_factory_calls(text: str, index: ModuleIndex, summaries: ModuleSummaries, mentions: list[int]) -> list[int]:
+    """`mentions` plus the lines that name a function of the module returning a fresh socket or writer
+    (a factory: its callers own what it returns), found from the functions that mention a trigger and
+    then from those that call a factory, until no new factory turns up."""
+    names: set[str] = set()
+    returns = mention_lines(text, ("return",))
+    pending = [(f, c) for f, c in index.functions if _spans_any(f, returns, text)]
+    while pending:
+        found = set()
+        for function, _ in pending:
+            if not _spans_any(function, mentions, text):
+                continue
+            if function.name not in names and summaries.summary(function).returns is not None:
+                found.add(function.name)
+        if not found:
+            break
+        names |= found
+        summaries.factory_names |= found
+        mentions = sorted(set(mentions) | set(mention_lines(text, found)))
+        pending = [(f, c) for f, c in pending if f.name not in names]
+    return mentions
 
 
 def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, text: str) -> dict[ast.AST, StreamFacts]:
@@ -180,10 +256,19 @@ def _stream_handlers(tree: ast.Module, imports: ImportTable, text: str) -> set[s
 
 
 def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]) -> frozenset[str]:
-    """`self.<attr>` names a class assigns the writer of open_connection to; `lines` are those that
-    mention a spelling of a writer type or a stream opener. (A class-level annotation is not enough:
-    wrappers of subprocess pipes are annotated StreamWriter and close without waiting, on purpose.)"""
+    """`self.<attr>` names a class assigns the writer of open_connection to, or a parameter annotated
+    StreamWriter; `lines` are those that mention a spelling of a writer type or a stream opener. (A
+    class-level annotation is not enough: wrappers of subprocess pipes are annotated StreamWriter and close
+    without waiting, on purpose.)"""
     found: set[str] = set()
+    for method in cls.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        arguments = (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)
+        annotated = {a.arg for a in arguments if a.annotation and imports.qualname(a.annotation) in F.WRITER_TYPES}
+        for node in ast.walk(method) if annotated else ():
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in annotated:
+                found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))  # `self.w = writer`
     for node in walk_lines(cls, lines):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Await):
             opened = node.value.value

@@ -35,6 +35,17 @@ class ImportTable:
                     else:
                         self._names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
 
+    def assume_star_modules(self, statements: Iterable[ast.Import | ast.ImportFrom], bound: set[str]) -> None:
+        """After `from package.util import *` (a module that cannot be read here), `socket` or `ssl` when
+        nothing in the module binds it (`bound`) is taken to be that module, re-exported by the star."""
+        if not any(
+            isinstance(node, ast.ImportFrom) and node.module not in _STAR_MODULES and node.names[0].name == "*"
+            for node in statements
+        ):
+            return
+        for module in _GUESSED_MODULES - bound - set(self._names):
+            self._names[module] = module
+
     def local_names(self, wanted: Callable[[str], bool]) -> set[str]:
         """Local names whose qualified name satisfies `wanted`."""
         return {local for local, qualified in self._names.items() if wanted(qualified)}
@@ -59,6 +70,8 @@ class ImportTable:
         return self.qualname(node.func) if isinstance(node, ast.Call) else None
 
 
+#: modules whose name, unbound after a star import of a package module, is taken to be the module
+_GUESSED_MODULES = frozenset({"socket", "ssl"})
 _STAR_MODULES = frozenset({"socket", "ssl", "struct", "asyncio", "contextlib", "functools", "selectors"})
 
 

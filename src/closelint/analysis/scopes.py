@@ -7,10 +7,9 @@ import sys
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Union
 
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-ScopeNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef]
+ScopeNode = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 

@@ -7,29 +7,29 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import IO, NamedTuple
 
 from closelint.model import Violation
-from closelint.registry import PARSE_ERROR, all_rules
-from closelint.ruledocs import DOCS_URL, help_url
 
 #: the name reported for CL000, which has no rule class
 PARSE_ERROR_NAME = "parse-error"
-INFORMATION_URI = "https://github.com/closelint/closelint"
+#: the name reported for CL001, which has no rule class either
+UNUSED_NOQA_NAME = "unused-noqa"
 
 
-@dataclass(frozen=True)
-class OutputContext:
+class OutputContext(NamedTuple):
     """What a format may need beyond the findings."""
 
     files_checked: int = 0
     show_fixes: bool = False
     fixed: int = 0
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = MappingProxyType({})
+    #: ANSI colours in the text formats (`color_wanted`)
+    color: bool = False
 
 
 Renderer = Callable[[Sequence[Violation], OutputContext], str]
@@ -38,14 +38,45 @@ Renderer = Callable[[Sequence[Violation], OutputContext], str]
 @cache
 def formats() -> dict[str, Renderer]:
     """Every output format by name."""
-    found: dict[str, Renderer] = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        found[module.NAME] = module.render
-    return found
+    return {name: renderer(name) for name in format_names()}
+
+
+def format_names() -> list[str]:
+    """The name of every output format, sorted: each module here is the format of its name (importing
+    none of them: a run loads only the format it prints)."""
+    here = os.path.dirname(__file__)  # listed, not pkgutil.iter_modules, which imports inspect (ms a run)
+    return sorted(name[:-3] for name in os.listdir(here) if name.endswith(".py") and not name.startswith("_"))
+
+
+def renderer(name: str) -> Renderer:
+    """The `render` function of the format `name`."""
+    module = importlib.import_module(f"{__name__}.{name}")
+    assert name == module.NAME, f"{module.__name__} declares the format {module.NAME!r}"
+    render: Renderer = module.render
+    return render
 
 
 # --- what several formats share -------------------------------------------------------------------------
+
+_STYLES = {"bold": "1", "red": "1;31", "cyan": "36", "dim": "2"}
+
+
+def paint(text: str, style: str, enabled: bool) -> str:
+    """`text` in an ANSI style (`bold`, `red`, `cyan`, `dim`) when `enabled`."""
+    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m" if enabled else text
+
+
+def color_wanted(stream: IO[str], environ: Mapping[str, str]) -> bool:
+    """Whether to colour what goes to `stream`: never with `NO_COLOR` set (no-color.org), always with
+    `FORCE_COLOR` set (force-color.org), else on a terminal that is not `TERM=dumb` (CPython's order)."""
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    if environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def relative_path(path: str, start: str | None = None) -> str:
@@ -69,17 +100,15 @@ def span(v: Violation) -> tuple[int, int, int, int]:
 
 def is_error(code: str) -> bool:
     """Whether a code is an error (a file closelint could not parse) rather than a warning."""
+    from closelint.registry import PARSE_ERROR
+
     return code == PARSE_ERROR
 
 
 def rule_name(code: str) -> str:
+    from closelint.registry import PARSE_ERROR, UNUSED_NOQA, all_rules
+
     rule = all_rules().get(code)
     if rule is not None:
         return rule.name
-    return PARSE_ERROR_NAME if code == PARSE_ERROR else "unknown"
-
-
-def rule_url(code: str) -> str:
-    """The documentation of a code (CL000 has no section: the rules page)."""
-    rule = all_rules().get(code)
-    return help_url(rule) if rule else DOCS_URL
+    return {PARSE_ERROR: PARSE_ERROR_NAME, UNUSED_NOQA: UNUSED_NOQA_NAME}.get(code, "unknown")

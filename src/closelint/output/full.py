@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from closelint.model import Violation
-from closelint.output import OutputContext
+from closelint.output import OutputContext, paint
 from closelint.output.concise import line
 
 NAME = "full"
@@ -14,11 +14,11 @@ NAME = "full"
 def render(violations: Sequence[Violation], context: OutputContext) -> str:
     out = []
     for v in violations:
-        marker = " [*]" if v.fixable else ""
-        out.append(f"{line(v)}{marker}\n")
+        marker = paint(" [*]", "cyan", context.color) if v.fixable else ""
+        out.append(f"{line(v, context.color)}{marker}\n")
         source = context.sources.get(v.path, "").splitlines()
         if 0 < v.line <= len(source):
             text = source[v.line - 1].expandtabs(1)
             out.append(f"    {v.line} | {text}\n")
-            out.append(f"    {' ' * len(str(v.line))} | {' ' * v.col}^\n")
+            out.append(f"    {' ' * len(str(v.line))} | {' ' * v.col}{paint('^', 'red', context.color)}\n")
     return "".join(out)

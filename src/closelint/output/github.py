@@ -22,16 +22,20 @@ def escape(text: str, escapes: Sequence[tuple[str, str]] = _DATA_ESCAPES) -> str
 
 
 def command(v: Violation) -> str:
-    """`::warning file=…,line=…,col=…,endLine=…,endColumn=…,title=CL201::message` (1-based columns)."""
+    """`::warning file=…,line=…,col=…,endLine=…,endColumn=…,title=CL201::message` (1-based columns).
+
+    Columns only for a span on one line: GitHub ignores `col`/`endColumn` when `line` and `endLine`
+    differ (its documentation of the `warning` command), so a multi-line span gives lines alone."""
     line, col, end_line, end_col = span(v)
-    properties = {
+    properties: dict[str, str | int] = {
         "file": escape(unicode_path(relative_path(v.path)), _PROPERTY_ESCAPES),
         "line": line,
-        "col": col,
-        "endLine": end_line,
-        "endColumn": end_col,
-        "title": escape(v.code, _PROPERTY_ESCAPES),
     }
+    if end_line == line:
+        properties.update(col=col, endLine=end_line, endColumn=end_col)
+    else:
+        properties["endLine"] = end_line
+    properties["title"] = escape(v.code, _PROPERTY_ESCAPES)
     level = "error" if is_error(v.code) else "warning"
     listed = ",".join(f"{key}={value}" for key, value in properties.items())
     return f"::{level} {listed}::{escape(v.message)}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from closelint.engine import physical_lines
 from closelint.model import Violation
-from closelint.output import INFORMATION_URI, OutputContext, is_error, relative_path, rule_url
+from closelint.output import OutputContext, is_error, relative_path
 
 NAME = "rdjson"
 
@@ -16,7 +16,7 @@ NAME = "rdjson"
 def render(violations: Sequence[Violation], context: OutputContext) -> str:
     lines = {path: physical_lines(text) for path, text in context.sources.items()}
     diagnostics = [_diagnostic(v, lines.get(v.path, [])) for v in violations]
-    result = {"source": {"name": "closelint", "url": INFORMATION_URI}, "diagnostics": diagnostics}
+    result = {"source": {"name": "closelint"}, "diagnostics": diagnostics}
     return json.dumps(result, indent=2) + "\n"
 
 
@@ -26,7 +26,7 @@ def _diagnostic(v: Violation, lines: list[str]) -> dict[str, Any]:
         "message": v.message,
         "location": {"path": relative_path(v.path), "range": _range(lines, (v.line, v.col), end)},
         "severity": "ERROR" if is_error(v.code) else "WARNING",
-        "code": {"value": v.code, "url": rule_url(v.code)},
+        "code": {"value": v.code},
     }
     if v.fix is not None and v.fix.edits:
         diagnostic["suggestions"] = [{"range": _range(lines, e.start, e.end), "text": e.content} for e in v.fix.edits]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from closelint.analysis.module import ModuleFacts
+from closelint.analysis.module import ModuleFacts, walk_mentioning
 from closelint.analysis.state import WRITER
 from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
@@ -80,12 +80,19 @@ async def ping(host, port):
             if not isinstance(scope.node, ast.AsyncFunctionDef):
                 continue
             for close in scope.unawaited:
-                assert isinstance(close, ast.Call) and isinstance(close.func, ast.Attribute)
-                handle = ast.unparse(close.func.value)
+                assert isinstance(close, ast.Call)
+                if _waited_elsewhere(close, facts):
+                    continue  # `self.writer.close()` here, `await self.writer.wait_closed()` in another method
                 site = next((s for s in scope.closes.values() if s.node is close), None)
+                direct = isinstance(close.func, ast.Attribute) and close.func.attr == "close"
+                if isinstance(close.func, ast.Attribute) and direct:
+                    handle = ast.unparse(close.func.value)
+                else:  # a function of the module that closes it
+                    handle = site.handle if site is not None else ast.unparse(close.args[0])
                 fix = None
                 if (
-                    site is not None
+                    direct
+                    and site is not None
                     and isinstance(site.statement, ast.Expr)
                     and site.statement.value is close
                     and not _waits_anywhere(scope.node, handle)
@@ -174,3 +181,89 @@ async def main():
         for scope, resource in facts.owned(WRITER):
             if resource.rid in scope.normal_leaks and resource.rid not in scope.closed:
                 yield self.report(resource.node, name=resource.name or "writer")
+
+
+class WriterClosedInSyncDef(Rule):
+    code = "CL503"
+    name = "writer-closed-in-sync-def"
+    message = (
+        "'{handle}.close()' in a plain def can never await '{handle}.wait_closed()', and no method of the "
+        "class waits for it: close it in an async method and await wait_closed()"
+    )
+    summary = (
+        "Checks for `self.<writer>.close()` in a plain `def` method, where the writer is a `StreamWriter` the "
+        "class keeps on `self` (from `open_connection`, or a parameter annotated `asyncio.StreamWriter`), and "
+        "no method of the class calls `wait_closed()` on it. CL501 covers the same close in an `async def`."
+    )
+    rationale = (
+        "`StreamWriter.close()` only starts closing the transport, and a plain `def` cannot await "
+        "`wait_closed()`. When no other method of the class waits for the close either, nothing ever does: "
+        "the program can exit, or reuse the address, before the connection is really closed, and errors of "
+        "the close are never seen."
+    )
+    example = """\
+import asyncio
+
+class Session:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader = reader
+        self.writer = writer
+
+    def close(self):
+        self.writer.close()
+"""
+    fixed_example = """\
+import asyncio
+
+class Session:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        self.reader = reader
+        self.writer = writer
+
+    async def close(self):
+        self.writer.close()
+        await self.writer.wait_closed()
+"""
+    references = ("https://docs.python.org/3/library/asyncio-stream.html#asyncio.StreamWriter.wait_closed",)
+    valid = (
+        Valid(
+            "import asyncio\n\nclass C:\n    def __init__(self, w: asyncio.StreamWriter):\n        self.w = w\n\n"
+            "    def abort(self):\n        self.w.close()\n\n    async def wait(self):\n"
+            "        await self.w.wait_closed()\n"
+        ),
+    )
+    invalid = (
+        Invalid(
+            "import asyncio\n\nclass C:\n    def __init__(self, w: asyncio.StreamWriter):\n        self.w = w\n\n"
+            "    def close(self):\n        self.w.close()\n"
+        ),
+    )
+
+    def check(self, facts: ModuleFacts) -> Iterator[Report]:
+        for scope in facts.scopes:
+            if not isinstance(scope.node, ast.FunctionDef):
+                continue
+            for close in scope.unawaited:
+                assert isinstance(close, ast.Call)
+                func = close.func
+                attribute = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
+                if attribute and isinstance(func, ast.Attribute) and not _waited_elsewhere(close, facts):
+                    yield self.report(close, handle=ast.unparse(func.value))
+
+
+def _waited_elsewhere(close: ast.Call, facts: ModuleFacts) -> bool:
+    """Whether the writer closed by `x.<attr>.close()` is an attribute the module calls
+    `wait_closed()` on somewhere (`self.<attr>.wait_closed()` in another method of the class)."""
+    func = close.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)):
+        return False
+    if facts.waited_attributes is None:
+        facts.waited_attributes = {
+            node.func.value.attr
+            for node in walk_mentioning(facts.tree, facts.text, ("wait_closed",))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "wait_closed"
+            and isinstance(node.func.value, ast.Attribute)
+        }
+    return func.value.attr in facts.waited_attributes

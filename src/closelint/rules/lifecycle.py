@@ -146,11 +146,12 @@ class SocketLeakedOnError(Rule):
         "and the inheritable flags; or passing the socket to a function), and every `await` — in an "
         "`async def` cancellation is a BaseException that `except OSError` does not catch. Calls that do "
         "not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
-        "the process (`sys.exit()`). Module-level code is judged the same way, except that an exception "
+        'the process (`sys.exit()`); `raising-calls = "any"` counts every call. Module-level code is judged '
+        "the same way, except that an exception "
         "escaping it is no leak: it ends the script or fails the import, and the process releases the "
         "socket (an `except` there that swallows the error and carries on still counts). A retry loop over "
         "a non-empty constant `range()` always runs, so attempts that all fail and are swallowed are this "
-        "code, not CL101. Not reported in test modules."
+        "code, not CL101. Not reported in test modules (setting `quiet-in-tests`)."
     )
     rationale = (
         "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "

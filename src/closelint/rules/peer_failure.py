@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Iterable, Iterator
 
+from closelint.analysis.eventloops import selecting_loops, unguarded_dispatch
 from closelint.analysis.factories import NON_KEEPING_CALLS, NON_KEEPING_METHODS
-from closelint.analysis.module import ModuleFacts, walk_mentioning
+from closelint.analysis.module import ModuleFacts, mention_lines, walk_mentioning
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, WRITE_METHODS
 from closelint.analysis.scopes import NESTED_SCOPES
@@ -49,7 +51,9 @@ class UnhandledPeerReset(Rule):
         "the loop that catches `ConnectionResetError`/`BrokenPipeError` or a base class (`ConnectionError`, "
         "`OSError`, `socket.error`, `Exception`, a bare `except`, …). A connection passed to any call (a "
         "thread, a pool, a handler) is handed off and not judged here; `accept()`'s own errors are out of "
-        "scope."
+        "scope. Event-loop servers too: a `select`/`selectors` loop that accepts and does connection I/O "
+        "(also in functions and methods of the module it calls) with no handler inside the loop; reported "
+        "at the `accept()`, or at the loop's call that leads to the I/O when the accept is in a helper."
     )
     rationale = (
         "Peers hang up early all the time: a browser tab closes, a client times out, a load balancer probes "
@@ -59,7 +63,8 @@ class UnhandledPeerReset(Rule):
     )
     example = """\
 import socket
-from closelint.graceful import graceful
+
+from closelint_graceful import graceful
 
 def serve(port):
     with socket.create_server(("", port)) as srv:
@@ -71,7 +76,8 @@ def serve(port):
 """
     fixed_example = """\
 import socket
-from closelint.graceful import graceful
+
+from closelint_graceful import graceful
 
 def serve(port):
     with socket.create_server(("", port)) as srv:
@@ -113,6 +119,27 @@ def serve(port):
                     continue
                 if _unprotected_io(loop.body, names, facts.imports, protected=False):
                     yield self.report(accept, conn=conn)
+        yield from self._event_loops(facts)
+
+    def _event_loops(self, facts: ModuleFacts) -> Iterator[Report]:
+        """select/selectors loops that accept and do connection I/O, also through functions they call:
+        reported at the accept() in the loop, or at the loop's call that leads to the I/O."""
+        summaries = facts.summaries
+        lines = mention_lines(facts.text, ("select", "poll"))
+        if summaries is None or not lines:
+            return
+        for function in summaries.functions:
+            end = function.end_lineno or function.lineno
+            if bisect.bisect_left(lines, function.lineno) == bisect.bisect_right(lines, end):
+                continue
+            for loop in selecting_loops(function):
+                found = unguarded_dispatch(loop, function, summaries, lambda h: _catches_reset(h, facts.imports))
+                if not (found.accepts and found.io):
+                    continue
+                direct = [call for call, site in found.accepts if call is site]
+                io, site = found.io[0]
+                assert isinstance(io.func, ast.Attribute)
+                yield self.report(direct[0] if direct else site, conn=ast.unparse(io.func.value))
 
 
 def _loops(tree: ast.Module, text: str) -> Iterator[ast.While | ast.For | ast.AsyncFor]:

@@ -22,13 +22,16 @@ _RST_RATIONALE = (
 )
 
 
-def verdict(site: CloseSite) -> str | None:
-    """Which teardown code a close site gets, if any: CL202 wins over CL201 (SPEC §2)."""
+def verdict(site: CloseSite, requires_send: bool = True) -> str | None:
+    """Which teardown code a close site gets, if any: CL202 wins over CL201 (SPEC §2). CL201 needs data
+    sent on that path; CL202 too with `requires_send` (the `teardown-requires-send` setting)."""
     resource = site.resource
     if not resource.may_lose_data:
         return None
-    if not any(f.sent for f in site.facts):
+    if requires_send and not any(f.sent for f in site.facts):
         return None  # nothing sent, nothing to lose (and a parameter proves it is a stream only by sending)
+    if not requires_send and not resource.owned and not any(f.sent for f in site.facts):
+        return None  # a parameter or attribute proves it is a stream socket only by sending
     exposed = site.exposed()
     if any(f.shut for f in exposed):
         return "CL202"
@@ -37,19 +40,20 @@ def verdict(site: CloseSite) -> str | None:
     return None
 
 
-def _advice(site: CloseSite) -> str:
+def _advice(site: CloseSite, otherwise: str) -> str:
+    """What to do instead: `otherwise`, unless a read-side shutdown is what made the reading useless."""
     if site.read_side_shut():
         return (
             "after shutdown(SHUT_RD or SHUT_RDWR) recv() returns b'' at once, so reading cannot drain it: shut "
             f"down with SHUT_WR, read until EOF, then close, or use graceful_close({site.handle})"
         )
-    return f"drain it first, or use graceful_close({site.handle})"
+    return otherwise
 
 
 def _sites(facts: ModuleFacts, code: str) -> Iterator[tuple[CloseSite, ScopeFacts]]:
     for scope in facts.scopes:
         for site in scope.closes.values():
-            if verdict(site) == code:
+            if verdict(site, facts.policy.teardown_requires_send) == code:
                 yield site, scope
 
 
@@ -59,21 +63,28 @@ class CloseWithoutShutdown(Rule):
     name = "close-without-shutdown"
     message = (
         "{what} is closed after sending without shutdown(SHUT_WR) and reading to EOF; unread input makes "
-        "close() reset the connection and the peer can lose the reply: use graceful_close({handle})"
+        "close() reset the connection and the peer can lose the reply: {advice}"
     )
     summary = (
         "Checks for a connected TCP socket that has sent data and is then closed (`close()`, or the end of "
         "its `with` block) without first calling `shutdown(SHUT_WR)` and reading until EOF. Not reported "
         "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets.\n\n"
+        'A loop that leaves when a read returns `b""` reads to EOF even when a clock or a count also '
+        "bounds it (`while time.monotonic() < deadline: if not s.recv(n): break`): that is the lingering "
+        "close, not reported, unless the loop also sends.\n\n"
         "The loss window: what is at risk is data this side sent that the peer may not have read yet. "
-        "When, after its last send, the code has read a complete reply of a length known in advance, the "
+        "When the LAST read after the last send completes a reply of a length known in advance, the "
         "peer has read the request (it answered it) and nothing is lost: not reported. A complete reply "
         "is read by a `while` loop left through its test, where the test compares (or is) a count or "
         "buffer the loop advances with what it reads (`while len(buf) < size`, `while got < n`, "
-        "`while remaining`), by `recv(n, MSG_WAITALL)` or `recv_into(buf, n, MSG_WAITALL)`, or by "
-        "`read(n)` on a buffered `makefile()` object. Still reported: one bounded `recv(n)` of a reply that "
-        "may go on, a loop bounded by a clock or left by `break` before the length is in, a send after the "
-        "reply, and a server that reads a request and then answers (its answer comes after the read)."
+        "`while remaining`, also joined by `and` to a read that ends the loop at EOF), by "
+        "`recv(n, MSG_WAITALL)` or `recv_into(buf, n, MSG_WAITALL)` (the flag under any imported name; "
+        "not with `MSG_PEEK`, which leaves the data queued), or by `read(n)` on a buffered `makefile()` "
+        "object. Still reported: one bounded `recv(n)` of a reply that may go on, also after a complete "
+        "header (`recv(4, MSG_WAITALL)` then `recv(65536)`), a loop bounded by a clock or left by `break` "
+        "before the length is in, a send after the reply, and a server that reads a request and then "
+        "answers (its answer comes after the read). After `shutdown(SHUT_RD)` a read loop is no drain, and "
+        "the message says so."
     )
     rationale = _RST_RATIONALE
     example = """\
@@ -88,7 +99,8 @@ def serve_one(srv):
 """
     fixed_example = """\
 import socket
-from closelint.graceful import graceful_close
+
+from closelint_graceful import graceful_close
 
 def serve_one(srv):
     conn, _ = srv.accept()
@@ -131,14 +143,14 @@ def serve_one(srv):
     invalid = (
         Invalid(
             "import socket\n\ndef f(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(srv):\n"
+            "import socket\n\nfrom closelint_graceful import graceful_close\n\ndef f(srv):\n"
             "    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    graceful_close(conn)\n",
         ),
         # a parameter is not proven to be a plain socket.socket: the fix is unsafe, plain --fix leaves it
         Invalid("import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.close()\n"),
         Invalid(
             "import socket\n\ndef f(addr):\n    with socket.create_connection(addr) as s:\n        s.sendall(b'x')\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(addr):\n"
+            "import socket\n\nfrom closelint_graceful import graceful_close\n\ndef f(addr):\n"
             "    with socket.create_connection(addr) as s:\n        s.sendall(b'x')\n"
             "        graceful_close(s)\n",
         ),
@@ -146,9 +158,9 @@ def serve_one(srv):
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            yield self.report(
-                site.node, graceful_close_fix(site, scope, facts), what=describe(site.resource), handle=site.handle
-            )
+            advice = _advice(site, f"use graceful_close({site.handle})")
+            fix = graceful_close_fix(site, scope, facts)
+            yield self.report(site.node, fix, what=describe(site.resource), advice=advice)
 
 
 class ShutdownWithoutDrain(Rule):
@@ -167,7 +179,9 @@ class ShutdownWithoutDrain(Rule):
         "A read loop after `shutdown(SHUT_RDWR)` or `shutdown(SHUT_RD)` is no drain, written in the function "
         'or in a nested helper it calls: once the read side is shut, Linux `recv()` returns `b""` as soon '
         "as the receive queue is empty, so the loop ends at once instead of at the peer's FIN, and the "
-        "message says to shut down with `SHUT_WR` instead. Then no fix is offered unless the `shutdown()` "
+        "message says to shut down with `SHUT_WR` instead. The side `how` shuts is known from `socket.SHUT_*` "
+        "under any imported name, its Linux value, or a name every binding of which agrees "
+        "(`HOW = socket.SHUT_RDWR`). Then no fix is offered unless the `shutdown()` "
         "is the statement right before the close (the fix replaces both)."
     )
     rationale = (
@@ -188,7 +202,8 @@ def send_report(addr, report):
 """
     fixed_example = """\
 import socket
-from closelint.graceful import graceful_close
+
+from closelint_graceful import graceful_close
 
 def send_report(addr, report):
     with socket.create_connection(addr) as sock:
@@ -217,7 +232,7 @@ def send_report(addr, report):
             "import socket\n\ndef f(addr):\n    conn = socket.create_connection(addr)\n    try:\n"
             "        conn.sendall(b'bye')\n    finally:\n        conn.shutdown(socket.SHUT_RDWR)\n"
             "        conn.close()\n",
-            "import socket\nimport sys\nfrom closelint.graceful import graceful_close\n\ndef f(addr):\n"
+            "import socket\nimport sys\n\nfrom closelint_graceful import graceful_close\n\ndef f(addr):\n"
             "    conn = socket.create_connection(addr)\n    try:\n        conn.sendall(b'bye')\n"
             "    finally:\n        if sys.exc_info()[1] is None:\n            graceful_close(conn)\n"
             "        else:\n            conn.shutdown(socket.SHUT_RDWR)\n            conn.close()\n",
@@ -230,5 +245,6 @@ def send_report(addr, report):
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
+            advice = _advice(site, f"drain it first, or use graceful_close({site.handle})")
             fix = graceful_close_fix(site, scope, facts)
-            yield self.report(site.node, fix, what=describe(site.resource), advice=_advice(site))
+            yield self.report(site.node, fix, what=describe(site.resource), advice=advice)

@@ -1,0 +1,221 @@
+"""The class model: what each class of a module does with the sockets and writers it keeps on `self`.
+
+Read once per class, from every method of the class and of its bases defined in the module (SPEC §2,
+scope of the analysis). Per `self.<attr>`:
+
+- how it is created there (`self.sock = socket.socket(AF_UNIX, ...)`, `create_server`, `accept()`), which
+  gives the family, type and role the teardown rules need;
+- whether some method sends on it (`self.sock.sendall(...)`, through a local alias `sock = self.sock`, or
+  through a function of the module that sends on its parameter), listens on it (`listen()`, `accept()`),
+  or calls its `wait_closed()`.
+
+A teardown method (`close()`, `disconnect()`, `__exit__`, ...) is then judged with what the class does
+elsewhere: a plain `close()` of an attribute the class sends on can reset the connection (CL201), a
+listening socket never can.
+
+Constructors and connect methods (`SETUP_METHODS`) are where a half-built object loses its socket: a
+socket stored on `self` there and an exception escaping the method leaks it (CL102).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from closelint.analysis import factories as F
+from closelint.analysis.names import ImportTable
+from closelint.analysis.reads import READ_METHODS
+from closelint.analysis.scopes import ModuleIndex, children
+from closelint.analysis.summaries import ModuleSummaries, Sends
+
+#: methods that build the object or connect it: what they store on `self` and then fail after is lost
+SETUP_EXACT = frozenset({"__init__", "__enter__", "__aenter__", "start", "_start"})
+SETUP_WORDS = ("connect", "open")
+_LISTENING = frozenset({"listen", "accept"})
+_READS = READ_METHODS | {"recvfrom", "recvmsg", "recvfrom_into", "makefile"}
+_SEND_LEVEL = {"sendall": Sends.STREAM, "sendfile": Sends.STREAM, "send": Sends.MAYBE}
+
+
+def is_setup_method(name: str) -> bool:
+    """`__init__`, `__enter__`, `start`, or a name with `connect` or `open` in it (`_connect`, `reopen`)."""
+    lowered = name.lower()
+    return name in SETUP_EXACT or any(word in lowered for word in SETUP_WORDS)
+
+
+@dataclass
+class Member:
+    """What the class does with one `self.<attr>` socket (or writer)."""
+
+    family: F.Family = F.Family.UNKNOWN
+    type: F.SockType = F.SockType.UNKNOWN
+    role: F.Role = F.Role.UNKNOWN
+    sends: Sends = Sends.NO
+    listening: bool = False
+    waits: bool = False  # some method calls its wait_closed()
+    created: bool = False  # the class creates it (a socket factory, accept(), an injected socket module)
+    accepted: bool = False  # from accept(): the server's end of a connection
+    reads: bool = False  # some method reads from it (`recv`, `recv_into`, `makefile`, ...)
+
+    @property
+    def is_socket(self) -> bool:
+        """Whether the class shows it holds a socket: it creates one there, or sends on it as on one."""
+        return self.created or self.sends is Sends.STREAM or self.listening
+
+    @property
+    def sent(self) -> bool:
+        """Whether a close in a teardown method can lose what the class sent: it sends (`sendall`/`sendfile`,
+        or `send` on a known stream socket), and it is the server's end or never reads its replies. A
+        client that reads the replies to what it sent has read them before it closes (SPEC §1: a complete,
+        framed reply after the last send leaves nothing to lose)."""
+        sends = self.sends is Sends.STREAM or (self.sends is Sends.MAYBE and self.type is F.SockType.STREAM)
+        return sends and (self.accepted or not self.reads)
+
+
+@dataclass
+class ClassModel:
+    node: ast.ClassDef
+    members: dict[str, Member] = field(default_factory=dict)
+
+
+@dataclass
+class _Reading:
+    """One method being read: its `self` parameter, and local aliases of attributes (`sock = self.sock`)."""
+
+    method: ast.FunctionDef | ast.AsyncFunctionDef
+    me: str
+    model: ClassModel
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    def attribute(self, expr: ast.expr) -> str | None:
+        """The `self.<attr>` that `expr` names, directly or through an alias."""
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == self.me:
+            return expr.attr
+        return self.aliases.get(expr.id) if isinstance(expr, ast.Name) else None
+
+
+class ModuleClasses:
+    """The class models of one module, built on demand."""
+
+    def __init__(self, index: ModuleIndex, imports: ImportTable, summaries: ModuleSummaries) -> None:
+        self.imports = imports
+        self.summaries = summaries
+        self._classes = {c.name: c for c in index.classes}
+        self._methods: dict[ast.ClassDef, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        for function, owner in index.functions:
+            if owner is not None:
+                self._methods.setdefault(owner, []).append(function)
+        self._models: dict[ast.ClassDef, ClassModel] = {}
+
+    def model(self, cls: ast.ClassDef) -> ClassModel:
+        found = self._models.get(cls)
+        if found is None:
+            found = self._models[cls] = self._build(cls)
+        return found
+
+    def socket_members(self, cls: ast.ClassDef) -> set[str]:
+        """The `self.<attr>` names the class shows to hold a socket."""
+        return {attr for attr, member in self.model(cls).members.items() if member.is_socket}
+
+    def family(self, cls: ast.ClassDef, seen: frozenset[str] = frozenset()) -> list[ast.ClassDef]:
+        """`cls` and its bases defined in the module."""
+        found = [cls]
+        for base in cls.bases:
+            if isinstance(base, ast.Name) and base.id in self._classes and base.id not in seen:
+                found += self.family(self._classes[base.id], seen | {base.id, cls.name})
+        return found
+
+    def _build(self, cls: ast.ClassDef) -> ClassModel:
+        model = ClassModel(cls)
+        for member_class in self.family(cls):
+            for method in self._methods.get(member_class, []):
+                positional = [*method.args.posonlyargs, *method.args.args]
+                if positional:
+                    self._read_method(method, positional[0].arg, model)
+        return model
+
+    def _read_method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, me: str, model: ClassModel) -> None:
+        reading = _Reading(method, me, model)
+        stack: list[ast.AST] = [method]
+        while stack:
+            node = stack.pop()
+            stack.extend(reversed(children(node)))  # in source order: an alias before its uses
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                self._read_assignment(node.targets[0], node.value, reading)
+            elif isinstance(node, ast.Call):
+                self._read_call(node, reading)
+
+    def _read_assignment(self, target: ast.expr, value: ast.expr, reading: _Reading) -> None:
+        if isinstance(target, ast.Name):
+            attr = reading.attribute(value)
+            if attr is not None:
+                reading.aliases[target.id] = attr
+            return
+        if isinstance(target, ast.Tuple) and target.elts and isinstance(value, ast.Call):
+            if isinstance(value.func, ast.Attribute) and value.func.attr == "accept":
+                target = target.elts[0]  # `self.conn, addr = srv.accept()`
+            elif self.imports.call_name(value) in F.SOCKET_FACTORIES:  # `self.a, self.b = socketpair()`
+                for element in target.elts:
+                    self._read_assignment(element, value, reading)
+                return
+            else:
+                return
+        attr = reading.attribute(target)
+        if attr is None or not isinstance(value, ast.Call):
+            return
+        member = reading.model.members.setdefault(attr, Member())
+        if member.created and (member.family is F.Family.UNIX or member.type is F.SockType.DGRAM):
+            return  # one creation that cannot lose data (a socketpair() with a TCP fallback): judged by it
+        qualname = self.imports.call_name(value)
+        if qualname in F.SOCKET_FACTORIES:
+            member.family, member.type, member.role, _ = F.SOCKET_FACTORIES[qualname]
+            if qualname in F.KIND_ARGUMENTS:
+                self._kind(value, F.KIND_ARGUMENTS[qualname], member)
+        elif isinstance(value.func, ast.Attribute) and value.func.attr == "accept":
+            member.type, member.role, member.accepted = F.SockType.STREAM, F.Role.CONNECTED, True
+        else:  # a factory function of the module, an injected socket module
+            func = value.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            made = self.summaries.made(value, reading.method) if name in self.summaries.factory_names else None
+            made = made or self.summaries.injected(value)
+            if made is None or made.slots:
+                return
+            member.family, member.type, member.role = made.family, made.type, made.role
+        member.created = True
+
+    def _kind(self, call: ast.Call, first: int, member: Member) -> None:
+        keywords = {k.arg: k.value for k in call.keywords}
+        args: list[ast.expr | None] = [*call.args[first : first + 2], None, None]
+        family, kind = args[0] or keywords.get("family"), args[1] or keywords.get("type")
+        if family is not None:
+            member.family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family) or "", F.Family.UNKNOWN)
+        if kind is not None:
+            member.type = F.TYPE_CONSTANTS.get(self.imports.qualname(kind) or "", F.SockType.UNKNOWN)
+        elif member.family is not F.Family.UNKNOWN or first == 0:
+            member.type = F.SockType.STREAM  # the default of socket.socket()
+
+    def _read_call(self, call: ast.Call, reading: _Reading) -> None:
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            attr = reading.attribute(func.value)
+            if attr is not None:
+                member = reading.model.members.setdefault(attr, Member())
+                member.sends = max(member.sends, _SEND_LEVEL.get(func.attr, Sends.NO))
+                member.listening |= func.attr in _LISTENING
+                member.reads |= func.attr in _READS
+                member.waits |= func.attr == "wait_closed"
+                return
+        arguments = [*call.args, *(k.value for k in call.keywords)]
+        if not any(reading.attribute(a) for a in arguments):
+            return
+        found = self.summaries.of_call(call, reading.method)
+        if found is None:
+            return
+        summary, bound = found
+        for argument, parameter in bound:
+            attr = reading.attribute(argument)
+            if attr is not None:
+                use = summary.use(parameter)
+                member = reading.model.members.setdefault(attr, Member())
+                member.sends = max(member.sends, use.sends)
+                member.waits |= use.waits
+                member.reads |= use.reads

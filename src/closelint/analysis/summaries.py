@@ -1,0 +1,559 @@
+"""Summaries of the functions and methods of one module: what a call does with the sockets it is given,
+and whether it returns a fresh one (SPEC §2, scope of the analysis).
+
+A summary is read from the callee's own statements, once per function and only when a walked scope
+calls it (or, for factories, when the function mentions a socket at all). Each parameter is one of:
+
+- *kept*: stored, returned, captured, passed to a call that is not known not to keep it — a hand-off, as
+  for any unknown callee;
+- *closed*: closed with `close()`, after `shutdown()`, or with `graceful_close()` (directly or through
+  another summarised function), and otherwise only used;
+- *borrowed*: only its methods and attributes are used (`configure(sock)`, `send_msg(writer, data)`):
+  no hand-off, and the call may raise. Whether it sends on it, and whether it awaits `wait_closed()`.
+
+A function returns a fresh socket or writer when every value it returns is None or a socket (writer) it
+created and did not keep elsewhere: the caller owns what it returns. Recursion is cut off: a function
+whose summary is being computed is taken as keeping everything and returning nothing.
+
+Calls resolve by name within the module: `f(...)` to the only module-level (or nested) function `f`,
+`self.m(...)` / `cls.m(...)` to the method `m` of the enclosing class or of one of its bases defined in
+the module. Everything else stays unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from closelint.analysis import factories as F
+from closelint.analysis.names import ImportTable
+from closelint.analysis.reads import READ_METHODS
+from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children, free_names
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+class Use(enum.Enum):
+    """What a function does with one of its parameters."""
+
+    KEPT = "kept"  # may keep it: a hand-off
+    BORROWED = "borrowed"  # uses it and keeps nothing
+    CLOSED = "closed"  # closes it (plain `close()`, nothing read first)
+    SHUT = "shut"  # `shutdown()` and `close()`, nothing read
+    GRACEFUL = "graceful"  # closes it gracefully (graceful_close), or reads from it before closing
+
+
+class Sends(enum.IntEnum):
+    """How surely a function sends on a parameter: `sendall`/`sendfile` only exist on stream sockets,
+    `send`/`sendto`/`sendmsg` also on zmq sockets, channels and datagram sockets."""
+
+    NO = 0
+    MAYBE = 1
+    STREAM = 2
+
+
+@dataclass(frozen=True)
+class ParameterUse:
+    use: Use
+    sends: Sends = Sends.NO
+    waits: bool = False  # calls its `wait_closed()` (awaited there, or in a task it starts)
+    #: a call of one of its methods that may fail, or a hand to a call that may (SPEC §2, CL102)
+    raises: bool = True
+    reads: bool = False  # `recv`, `read`, ... on it
+
+
+KEPT = ParameterUse(Use.KEPT)
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a factory call returns: one socket or writer, or a tuple of which `slots` are tracked."""
+
+    family: F.Family
+    type: F.SockType
+    role: F.Role
+    slots: tuple[bool, ...] = ()
+    kind: str = "socket"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The facts of one function a caller needs."""
+
+    parameters: dict[str, ParameterUse] = field(default_factory=dict)
+    returns: Made | None = None
+    #: for a method: the `self.<attr>` names it closes (directly, through a local alias, through a helper
+    #: or another method of the class), and those it calls a method of or passes to a call
+    closes_attributes: frozenset[str] = frozenset()
+    uses_attributes: frozenset[str] = frozenset()
+
+    def use(self, name: str) -> ParameterUse:
+        return self.parameters.get(name, KEPT)
+
+
+NOTHING = Summary()
+_SENDS = {"send": Sends.MAYBE, "sendto": Sends.MAYBE, "sendmsg": Sends.MAYBE, "sendall": Sends.STREAM}
+_SENDS["sendfile"] = Sends.STREAM
+_SHUTDOWN = "shutdown"
+#: parents under which a name is only looked at
+_LOOKING = (ast.Compare, ast.UnaryOp, ast.BoolOp, ast.If, ast.While, ast.Assert, ast.Expr, ast.FormattedValue)
+
+
+def _positional(function: Function) -> list[str]:
+    return [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+
+
+def _is_static(function: Function) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
+
+
+class ModuleSummaries:
+    """The summaries of one module's functions, computed on demand and kept."""
+
+    def __init__(self, index: ModuleIndex, imports: ImportTable) -> None:
+        self.imports = imports
+        self.owner: dict[ast.AST, ast.ClassDef | None] = {}
+        self._functions: dict[str, list[Function]] = {}
+        self._methods: dict[ast.ClassDef, dict[str, Function]] = {}
+        for function, owner in index.functions:
+            self.owner[function] = owner
+            if owner is None:
+                self._functions.setdefault(function.name, []).append(function)
+            else:
+                self._methods.setdefault(owner, {})[function.name] = function
+        self._classes = {c.name: c for c in index.classes}
+        self.functions: list[Function] = [function for function, _ in index.functions]
+        #: names of the functions known to return a fresh socket (filled by the module's first pass)
+        self.factory_names: set[str] = set()
+        self._done: dict[ast.AST, Summary] = {}
+
+    # ------------------------------------------------------------------ resolution
+    def callee(self, call: ast.Call, scope: ast.AST) -> tuple[Function, list[str]] | None:
+        """The module function a call runs and the parameters its arguments bind (the receiver left out)."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            if self.imports.qualname(func) is not None:
+                return None
+            found = self._functions.get(func.id, [])
+            if len(found) != 1:
+                return None
+            return found[0], _positional(found[0])
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            return None
+        cls = self.owner.get(scope)
+        if cls is None or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(scope):
+            return None
+        positional = _positional(scope)
+        if not positional or func.value.id != positional[0]:
+            return None
+        method = self.method(cls, func.attr)
+        if method is None:
+            return None
+        names = _positional(method)
+        return method, names if _is_static(method) else names[1:]
+
+    def method(self, cls: ast.ClassDef, name: str, seen: frozenset[str] = frozenset()) -> Function | None:
+        """The method `name` of `cls` or of a base class defined in the module."""
+        found = self._methods.get(cls, {}).get(name)
+        if found is not None:
+            return found
+        for base in cls.bases:
+            if isinstance(base, ast.Name) and base.id in self._classes and base.id not in seen:
+                found = self.method(self._classes[base.id], name, seen | {base.id})
+                if found is not None:
+                    return found
+        return None
+
+    def bind(self, call: ast.Call, names: list[str]) -> Iterator[tuple[ast.expr, str]]:
+        """Each argument of `call` with the parameter it binds (nothing for `*args` / `**kwargs`)."""
+        if any(isinstance(a, ast.Starred) for a in call.args):
+            return
+        yield from zip(call.args, names, strict=False)
+        for keyword in call.keywords:
+            if keyword.arg is not None:
+                yield keyword.value, keyword.arg
+
+    def of_call(self, call: ast.Call, scope: ast.AST) -> tuple[Summary, list[tuple[ast.expr, str]]] | None:
+        """The summary of the function `call` runs, with its arguments bound to parameters."""
+        found = self.callee(call, scope)
+        if found is None:
+            return None
+        function, names = found
+        return self.summary(function), list(self.bind(call, names))
+
+    def made(self, value: ast.expr, scope: ast.AST) -> Made | None:
+        """What `value` creates through a module function (awaited for an `async def`), or an injected
+        socket module (`self.socket_module.socket(AF_INET, SOCK_STREAM)`)."""
+        awaited = isinstance(value, ast.Await)
+        call = value.value if isinstance(value, ast.Await) else value
+        if not isinstance(call, ast.Call):
+            return None
+        if not awaited:
+            injected = self.injected(call)
+            if injected is not None:
+                return injected
+        found = self.callee(call, scope)
+        if found is None or isinstance(found[0], ast.AsyncFunctionDef) != awaited:
+            return None
+        return self.summary(found[0]).returns
+
+    def injected(self, call: ast.Call) -> Made | None:
+        """`<object>.socket(AF_INET, SOCK_STREAM)` on an object that is not an import: a socket module
+        passed in (for tests) creates a socket just as the module does."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "socket") or self.imports.qualname(func.value):
+            return None
+        family = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "family"), None)
+        known = F.FAMILY_CONSTANTS.get(self.imports.qualname(family) or "") if family is not None else None
+        if known is None:
+            return None
+        kind = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "type"), None)
+        sock_type = F.TYPE_CONSTANTS.get(self.imports.qualname(kind) or "", F.SockType.UNKNOWN) if kind else None
+        return Made(known, sock_type or F.SockType.STREAM, F.Role.UNKNOWN)
+
+    # ------------------------------------------------------------------ summaries
+    def summary(self, function: Function) -> Summary:
+        """The summary of `function` (NOTHING while it is being computed: recursion is cut off)."""
+        done = self._done.get(function)
+        if done is not None:
+            return done
+        self._done[function] = NOTHING
+        result = _Reader(self, function).summary()
+        self._done[function] = result
+        return result
+
+
+class _Reader:
+    """Reads one function's statements for its summary."""
+
+    def __init__(self, summaries: ModuleSummaries, function: Function) -> None:
+        self.summaries = summaries
+        self.function = function
+        self.imports = summaries.imports
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self.loads: dict[str, list[ast.Name]] = {}
+        self.stores: dict[str, list[ast.AST]] = {}  # name -> the statements (or nodes) that bind it
+        self.captured: set[str] = set()
+        self.returns: list[ast.expr | None] = []
+        self.generator = False
+        self._index()
+
+    def _index(self) -> None:
+        stack: list[ast.AST] = list(self.function.body)
+        for node in stack:
+            self.parents[node] = self.function
+        while stack:
+            node = stack.pop()
+            if isinstance(node, NESTED_SCOPES):
+                self.captured |= free_names(node)
+                continue
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    self.loads.setdefault(node.id, []).append(node)
+                else:
+                    self.stores.setdefault(node.id, []).append(self._binding(node))
+                continue
+            if isinstance(node, ast.Return):
+                self.returns.append(node.value)
+            elif isinstance(node, (ast.Yield, ast.YieldFrom)):
+                self.generator = True
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                self.captured.update(node.names)
+            for child in children(node):
+                self.parents[child] = node
+                stack.append(child)
+
+    def _binding(self, node: ast.Name) -> ast.AST:
+        """The statement binding `node` (through tuple targets), or `node` itself for other bindings."""
+        parent = self.parents.get(node)
+        while isinstance(parent, (ast.Tuple, ast.List, ast.Starred)):
+            parent = self.parents.get(parent)
+        return parent if isinstance(parent, (ast.Assign, ast.AnnAssign)) else node
+
+    def summary(self) -> Summary:
+        names = _positional(self.function) + [a.arg for a in self.function.args.kwonlyargs]
+        if self.summaries.owner.get(self.function) is not None and not _is_static(self.function) and names:
+            names = names[1:]
+        uses = {name: self.parameter(name) for name in names}
+        closes, used = self.attributes()
+        return Summary({k: v for k, v in uses.items() if v.use is not Use.KEPT}, self.fresh_return(), closes, used)
+
+    # ------------------------------------------------------------------ attributes of self
+    def attributes(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(closed, used) `self.<attr>` names, for a method; a local alias (`sock = self.sock`) counts."""
+        positional = _positional(self.function)
+        if self.summaries.owner.get(self.function) is None or _is_static(self.function) or not positional:
+            return frozenset(), frozenset()
+        me = positional[0]
+        closed: set[str] = set()
+        used: set[str] = set()
+        handles: list[tuple[ast.expr, str]] = []  # (an expression naming self.attr, attr)
+        for node in self.loads.get(me, []):
+            parent = self.parents.get(node)
+            if isinstance(parent, ast.Attribute):
+                handles.append((parent, parent.attr))
+                holder = self.parents.get(parent)
+                if isinstance(holder, ast.Call) and holder.func is parent:
+                    found = self.summaries.of_call(holder, self.function)
+                    if found is not None:  # another method of the class
+                        closed |= found[0].closes_attributes
+                        used |= found[0].uses_attributes
+                else:
+                    alias = self._alias_of(parent)
+                    if alias is not None:
+                        handles.extend((load, parent.attr) for load in self.loads.get(alias, []))
+        for handle, attr in handles:
+            parent = self._parent(handle)
+            if isinstance(parent, ast.Attribute) and self._called(parent):
+                used.add(attr)
+                if parent.attr == "close":
+                    closed.add(attr)
+            elif isinstance(parent, ast.Call) and handle is not parent.func:
+                used.add(attr)
+                use = self._argument_use(parent, handle)
+                if use is not None and use.use in (Use.CLOSED, Use.SHUT, Use.GRACEFUL):
+                    closed.add(attr)
+        return frozenset(closed), frozenset(used)
+
+    # ------------------------------------------------------------------ parameters
+    def parameter(self, name: str) -> ParameterUse:
+        if name in self.captured or name in self.stores:
+            return KEPT
+        closes, shut, graceful, reads, waits, raises = False, False, False, False, False, False
+        sends = Sends.NO
+        for node in self.loads.get(name, []):
+            parent = self._parent(node)
+            if isinstance(parent, ast.Attribute):
+                method = parent.attr
+                called = self._called(parent)
+                if method in ("detach", "close") and not called:
+                    return KEPT  # `addCleanup(s.close)`: the close is handed off
+                closes |= called and method == "close"
+                shut |= called and method == _SHUTDOWN
+                sends = max(sends, _SENDS.get(method, Sends.NO) if called else Sends.NO)
+                reads |= called and method in READ_METHODS
+                waits |= method == "wait_closed" and called  # awaited here, or by a task or wait_for
+                raises |= called and method not in F.NON_RAISING_METHODS
+                continue
+            if isinstance(parent, ast.Call) and node is not parent.func:
+                use = self._argument_use(parent, node)
+                if use is None:
+                    return KEPT
+                closes |= use.use in (Use.CLOSED, Use.SHUT, Use.GRACEFUL)
+                shut |= use.use is Use.SHUT
+                graceful |= use.use is Use.GRACEFUL
+                sends = max(sends, use.sends)
+                waits |= use.waits
+                raises |= use.raises
+                reads |= use.reads
+                continue
+            if not isinstance(parent, _LOOKING) or self._returned(parent):
+                return KEPT
+        if not closes:
+            return ParameterUse(Use.BORROWED, sends, waits, raises, reads)
+        closing = Use.GRACEFUL if graceful or reads else Use.SHUT if shut else Use.CLOSED
+        return ParameterUse(closing, sends, waits, raises, reads)
+
+    def _alias_of(self, value: ast.expr) -> str | None:
+        """The local name `value` is assigned to: `sock = self.sock`, `sock, self.sock = self.sock, None`."""
+        parent = self.parents.get(value)
+        if isinstance(parent, ast.Tuple) and isinstance(self.parents.get(parent), ast.Assign):
+            statement = self.parents[parent]
+            assert isinstance(statement, ast.Assign)
+            target = statement.targets[0] if len(statement.targets) == 1 else None
+            if not (
+                isinstance(target, ast.Tuple) and statement.value is parent and len(target.elts) == len(parent.elts)
+            ):
+                return None
+            index = next(i for i, element in enumerate(parent.elts) if element is value)
+            target = target.elts[index]
+        elif isinstance(parent, ast.Assign) and len(parent.targets) == 1 and parent.value is value:
+            target = parent.targets[0]
+        else:
+            return None
+        return target.id if isinstance(target, ast.Name) else None
+
+    def _parent(self, node: ast.AST) -> ast.AST | None:
+        """The parent of `node`, a keyword argument's call for its value."""
+        parent = self.parents.get(node)
+        return self.parents.get(parent) if isinstance(parent, ast.keyword) else parent
+
+    def _returned(self, node: ast.AST) -> bool:
+        """A BoolOp or similar whose value is returned or stored (`return s or None`)."""
+        parent = self.parents.get(node)
+        return isinstance(node, ast.BoolOp) and not isinstance(parent, (ast.If, ast.While, ast.UnaryOp, ast.Assert))
+
+    def _called(self, attribute: ast.Attribute) -> bool:
+        parent = self.parents.get(attribute)
+        return isinstance(parent, ast.Call) and parent.func is attribute
+
+    def _argument_use(self, call: ast.Call, argument: ast.expr) -> ParameterUse | None:
+        """What passing `argument` to `call` does to it; None when the call may keep it."""
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in F.CLOSING_FUNCTIONS_SUFFIX and call.args and call.args[0] is argument:
+            return ParameterUse(Use.GRACEFUL, raises=False)
+        found = self.summaries.of_call(call, self.function)
+        if found is None:
+            non_keeping = self.imports.call_name(call) in F.NON_KEEPING_CALLS or (
+                isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS
+            )
+            return ParameterUse(Use.BORROWED, raises=False) if non_keeping else None
+        summary, bound = found
+        parameter = next((p for a, p in bound if a is argument), None)
+        use = summary.use(parameter) if parameter is not None else KEPT
+        return None if use.use is Use.KEPT else use
+
+    # ------------------------------------------------------------------ factories
+    def fresh_return(self) -> Made | None:
+        """What the function returns when every returned value is None or created here and kept nowhere."""
+        if self.generator or not self.returns:
+            return None
+        made: Made | None = None
+        for value in self.returns:
+            if value is None or (isinstance(value, ast.Constant) and value.value is None):
+                continue
+            returned = self._returned_value(value)
+            if returned is None or (made is not None and returned != made):
+                return None
+            made = returned
+        return made
+
+    def _returned_value(self, value: ast.expr) -> Made | None:
+        direct = self._creation(value)
+        if direct is not None:
+            return direct
+        if isinstance(value, ast.Name):
+            return self._fresh_name(value.id, value)
+        if isinstance(value, ast.Tuple) and value.elts:
+            items = [self._fresh_name(e.id, e) if isinstance(e, ast.Name) else None for e in value.elts]
+            tracked = [i for i in items if i is not None]
+            if not tracked or any(i.slots for i in tracked) or len({(i.kind, i.family) for i in tracked}) != 1:
+                return None
+            first = tracked[0]
+            return Made(first.family, first.type, first.role, tuple(i is not None for i in items), first.kind)
+        return None
+
+    def _fresh_name(self, name: str, returned: ast.expr) -> Made | None:
+        """What `name` holds when every binding of it creates a socket (or writer) or sets None, and it
+        is only used as a socket otherwise (never stored, passed on or captured)."""
+        if name in self.captured:
+            return None
+        made: Made | None = None
+        for binding in self.stores.get(name, []):
+            created = self._bound(binding, name)
+            if created is None:
+                return None
+            if created is not _NONE:
+                if made is not None and created != made:
+                    return None
+                made = created
+        if made is None:
+            return None
+        for node in self.loads.get(name, []):
+            if node is returned or self._within_return(node):
+                continue
+            parent = self._parent(node)
+            if isinstance(parent, ast.Attribute):
+                if parent.attr == "detach" or (parent.attr == "close" and self._in_finally(parent)):
+                    return None  # closed on the way out: what it returns is not open
+                continue
+            if (
+                isinstance(parent, ast.Call)
+                and node is not parent.func
+                and self._argument_use(parent, node) is not None
+            ):
+                continue
+            if isinstance(parent, ast.Call) and self._wraps(parent):
+                continue  # `s = ctx.wrap_socket(s)`: the wrapper is what is returned
+            if not isinstance(parent, _LOOKING) or self._returned(parent):
+                return None
+        return made
+
+    def _in_finally(self, node: ast.AST) -> bool:
+        child, parent = node, self.parents.get(node)
+        while parent is not None and parent is not self.function:
+            if isinstance(parent, ast.Try) and any(child is s for s in parent.finalbody):
+                return True
+            child, parent = parent, self.parents.get(parent)
+        return False
+
+    def _within_return(self, node: ast.AST) -> bool:
+        parent = self.parents.get(node)
+        return isinstance(parent, ast.Tuple) and isinstance(self.parents.get(parent), ast.Return)
+
+    def _bound(self, binding: ast.AST, name: str) -> Made | None:
+        """What an assignment binds `name` to: a created socket, `_NONE`, or None (something else)."""
+        if not isinstance(binding, (ast.Assign, ast.AnnAssign)) or binding.value is None:
+            return None
+        value = binding.value
+        if isinstance(value, ast.Constant) and value.value is None:
+            return _NONE
+        targets = binding.targets if isinstance(binding, ast.Assign) else [binding.target]
+        if len(targets) != 1:
+            return None
+        target = targets[0]
+        created = self._creation(value)
+        if created is None:
+            return None
+        if isinstance(target, ast.Name):
+            return created if not created.slots else None
+        if isinstance(target, ast.Tuple) and len(target.elts) == len(created.slots):
+            for element, tracked in zip(target.elts, created.slots, strict=True):
+                if isinstance(element, ast.Name) and element.id == name:
+                    return Made(created.family, created.type, created.role, (), created.kind) if tracked else None
+        return None
+
+    def _wraps(self, call: ast.Call) -> bool:
+        func = call.func
+        return self.imports.call_name(call) in F.WRAPPING_FUNCTIONS or (
+            isinstance(func, ast.Attribute) and func.attr in F.WRAPPING_METHODS
+        )
+
+    def _creation(self, value: ast.expr) -> Made | None:
+        """What `value` creates: a socket factory, `accept()`, TLS wrapping, a stream opener, a factory of
+        the module."""
+        if isinstance(value, ast.Await):
+            opened = value.value
+            if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
+                opened = opened.args[0]
+            if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.STREAM_OPENERS:
+                return Made(F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), "writer")
+            return self.summaries.made(value, self.function)
+        if not isinstance(value, ast.Call):
+            return None
+        qualname = self.imports.call_name(value)
+        if qualname in F.SOCKET_FACTORIES:
+            if qualname in F.KIND_ARGUMENTS and (len(value.args) > 3 or any(k.arg == "fileno" for k in value.keywords)):
+                return None
+            family, kind, role, count = F.SOCKET_FACTORIES[qualname]
+            if qualname in F.KIND_ARGUMENTS:
+                family, kind = self._kind(value, family, kind, F.KIND_ARGUMENTS[qualname])
+            return Made(family, kind, role, (True,) * count)
+        func = value.func
+        if isinstance(func, ast.Attribute) and func.attr == "accept" and not value.args:
+            return Made(F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (True, False))
+        if self._wraps(value):
+            wrapped = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "sock"), None)
+            if isinstance(wrapped, ast.Name):  # the wrapper takes the socket over: what it holds is checked
+                return Made(F.Family.UNKNOWN, F.SockType.STREAM, F.Role.UNKNOWN)  # where that name is bound
+            inner = self._creation(wrapped) if wrapped is not None else None
+            return Made(inner.family, F.SockType.STREAM, F.Role.UNKNOWN) if inner and not inner.slots else None
+        return self.summaries.made(value, self.function)
+
+    def _kind(self, call: ast.Call, family: F.Family, kind: F.SockType, first: int) -> tuple[F.Family, F.SockType]:
+        keywords = {k.arg: k.value for k in call.keywords}
+        args: list[ast.expr | None] = [*call.args[first : first + 2], None, None]
+        family_arg = args[0] or keywords.get("family")
+        type_arg = args[1] or keywords.get("type")
+        if family_arg is not None:
+            family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family_arg) or "", F.Family.UNKNOWN)
+        if type_arg is not None:
+            kind = F.TYPE_CONSTANTS.get(self.imports.qualname(type_arg) or "", F.SockType.UNKNOWN)
+        return family, kind
+
+
+#: a binding to None (a factory that returns None on failure)
+_NONE = Made(F.Family.UNKNOWN, F.SockType.UNKNOWN, F.Role.UNKNOWN, (False,), "none")

@@ -1,0 +1,166 @@
+"""Where `--fix` puts the helper import it adds: where isort and ruff's import sorting (I001) want it.
+
+The top-of-module import block is read as isort sections (future, standard library, third party, first
+party, local folder), in that order and separated by blank lines. A new `import x` joins its section
+among the straight imports; a new `from <module> import <name>` after them, among the `from` imports, in
+module-name order (case-insensitive: isort's and ruff's defaults); a section of its own is opened when the
+module has none, and a module with no imports gets a block of its own after its docstring and
+`__future__` imports, followed by the blank lines ruff asks for (two before a function or class).
+
+First party means, as in ruff's default `src`: a package or module of that name in the project's root
+directory or its `src/` directory. Only the new statement is placed; existing imports are left as they are.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from enum import IntEnum
+from pathlib import Path
+
+import libcst as cst
+import libcst.helpers
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+#: what a module's body holds
+Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
+
+
+class Section(IntEnum):
+    """isort's sections, in the order they appear in a sorted block."""
+
+    FUTURE = 0
+    STANDARD_LIBRARY = 1
+    THIRD_PARTY = 2
+    FIRST_PARTY = 3
+    LOCAL_FOLDER = 4
+
+
+def section(module: str, relative: bool, project_root: Path | None) -> Section:
+    """The isort section of an import of `module` (`relative`: a `from . import` form)."""
+    if relative:
+        return Section.LOCAL_FOLDER
+    top = module.partition(".")[0]
+    if top == "__future__":
+        return Section.FUTURE
+    if top in sys.stdlib_module_names:
+        return Section.STANDARD_LIBRARY
+    if project_root is not None:
+        for directory in (project_root, project_root / "src"):
+            if (directory / top).is_dir() or (directory / f"{top}.py").is_file():
+                return Section.FIRST_PARTY
+    return Section.THIRD_PARTY
+
+
+def add_import(
+    module: cst.Module, name: str, project_root: Path | None, imported: str | None = None, asname: str | None = None
+) -> cst.Module:
+    """`module` with `import <name>` (`imported` None) or `from <name> import <imported> [as <asname>]`:
+    nothing when a top-level statement already imports it, merged into an existing top-level
+    `from <name> import ...` (libcst's `AddImportsVisitor`), else a new statement placed as a sorter would."""
+    if imported is None:
+        if any(_plain_imports(statement) & {name} for statement in module.body):
+            return module
+        text = f"import {name}\n"
+    elif any(_from_module(statement) == name for statement in module.body):
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, name, imported, asname)
+        return AddImportsVisitor(context).transform_module(module)
+    else:
+        text = f"from {name} import {imported}{f' as {asname}' if asname else ''}\n"
+    statement = cst.parse_statement(text)
+    assert isinstance(statement, cst.SimpleStatementLine)
+    return _insert(module, statement, project_root)
+
+
+def _plain_imports(statement: cst.BaseStatement) -> set[str]:
+    """The modules a top-level `import a, b` binds under their own names."""
+    node = _imported(statement)
+    if not isinstance(node, cst.Import):
+        return set()
+    return {cst.helpers.get_full_name_for_node_or_raise(alias.name) for alias in node.names if alias.asname is None}
+
+
+def _from_module(statement: cst.BaseStatement) -> str | None:
+    node = _imported(statement)
+    if isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
+        return cst.helpers.get_full_name_for_node(node.module)
+    return None
+
+
+def _insert(module: cst.Module, statement: cst.SimpleStatementLine, project_root: Path | None) -> cst.Module:
+    body = list(module.body)
+    start = _block_start(body)
+    end = start
+    while end < len(body) and _imported(body[end]) is not None:
+        end += 1
+    ours = _sort_key(statement, project_root)
+    keys = [_sort_key(body[i], project_root) for i in range(start, end)]
+    if start == end:  # no import block: a block of its own
+        return module.with_changes(body=_new_block(body, start, statement))
+    position = next((start + i for i, key in enumerate(keys) if key > ours), end)
+    same_section_before = position > start and keys[position - start - 1][0] == ours[0]
+    same_section_after = position < end and keys[position - start][0] == ours[0]
+    if same_section_before:  # within a section: no blank line
+        body.insert(position, statement.with_changes(leading_lines=()))
+    elif same_section_after:  # first of its section: it takes the section's separation
+        following = body[position]
+        body[position] = following.with_changes(leading_lines=())
+        body.insert(position, statement.with_changes(leading_lines=following.leading_lines))
+    elif position == start:  # a new first section, above the others
+        following = body[position]
+        body[position] = following.with_changes(leading_lines=(cst.EmptyLine(),))
+        body.insert(position, statement.with_changes(leading_lines=following.leading_lines))
+    else:  # a new section between others, or at the end of the block
+        body.insert(position, statement.with_changes(leading_lines=(cst.EmptyLine(),)))
+    return module.with_changes(body=body)
+
+
+def _block_start(body: Sequence[Statement]) -> int:
+    """Index of the first statement after the docstring (the import block, if any, starts there)."""
+    if body and isinstance(body[0], cst.SimpleStatementLine):
+        first = body[0].body[0]
+        if isinstance(first, cst.Expr) and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString)):
+            return 1
+    return 0
+
+
+def _imported(statement: cst.BaseStatement) -> cst.Import | cst.ImportFrom | None:
+    """The import a top-level statement line consists of, if it is exactly one import."""
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        node = statement.body[0]
+        if isinstance(node, (cst.Import, cst.ImportFrom)):
+            return node
+    return None
+
+
+def _sort_key(statement: cst.BaseStatement, project_root: Path | None) -> tuple[Section, int, str]:
+    """(section, 0 for `import x` / 1 for `from x import`, module name folded to lower case)."""
+    node = _imported(statement)
+    assert node is not None
+    if isinstance(node, cst.Import):
+        name = cst.helpers.get_full_name_for_node_or_raise(node.names[0].name)
+        return section(name, False, project_root), 0, name.lower()
+    module = (cst.helpers.get_full_name_for_node(node.module) if node.module is not None else None) or ""
+    return section(module, bool(node.relative), project_root), 1, module.lower()
+
+
+def _new_block(body: list[Statement], start: int, statement: cst.SimpleStatementLine) -> list[Statement]:
+    """Insert `statement` as the module's only import, with a blank line above (after a docstring) and the
+    blank lines below that ruff wants: two before a function or class, one before anything else."""
+    new = statement.with_changes(leading_lines=(cst.EmptyLine(),) if start else ())
+    if start < len(body):
+        following = body[start]
+        wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
+        blank = 0
+        for line in following.leading_lines:
+            if line.comment is not None:
+                break
+            blank += 1
+        if blank < wanted:
+            following = following.with_changes(
+                leading_lines=(*[cst.EmptyLine()] * (wanted - blank), *following.leading_lines)
+            )
+        body[start] = following
+    return [*body[:start], new, *body[start:]]

@@ -1,0 +1,121 @@
+"""Unit tests of the class model, and of the walk of methods that reads it."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from closelint.analysis import factories as F
+from closelint.analysis.classes import ClassModel, ModuleClasses, is_setup_method
+from closelint.analysis.flow import ScopeFacts
+from closelint.analysis.module import analyse
+from closelint.analysis.names import ImportTable
+from closelint.analysis.scopes import index_module
+from closelint.analysis.summaries import ModuleSummaries
+
+
+def model(source: str, name: str) -> ClassModel:
+    tree = ast.parse("import socket\n" + textwrap.dedent(source))
+    index = index_module(tree)
+    imports = ImportTable(index.imports)
+    classes = ModuleClasses(index, imports, ModuleSummaries(index, imports))
+    return classes.model(next(c for c in index.classes if c.name == name))
+
+
+def method(source: str, name: str) -> ScopeFacts:
+    text = "import socket\n" + textwrap.dedent(source)
+    facts = analyse(ast.parse(text), text)
+    return next(s for s in facts.scopes if getattr(s.node, "name", "") == name)
+
+
+def test_members_record_creation_sends_reads_and_listening() -> None:
+    found = model(
+        """
+        class C:
+            def __init__(self, port):
+                self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                self.srv = socket.create_server(("", port))
+                self.up, self.down = socket.socketpair()
+
+            def push(self, data):
+                conn = self.out
+                conn.sendall(data)
+                self.srv.accept()
+                self.down.recv(1)
+        """,
+        "C",
+    ).members
+    assert found["udp"].type is F.SockType.DGRAM and found["udp"].created
+    assert found["srv"].role is F.Role.LISTENING
+    assert found["up"].family is F.Family.UNIX and found["down"].reads
+    assert found["out"].sent and not found["out"].created  # through the local alias
+    assert found["srv"].listening
+
+
+def test_members_come_from_module_bases_and_helpers() -> None:
+    found = model(
+        """
+        def send_frame(sock, data):
+            sock.sendall(data)
+
+        class Base:
+            def write(self, data):
+                send_frame(self.conn, data)
+
+        class Child(Base):
+            def __init__(self, listener):
+                self.conn, _ = listener.accept()
+        """,
+        "Child",
+    ).members
+    assert found["conn"].accepted and found["conn"].sent
+
+
+def test_a_client_that_reads_its_replies_has_nothing_left_to_lose() -> None:
+    found = model(
+        """
+        class C:
+            def call(self, data):
+                self.sock.sendall(data)
+                return self.sock.recv(100)
+        """,
+        "C",
+    ).members
+    assert not found["sock"].sent
+
+
+def test_setup_methods() -> None:
+    assert all(is_setup_method(n) for n in ("__init__", "connect", "_open_socket", "reconnect", "start"))
+    assert not any(is_setup_method(n) for n in ("send", "close", "run", "startup_banner"))
+
+
+def test_a_constructor_keeps_what_it_stores_on_normal_paths_only() -> None:
+    facts = method(
+        """
+        class C:
+            def __init__(self, addr):
+                self.sock = socket.create_connection(addr)
+                self.sock.sendall(b"hi")
+        """,
+        "__init__",
+    )
+    assert not facts.normal_leaks and facts.exceptional_leaks
+
+
+def test_teardown_of_a_member_the_class_sends_on_has_sent() -> None:
+    facts = method(
+        """
+        class C:
+            def __init__(self, addr):
+                self.sock = socket.create_connection(addr)
+
+            def send(self, data):
+                self.sock.sendall(data)
+
+            def close(self):
+                self.sock.close()
+        """,
+        "close",
+    )
+    (site,) = facts.closes.values()
+    assert all(f.sent for f in site.facts) and site.resource.type is F.SockType.STREAM

@@ -1,0 +1,156 @@
+"""Unit tests of the function summaries: what a call of a module function does with its arguments."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from closelint.analysis.names import ImportTable
+from closelint.analysis.scopes import index_module
+from closelint.analysis.summaries import ModuleSummaries, Sends, Summary, Use
+
+
+def summaries(source: str) -> dict[str, Summary]:
+    """The summary of every function of `source`, by name."""
+    tree = ast.parse("import socket\nimport asyncio\n" + textwrap.dedent(source))
+    index = index_module(tree)
+    module = ModuleSummaries(index, ImportTable(index.imports))
+    return {function.name: module.summary(function) for function, _ in index.functions}
+
+
+def test_a_function_returning_a_socket_it_created_is_a_factory() -> None:
+    found = summaries(
+        """
+        def dial(addr):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            if not addr:
+                return None
+            s.connect(addr)
+            return s
+
+        def both():
+            return socket.socketpair()
+
+        def accepted(srv):
+            conn, peer = srv.accept()
+            return conn, peer
+        """
+    )
+    made = found["dial"].returns
+    assert made is not None and made.type.value == "dgram" and made.slots == ()
+    assert found["both"].returns is not None and found["both"].returns.slots == (True, True)
+    assert found["accepted"].returns is not None and found["accepted"].returns.slots == (True, False)
+
+
+def test_a_socket_also_kept_or_closed_on_the_way_out_is_not_fresh() -> None:
+    found = summaries(
+        """
+        class C:
+            def keep(self):
+                s = socket.create_connection(("h", 1))
+                self.s = s
+                return s
+
+        def closed():
+            s = None
+            try:
+                s = socket.create_connection(("h", 1))
+            finally:
+                s.close()
+            return s
+
+        def gen():
+            s = socket.socket()
+            yield s
+            return s
+        """
+    )
+    assert found["keep"].returns is None
+    assert found["closed"].returns is None
+    assert found["gen"].returns is None
+
+
+def test_factories_of_factories_and_async_writers() -> None:
+    found = summaries(
+        """
+        def inner():
+            return socket.create_connection(("h", 1))
+
+        def outer():
+            conn = inner()
+            conn.settimeout(1)
+            return conn
+
+        async def stream(h, p):
+            reader, writer = await asyncio.open_connection(h, p)
+            return reader, writer
+        """
+    )
+    assert found["outer"].returns is not None
+    made = found["stream"].returns
+    assert made is not None and made.kind == "writer" and made.slots == (False, True)
+
+
+def test_parameters_closed_borrowed_or_kept() -> None:
+    found = summaries(
+        """
+        def close_it(c):
+            c.close()
+
+        def shut_it(c):
+            c.shutdown(socket.SHUT_RDWR)
+            c.close()
+
+        def through(c):
+            close_it(c)
+
+        def frame(c, data):
+            c.sendall(data)
+
+        def peek(c):
+            c.send(b"x")
+
+        def keep(c, pool):
+            pool.append(c)
+
+        def cleanup_later(c, stack):
+            stack.callback(c.close)
+
+        def inert(c):
+            if hasattr(c, "set_inheritable"):
+                c.set_inheritable(False)
+
+        async def settle(w):
+            await w.wait_closed()
+        """
+    )
+    assert found["close_it"].use("c").use is Use.CLOSED
+    assert found["shut_it"].use("c").use is Use.SHUT
+    assert found["through"].use("c").use is Use.CLOSED
+    assert found["frame"].use("c").sends is Sends.STREAM and found["frame"].use("c").use is Use.BORROWED
+    assert found["peek"].use("c").sends is Sends.MAYBE
+    assert found["keep"].use("c").use is Use.KEPT
+    assert found["cleanup_later"].use("c").use is Use.KEPT
+    assert not found["inert"].use("c").raises and found["frame"].use("c").raises
+    assert found["settle"].use("w").waits
+
+
+def test_recursion_is_cut_off_and_methods_resolve_through_module_bases() -> None:
+    found = summaries(
+        """
+        def loop(c, n):
+            if n:
+                loop(c, n - 1)
+            c.close()
+
+        class Base:
+            def close_request(self, request):
+                request.close()
+
+        class Server(Base):
+            def finish(self, request):
+                self.close_request(request)
+        """
+    )
+    assert found["loop"].use("c").use is Use.KEPT  # the recursive call is unknown while it is computed
+    assert found["finish"].use("request").use is Use.CLOSED
