@@ -78,12 +78,17 @@ def _changed_lines_are_fixed_spans(before: str, after: str, spans: list[tuple[in
 
 
 def assert_fix_is_safe(text: str, path: str, unsafe: bool) -> None:
-    """Compiles, changes nothing outside the fixed statements, and a second pass changes nothing."""
+    """Compiles, changes nothing outside the fixed statements, and a second pass changes nothing; a text
+    with nothing to fix is left as it is."""
+    from closelint.engine import lint_source
+
     settings = Settings()
     first = fix_text(text, path, settings, unsafe=unsafe)
     assert first.error is None, first.error
-    if not first.changed:
+    if not selected(lint_source(text, path, settings).violations, unsafe):
+        assert (first.changed, first.fixed) == (False, text), "a text with nothing to fix was changed"
         return
+    assert first.changed, "a fix was selected but nothing changed"
     compile(first.fixed, path, "exec", dont_inherit=True)
     spans = _all_spans(text, path, settings, unsafe)
     assert _changed_lines_are_fixed_spans(text, first.fixed, spans), first.diff()
@@ -111,6 +116,18 @@ def _all_spans(text: str, path: str, settings: Settings, unsafe: bool) -> list[t
 @pytest.mark.parametrize("path", [*fixture_files(), *FIX_PAIRS], ids=lambda p: p.name)
 def test_fixes_on_every_fixture_are_safe(path: Path) -> None:
     assert_fix_is_safe(path.read_text(encoding="utf-8"), path.name, unsafe=True)
+
+
+def test_the_fixtures_exercise_the_fix_safety_checks() -> None:
+    """Enough fixtures have something to fix that the safety checks above run on more than a handful."""
+    from closelint.engine import lint_source
+
+    with_fixes = [
+        path
+        for path in [*fixture_files(), *FIX_PAIRS]
+        if selected(lint_source(path.read_bytes(), path.name, Settings()).violations, True)
+    ]
+    assert len(with_fixes) >= 40, [p.name for p in with_fixes]
 
 
 def _stdlib_socket_modules() -> list[Path]:
@@ -240,13 +257,33 @@ def test_syntax_error_file_is_never_touched(tmp_path: Path, monkeypatch: pytest.
 def test_a_failed_write_leaves_the_original(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def refuse(*_: object) -> None:
+    temporaries: list[Path] = []
+
+    def refuse(source: str, _target: str) -> None:
+        temporaries.append(Path(source))
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)
     assert _fix_file(tmp_path, "a.py", SERVER, monkeypatch) == SERVER
     assert capsys.readouterr().err == "closelint: error: a.py: fixes not written: No space left on device\n"
     assert [p.name for p in tmp_path.iterdir() if p.name != ".closelint_cache"] == ["a.py"]
+    # the rewrite went to a hidden file beside the target (a rename is atomic only within one file system)
+    [temporary] = temporaries
+    assert temporary.parent == tmp_path and temporary.name.startswith(".a.py.")
+
+
+def test_fixes_whose_statements_touch_wait_for_the_next_round() -> None:
+    from closelint.engine import lint_source
+
+    source = (
+        "import socket\n\n\ndef reply(a: socket.socket, b: socket.socket):\n"
+        "    a.sendall(b'x')\n    b.sendall(b'y')\n    a.close()\n    b.close()\n"
+    )
+    found = lint_source(source, "a.py", Settings()).violations
+    assert [(v.code, v.line) for v in found] == [("CL201", 7), ("CL201", 8)]
+    assert [v.line for v in selected(found, unsafe=True)] == [7]  # b's span starts on a's last line
+    fixed = fix_text(source, "a.py", Settings(), unsafe=True).fixed  # the sockets come from the caller
+    assert "    graceful_close(a)\n    graceful_close(b)\n" in fixed  # the loop's second round fixes b
 
 
 def test_a_rewrite_that_would_not_compile_is_discarded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -319,6 +356,15 @@ def test_drain_timeout_setting_is_written_into_the_fix(tmp_path: Path, monkeypat
     (tmp_path / "pyproject.toml").write_text("[tool.closelint]\ndrain-timeout = 2.5\n")
     fixed = _fix_file(tmp_path, "a.py", SERVER, monkeypatch)
     assert b"    graceful_close(conn, timeout=2.5)\n" in fixed
+
+
+def test_fix_descriptions_say_what_changes() -> None:
+    from closelint.engine import lint_source
+
+    source = "import asyncio\n\n\nasync def hang_up(w: asyncio.StreamWriter):\n    w.close()\n"
+    [found] = lint_source(source, "a.py", Settings()).violations
+    assert found.code == "CL501" and found.fix is not None
+    assert found.fix.description == "Insert `await w.wait_closed()` after `w.close()`"
 
 
 @pytest.mark.parametrize("path", [*fixture_files(), *FIX_PAIRS], ids=lambda p: p.name)

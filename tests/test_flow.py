@@ -322,6 +322,40 @@ def test_a_loop_over_a_nonempty_constant_range_cannot_be_skipped() -> None:
         assert leaks(retry.format(bounds=skippable)) == ({"s"}, set()), skippable
 
 
+def test_the_statement_index_classifies_node_types_from_an_empty_cache(monkeypatch) -> None:
+    """`index_module` memoises what each node type is; a fresh process starts with nothing memoised."""
+    from closelint.analysis import scopes
+
+    monkeypatch.setattr(scopes, "_ROLES", {})
+    monkeypatch.setattr(scopes, "_BODY_FIELDS", {})
+    tree = ast.parse(
+        textwrap.dedent(
+            """\
+            import socket
+            class Pool:
+                def get(self):
+                    from ssl import wrap_socket
+            if socket:
+                async def probe():
+                    pass
+            try:
+                pass
+            except OSError:
+                def fallback():
+                    pass
+            """
+        )
+    )
+    index = scopes.index_module(tree)
+    assert sorted(type(node).__name__ for node in index.imports) == ["Import", "ImportFrom"]
+    assert sorted((f.name, owner.name if owner else "") for f, owner in index.functions) == [
+        ("fallback", ""),
+        ("get", "Pool"),
+        ("probe", ""),
+    ]
+    assert [c.name for c in index.classes] == ["Pool"]
+
+
 def test_the_last_read_after_the_last_send_decides_whether_the_reply_is_complete() -> None:
     source = "def f(a):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n{reads}    s.close()\n"
     cases = (

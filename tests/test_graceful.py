@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import math
 import select
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -251,39 +248,32 @@ def test_tls_peer_that_never_answers() -> None:
         assert close_bounded(ours, timeout=SHORT).status is CloseStatus.TIMEOUT
 
 
-# --- programming errors and isolation ----------------------------------------------------------------------
+# --- zero limits: no time to linger -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("not_a_socket", [3, None, "127.0.0.1:80", object()])
-def test_type_error_for_a_non_socket(not_a_socket: object) -> None:
-    with pytest.raises(TypeError, match=r"graceful_close\(\) expects a socket\.socket"):
-        graceful_close(not_a_socket)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"graceful\(\) expects a socket\.socket"):
-        graceful(not_a_socket).__enter__()  # type: ignore[type-var]  # checked on entry, before the block
+@pytest.mark.parametrize("make", [tcp_pair, tls_pair], ids=["tcp", "tls"])
+@pytest.mark.parametrize("limits", [{"timeout": 0}, {"timeout": 0, "idle_timeout": 0}], ids=["timeout", "both"])
+def test_zero_timeout_returns_at_once(make: Callable[[], Pair], limits: dict[str, float]) -> None:
+    ours, peer = make()
+    with ours, peer:
+        ours.sendall(b"bye")
+        # in a thread, so that a wait that never ends (a loop that spins past its deadline) fails the test
+        outcome = Background(graceful_close, ours, **limits).result(timeout=SLACK)
+        assert outcome.status is CloseStatus.TIMEOUT
+        assert ours.fileno() == -1
 
 
-@pytest.mark.parametrize(
-    "limits",
-    [
-        {"timeout": -1},
-        {"timeout": math.inf},
-        {"timeout": math.nan},
-        {"idle_timeout": -0.5},
-        {"max_drain_bytes": -1},
-    ],
-)
-def test_value_error_for_unbounded_or_negative_limits(pair: Pair, limits: dict[str, float]) -> None:
+def test_zero_timeout_still_sends_the_fin(pair: Pair) -> None:
+    ours, peer = pair
+    ours.sendall(b"bye")
+    assert close_bounded(ours, timeout=0).status is CloseStatus.TIMEOUT
+    assert read_to_eof(peer) == b"bye"
+
+
+def test_zero_idle_timeout_ends_the_drain_at_once(pair: Pair) -> None:
     ours, _peer = pair
-    with pytest.raises(ValueError, match=next(iter(limits))):
-        graceful_close(ours, **limits)
-
-
-def test_import_pulls_in_neither_libcst_nor_flake8() -> None:
-    code = "import json, sys, closelint_graceful; print(json.dumps(sorted(sys.modules)))"
-    command = [sys.executable, "-c", code]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
-    loaded = {name.partition(".")[0] for name in json.loads(result.stdout)}
-    assert not loaded & {"libcst", "flake8"}
+    outcome = Background(graceful_close, ours, timeout=IO_TIMEOUT, idle_timeout=0).result(timeout=SLACK)
+    assert outcome == CloseOutcome(CloseStatus.TIMEOUT)
 
 
 # --- the timeout is a promise: SO_LINGER and huge values ----------------------------------------------------

@@ -202,7 +202,7 @@ def test_without_reader_the_drain_is_skipped() -> None:
 
 
 def test_type_errors() -> None:
-    with pytest.raises(TypeError, match=r"expects an asyncio\.StreamWriter"):
+    with pytest.raises(TypeError, match=r"graceful_aclose\(\) expects an asyncio\.StreamWriter"):
         run(graceful_aclose(object()))  # type: ignore[arg-type]
 
     async def respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

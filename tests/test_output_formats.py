@@ -24,7 +24,7 @@ from closelint.statistics import render_fixes, render_statistics
 jsonschema = pytest.importorskip("jsonschema")
 
 ROOT = Path(__file__).resolve().parents[1]
-SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 JSON_SCHEMA = ROOT / "docs" / "json-output.schema.json"
 
 LEAK = 'import socket\n\n\ndef f():\n    s = socket.socket()\n    s.connect(("h", 1))\n'
@@ -35,11 +35,18 @@ TWO_LEAKS = (
 )
 # 'é' is two bytes in UTF-8: the call is at character column 19, byte column 21 (both 1-based)
 NON_ASCII_LEAK = 'import socket\n\n\ndef f():\n    x = "\u00e9\u00e9"; s = socket.socket()\n    s.connect(("h", 1))\n'
-# what CL201 (close() without shutdown) will report and fix; skipped below while no rule fixes it
-SEND_THEN_CLOSE = (
+# one finding with a safe fix (CL201 at 9:9, close() after sending) and one without (CL101 at 13:9)
+FIXABLE_AND_NOT = (
     "import socket\n\n\n"
     'def send(data):\n    s = socket.create_connection(("h", 1))\n'
-    "    try:\n        s.sendall(data)\n    finally:\n        s.close()\n"
+    "    try:\n        s.sendall(data)\n    finally:\n        s.close()\n\n\n"
+    'def leak():\n    s = socket.socket()\n    s.connect(("h", 1))\n'
+)
+#: the edits of the CL201 fix in FIXABLE_AND_NOT: the imports, and the close in `finally` replaced on the
+#: normal path only
+HELPER_IMPORT = "import sys\n\nfrom closelint_graceful import graceful_close\n"
+GRACEFUL_LINE = (
+    "        if sys.exc_info()[1] is None:\n            graceful_close(s)\n        else:\n            s.close()\n"
 )
 SYNTAX_ERROR = "def (:\n"
 CLEAN = 'import socket\n\n\ndef f():\n    with socket.socket() as s:\n        s.connect(("h", 1))\n'
@@ -79,10 +86,24 @@ def check(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 def project() -> None:
-    """Two leaks, a file that does not parse and a clean file."""
+    """Two leaks, a file that does not parse and a clean file: the findings are `PROJECT_FINDINGS`."""
     write("pkg/leaks.py", TWO_LEAKS)
     write("pkg/broken.py", SYNTAX_ERROR)
     write("clean.py", CLEAN)
+
+
+#: (file, line, column, end line, end column, code, level) of what `project()` holds, 1-based columns
+PROJECT_FINDINGS = [
+    ("pkg/broken.py", 1, 5, 1, 5, "CL000", "error"),
+    ("pkg/leaks.py", 5, 9, 5, 24, "CL101", "warning"),
+    ("pkg/leaks.py", 10, 9, 10, 24, "CL102", "warning"),
+]
+
+
+def fixable_and_not() -> None:
+    """`send.py` with `FIXABLE_AND_NOT`, linted with every rule."""
+    Path("pyproject.toml").unlink()
+    write("send.py", FIXABLE_AND_NOT)
 
 
 def render(name: str, *violations: Violation, sources: dict[str, str] | None = None) -> str:
@@ -110,12 +131,10 @@ def test_every_format_renders_the_same_findings(capsys, name: str) -> None:
     project()
     code, out = check(capsys, "--output-format", name, "--quiet")
     assert code == 1
-    expected = json.loads(check(capsys, "--output-format", "json")[1])
-    assert len(expected) == 3
-    for item in expected:  # each finding's file, line and code appear in every format
-        assert item["code"] in out
-        assert Path(item["filename"]).name in out
-        assert str(item["line"]) in out
+    for filename, line, _, _, _, code_, _ in PROJECT_FINDINGS:  # each finding's file, line and code appear
+        assert code_ in out
+        assert Path(filename).name in out
+        assert str(line) in out
 
 
 # --- SARIF ------------------------------------------------------------------------------------------------
@@ -123,8 +142,6 @@ def test_every_format_renders_the_same_findings(capsys, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def sarif_schema() -> dict[str, Any]:
-    if not SARIF_SCHEMA.is_file():
-        pytest.skip(f"the official SARIF 2.1.0 schema is not at {SARIF_SCHEMA}")
     schema: dict[str, Any] = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
     return schema
 
@@ -231,15 +248,29 @@ def test_sarif_fixes_carry_the_edits(sarif_schema) -> None:
 
 
 def test_sarif_fixes_from_the_command_line(capsys, sarif_schema) -> None:
-    Path("pyproject.toml").unlink()  # every rule
-    write("send.py", SEND_THEN_CLOSE)
+    fixable_and_not()
     log = sarif_run(capsys, 0, "--exit-zero")
     validate(log, sarif_schema)
-    fixed = [r for r in log["runs"][0]["results"] if "fixes" in r]
-    if not fixed:
-        pytest.skip("no rule produces a fix with edits for this file yet")
-    for result in fixed:
-        assert result["fixes"][0]["artifactChanges"][0]["replacements"]
+    fixed, unfixed = log["runs"][0]["results"]
+    assert (fixed["ruleId"], unfixed["ruleId"]) == ("CL201", "CL101")
+    assert "fixes" not in unfixed
+    [fix] = fixed["fixes"]
+    assert fix["description"]["text"] == (
+        "Replace `s.close()` with `graceful_close(s)` on the normal path (the error path keeps the plain close)"
+        " (safe fix)"
+    )
+    [change] = fix["artifactChanges"]
+    assert change["artifactLocation"]["uri"] == "send.py"
+    assert change["replacements"] == [
+        {
+            "deletedRegion": {"startLine": 2, "startColumn": 1, "endLine": 2, "endColumn": 1},
+            "insertedContent": {"text": HELPER_IMPORT},
+        },
+        {
+            "deletedRegion": {"startLine": 9, "startColumn": 1, "endLine": 10, "endColumn": 1},
+            "insertedContent": {"text": GRACEFUL_LINE},
+        },
+    ]
 
 
 def test_sarif_uris_are_relative_and_escaped_or_absolute_outside(tmp_path: Path, sarif_schema) -> None:
@@ -279,15 +310,14 @@ def test_github_commands_parse_back_to_the_findings(capsys) -> None:
     project()
     code, out = check(capsys, "--output-format", "github")
     assert code == 1
-    expected = json.loads(check(capsys, "--output-format", "json")[1])
     parsed = [parse_github(line) for line in out.splitlines()]
-    assert [(p["file"], int(p["line"]), int(p["col"]), p["title"], p["message"]) for p in parsed] == [
-        (item["filename"], item["line"], item["column"], item["code"], item["message"]) for item in expected
+    keys = ("file", "line", "col", "endLine", "endColumn", "title", "level")
+    assert [tuple(p[k] for k in keys) for p in parsed] == [tuple(map(str, f)) for f in PROJECT_FINDINGS]
+    assert [p["message"] for p in parsed] == [
+        "SyntaxError: invalid syntax",
+        "socket 's' is not closed on every path; use `with` or close it in `finally`",
+        "socket 's' leaks if an exception is raised before it is closed; use `with` or close it in `finally`",
     ]
-    assert [(int(p["endLine"]), int(p["endColumn"])) for p in parsed] == [
-        (item["end_line"], item["end_column"]) for item in expected
-    ]
-    assert [p["level"] for p in parsed] == ["error", "warning", "warning"]
 
 
 def test_github_escapes_properties_and_data_as_github_documents() -> None:
@@ -405,6 +435,19 @@ def test_rdjson_counts_columns_in_utf8_bytes(capsys) -> None:
     assert "url" not in diagnostic["code"]
 
 
+def test_rdjson_from_the_command_line_suggests_the_fix_edits_only(capsys) -> None:
+    fixable_and_not()
+    code, out = check(capsys, "--output-format", "rdjson")
+    assert code == 1
+    fixed, unfixed = json.loads(out)["diagnostics"]
+    assert (fixed["code"]["value"], unfixed["code"]["value"]) == ("CL201", "CL101")
+    assert fixed["suggestions"] == [
+        {"range": {"start": {"line": 2, "column": 1}, "end": {"line": 2, "column": 1}}, "text": HELPER_IMPORT},
+        {"range": {"start": {"line": 9, "column": 1}, "end": {"line": 10, "column": 1}}, "text": GRACEFUL_LINE},
+    ]
+    assert "suggestions" not in unfixed
+
+
 def test_rdjson_suggestions_come_from_the_edits() -> None:
     source = "\n" * 8 + "        s.close()\n"
     result = json.loads(render("rdjson", FIXED, FIXED_NO_EDITS, sources={"send.py": source}))
@@ -458,11 +501,18 @@ def test_show_fixes_lists_description_applicability_and_replacement() -> None:
 
 
 def test_show_fixes_follows_the_text_findings_only(capsys) -> None:
-    write("leak.py", LEAK)
-    plain = check(capsys, "--output-format", "concise", "--quiet")
-    shown = check(capsys, "--output-format", "concise", "--quiet", "--show-fixes")
-    assert shown == plain  # nothing is fixable yet: nothing to add
-    assert check(capsys, "--output-format", "json", "--show-fixes") == check(capsys, "--output-format", "json")
+    fixable_and_not()
+    plain_code, plain = check(capsys, "--output-format", "concise", "--quiet")
+    shown_code, shown = check(capsys, "--output-format", "concise", "--quiet", "--show-fixes")
+    assert plain_code == shown_code == 1
+    assert plain.splitlines() == [line for line in shown.splitlines() if line.startswith("send.py:")][:2]
+    assert shown.startswith(plain)
+    fixes = shown[len(plain) :]
+    assert "send.py:9:9: CL201 [safe] Replace `s.close()` with `graceful_close(s)`" in fixes
+    assert f"2:1-2:1 -> {json.dumps(HELPER_IMPORT)}" in fixes and f"9:1-10:1 -> {json.dumps(GRACEFUL_LINE)}" in fixes
+    assert "CL101" not in fixes  # the leak has no fix: it is a finding above, not a fix below
+    for name in ("json", "sarif", "rdjson"):  # the machine formats carry the fixes themselves
+        assert check(capsys, "--output-format", name, "--show-fixes") == check(capsys, "--output-format", name)
 
 
 def test_exit_zero_keeps_the_output_and_exits_0(capsys) -> None:
