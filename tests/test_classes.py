@@ -6,6 +6,7 @@ import ast
 import textwrap
 
 from closelint.analysis import factories as F
+from closelint.analysis.applicability import _plain_creation
 from closelint.analysis.classes import ClassModel, ModuleClasses, is_setup_method
 from closelint.analysis.flow import ScopeFacts
 from closelint.analysis.module import analyse
@@ -119,3 +120,38 @@ def test_teardown_of_a_member_the_class_sends_on_has_sent() -> None:
     )
     (site,) = facts.closes.values()
     assert all(f.sent for f in site.facts) and site.resource.type is F.SockType.STREAM
+
+
+def test_a_socket_built_in_a_local_keeps_its_kind_when_stored() -> None:
+    found = model(
+        """
+        class C:
+            def __init__(self, path):
+                unix = socket.socket(socket.AF_UNIX)
+                self.unix = unix
+                udp = socket.socket(type=socket.SOCK_DGRAM)
+                self.udp = udp
+                left, right = socket.socketpair()
+                self.left, self.right = left, right
+                tcp = socket.create_connection(path)
+                self.tcp = tcp
+        """,
+        "C",
+    )
+    kinds = {attr: (m.family, m.type, m.created) for attr, m in found.members.items()}
+    assert kinds == {
+        "unix": (F.Family.UNIX, F.SockType.STREAM, True),
+        "udp": (F.Family.INET, F.SockType.DGRAM, True),
+        "left": (F.Family.UNIX, F.SockType.STREAM, True),
+        "right": (F.Family.UNIX, F.SockType.STREAM, True),
+        "tcp": (F.Family.INET, F.SockType.STREAM, True),
+    }
+
+
+def test_a_unix_or_datagram_socket_is_never_proven_plain_for_a_safe_fix() -> None:
+    text = "import socket\nunix = socket.socket(socket.AF_UNIX)\nudp = socket.socket(type=socket.SOCK_DGRAM)\n"
+    text += "tcp = socket.socket(socket.AF_INET)\n"
+    facts = analyse(ast.parse(text), text)
+    values = {s.targets[0].id: s.value for s in facts.tree.body if isinstance(s, ast.Assign)}  # type: ignore[union-attr]
+    plain = {name: _plain_creation(value, facts) for name, value in values.items()}
+    assert plain == {"unix": False, "udp": False, "tcp": True}

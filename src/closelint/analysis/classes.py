@@ -36,6 +36,24 @@ _READS = READ_METHODS | {"recvfrom", "recvmsg", "recvfrom_into", "makefile"}
 _SEND_LEVEL = {"sendall": Sends.STREAM, "sendfile": Sends.STREAM, "send": Sends.MAYBE}
 
 
+def socket_kind(call: ast.Call, first: int, imports: ImportTable) -> tuple[F.Family | None, F.SockType | None]:
+    """The family and type a `socket.socket(...)`-like call names, its arguments starting at `first`
+    (`F.KIND_ARGUMENTS`): the stream type when it names a family only (the default of `socket.socket()`),
+    None for what it leaves to the factory's default."""
+    keywords = {k.arg: k.value for k in call.keywords}
+    args: list[ast.expr | None] = [*call.args[first : first + 2], None, None]
+    family_arg, type_arg = args[0] or keywords.get("family"), args[1] or keywords.get("type")
+    family: F.Family | None = None
+    sock_type: F.SockType | None = None
+    if family_arg is not None:
+        family = F.FAMILY_CONSTANTS.get(imports.qualname(family_arg) or "", F.Family.UNKNOWN)
+    if type_arg is not None:
+        sock_type = F.TYPE_CONSTANTS.get(imports.qualname(type_arg) or "", F.SockType.UNKNOWN)
+    elif family is not None or first == 0:
+        sock_type = F.SockType.STREAM
+    return family, sock_type
+
+
 def is_setup_method(name: str) -> bool:
     """`__init__`, `__enter__`, `start`, or a name with `connect` or `open` in it (`_connect`, `reopen`)."""
     lowered = name.lower()
@@ -85,6 +103,7 @@ class _Reading:
     me: str
     model: ClassModel
     aliases: dict[str, str] = field(default_factory=dict)
+    made: dict[str, Member] = field(default_factory=dict)  # locals holding a socket the method created
 
     def attribute(self, expr: ast.expr) -> str | None:
         """The `self.<attr>` that `expr` names, directly or through an alias."""
@@ -145,10 +164,9 @@ class ModuleClasses:
                 self._read_call(node, reading)
 
     def _read_assignment(self, target: ast.expr, value: ast.expr, reading: _Reading) -> None:
-        if isinstance(target, ast.Name):
-            attr = reading.attribute(value)
-            if attr is not None:
-                reading.aliases[target.id] = attr
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+            for element, item in zip(target.elts, value.elts, strict=True):  # `self.a, self.b = a, b`
+                self._read_assignment(element, item, reading)
             return
         if isinstance(target, ast.Tuple) and target.elts and isinstance(value, ast.Call):
             if isinstance(value.func, ast.Attribute) and value.func.attr == "accept":
@@ -159,39 +177,44 @@ class ModuleClasses:
                 return
             else:
                 return
+        made = reading.made.get(value.id) if isinstance(value, ast.Name) else None
+        if made is None and isinstance(value, ast.Call):
+            made = self._created(value, reading)
+        if isinstance(target, ast.Name):
+            attr = reading.attribute(value)
+            if attr is not None:
+                reading.aliases[target.id] = attr
+            elif made is not None:
+                reading.made[target.id] = made  # `s = socket.socket(AF_UNIX)`, later `self.sock = s`
+            return
         attr = reading.attribute(target)
-        if attr is None or not isinstance(value, ast.Call):
+        if attr is None or made is None:
             return
         member = reading.model.members.setdefault(attr, Member())
         if member.created and (member.family is F.Family.UNIX or member.type is F.SockType.DGRAM):
             return  # one creation that cannot lose data (a socketpair() with a TCP fallback): judged by it
+        member.family, member.type, member.role = made.family, made.type, made.role
+        member.accepted, member.created = made.accepted, True
+
+    def _created(self, value: ast.Call, reading: _Reading) -> Member | None:
+        """The kind of socket `value` creates (a factory, `accept()`, a factory function of the module, an
+        injected socket module), or None if it creates none."""
         qualname = self.imports.call_name(value)
         if qualname in F.SOCKET_FACTORIES:
-            member.family, member.type, member.role, _ = F.SOCKET_FACTORIES[qualname]
+            family, sock_type, role, _ = F.SOCKET_FACTORIES[qualname]
             if qualname in F.KIND_ARGUMENTS:
-                self._kind(value, F.KIND_ARGUMENTS[qualname], member)
-        elif isinstance(value.func, ast.Attribute) and value.func.attr == "accept":
-            member.type, member.role, member.accepted = F.SockType.STREAM, F.Role.CONNECTED, True
-        else:  # a factory function of the module, an injected socket module
-            func = value.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            made = self.summaries.made(value, reading.method) if name in self.summaries.factory_names else None
-            made = made or self.summaries.injected(value)
-            if made is None or made.slots:
-                return
-            member.family, member.type, member.role = made.family, made.type, made.role
-        member.created = True
-
-    def _kind(self, call: ast.Call, first: int, member: Member) -> None:
-        keywords = {k.arg: k.value for k in call.keywords}
-        args: list[ast.expr | None] = [*call.args[first : first + 2], None, None]
-        family, kind = args[0] or keywords.get("family"), args[1] or keywords.get("type")
-        if family is not None:
-            member.family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family) or "", F.Family.UNKNOWN)
-        if kind is not None:
-            member.type = F.TYPE_CONSTANTS.get(self.imports.qualname(kind) or "", F.SockType.UNKNOWN)
-        elif member.family is not F.Family.UNKNOWN or first == 0:
-            member.type = F.SockType.STREAM  # the default of socket.socket()
+                named_family, named_type = socket_kind(value, F.KIND_ARGUMENTS[qualname], self.imports)
+                family, sock_type = named_family or family, named_type or sock_type
+            return Member(family, sock_type, role)
+        func = value.func
+        if isinstance(func, ast.Attribute) and func.attr == "accept":
+            return Member(type=F.SockType.STREAM, role=F.Role.CONNECTED, accepted=True)
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        made = self.summaries.made(value, reading.method) if name in self.summaries.factory_names else None
+        made = made or self.summaries.injected(value)
+        if made is None or made.slots:
+            return None
+        return Member(made.family, made.type, made.role)
 
     def _read_call(self, call: ast.Call, reading: _Reading) -> None:
         func = call.func
