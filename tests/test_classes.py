@@ -155,3 +155,35 @@ def test_a_unix_or_datagram_socket_is_never_proven_plain_for_a_safe_fix() -> Non
     values = {s.targets[0].id: s.value for s in facts.tree.body if isinstance(s, ast.Assign)}  # type: ignore[union-attr]
     plain = {name: _plain_creation(value, facts) for name, value in values.items()}
     assert plain == {"unix": False, "udp": False, "tcp": True}
+
+
+def test_waits_for_a_writer_count_in_the_class_its_bases_and_subclasses_only() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+
+        class Base:
+            async def finish(self):
+                await self.w.wait_closed()
+
+        class Sub(Base):
+            def __init__(self, w: asyncio.StreamWriter):
+                self.w = w
+
+            def close(self):
+                self.w.close()
+
+        class Own:
+            def close(self):
+                self.w.close()
+
+        class Other:
+            async def finish(self):
+                await self.other.wait_closed()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    by_name = {c.name: c for c in facts.tree.body if isinstance(c, ast.ClassDef)}
+    waited = {name: facts.waited_attributes(cls) for name, cls in by_name.items()}
+    assert waited == {"Base": {"w"}, "Sub": {"w"}, "Own": set(), "Other": {"other"}}
+    assert facts.waited_attributes(None) == {"w", "other"}

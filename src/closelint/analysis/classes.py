@@ -143,6 +143,11 @@ class ModuleClasses:
                 found += self.family(self._classes[base.id], seen | {base.id, cls.name})
         return found
 
+    def related(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
+        """`cls`, its bases and its subclasses defined in the module, each once."""
+        found = [*self.family(cls), *(c for c in self._classes.values() if cls in self.family(c))]
+        return list(dict.fromkeys(found))
+
     def _build(self, cls: ast.ClassDef) -> ClassModel:
         model = ClassModel(cls)
         for member_class in self.family(cls):
