@@ -187,3 +187,32 @@ def test_waits_for_a_writer_count_in_the_class_its_bases_and_subclasses_only() -
     waited = {name: facts.waited_attributes(cls) for name, cls in by_name.items()}
     assert waited == {"Base": {"w"}, "Sub": {"w"}, "Own": set(), "Other": {"other"}}
     assert facts.waited_attributes(None) == {"w", "other"}
+
+
+def test_writer_members_come_through_locals_and_quoted_annotations() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+
+        class C:
+            def __init__(self, quoted: "asyncio.StreamWriter", broken: "asyncio.(", other: "asyncio.StreamReader"):
+                self.quoted, self.broken, self.other = quoted, broken, other
+                self.q2 = quoted
+
+            async def dial(self, host, port):
+                reader, writer = await asyncio.open_connection(host, port)
+                self.reader = reader
+                self.writer = writer
+
+            def close(self):
+                self.q2.close()
+                self.writer.close()
+                self.reader.close()
+                self.broken.close()
+                self.other.close()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    (close,) = (s for s in facts.scopes if getattr(s.node, "name", "") == "close")
+    closed = {ast.unparse(c.func.value) for c in close.unawaited if isinstance(c.func, ast.Attribute)}
+    assert closed == {"self.q2", "self.writer"}

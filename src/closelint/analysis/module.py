@@ -245,7 +245,7 @@ def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, te
         parameters = {
             a.arg: False
             for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)
-            if a.annotation is not None and imports.qualname(a.annotation) in F.WRITER_TYPES
+            if _is_writer_annotation(a.annotation, imports)
         }
         if function.name in handlers and len(positional) >= 2:
             parameters[positional[1]] = True
@@ -288,20 +288,37 @@ def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]
         if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         arguments = (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)
-        annotated = {a.arg for a in arguments if a.annotation and imports.qualname(a.annotation) in F.WRITER_TYPES}
-        for node in ast.walk(method) if annotated else ():
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in annotated:
+        writers = {a.arg for a in arguments if _is_writer_annotation(a.annotation, imports)}
+        for node in walk_lines(method, lines):  # `reader, writer = await open_connection(...)`
+            if isinstance(node, ast.Assign) and _opens_streams(node.value, imports):
+                pairs = [t.elts for t in node.targets if isinstance(t, ast.Tuple) and len(t.elts) == 2]
+                writers.update(elts[1].id for elts in pairs if isinstance(elts[1], ast.Name))
+                found.update(elts[1].attr for elts in pairs if isinstance(elts[1], ast.Attribute))
+        for node in ast.walk(method) if writers else ():
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in writers:
                 found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))  # `self.w = writer`
-    for node in walk_lines(cls, lines):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Await):
-            opened = node.value.value
-            if isinstance(opened, ast.Call) and imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
-                opened = opened.args[0]
-            if not (isinstance(opened, ast.Call) and imports.call_name(opened) in F.STREAM_OPENERS):
-                continue
-            pairs = [t.elts for t in node.targets if isinstance(t, ast.Tuple) and len(t.elts) == 2]
-            found.update(elts[1].attr for elts in pairs if isinstance(elts[1], ast.Attribute))
     return frozenset(found)
+
+
+def _opens_streams(value: ast.expr, imports: ImportTable) -> bool:
+    """`await open_connection(...)`, or under `asyncio.wait_for(...)`."""
+    if not isinstance(value, ast.Await):
+        return False
+    opened = value.value
+    if isinstance(opened, ast.Call) and imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
+        opened = opened.args[0]
+    return isinstance(opened, ast.Call) and imports.call_name(opened) in F.STREAM_OPENERS
+
+
+def _is_writer_annotation(annotation: ast.expr | None, imports: ImportTable) -> bool:
+    """Whether a parameter's annotation names `asyncio.StreamWriter`, written out or quoted
+    (`"asyncio.StreamWriter"`, a forward reference)."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value.strip(), mode="eval").body
+        except SyntaxError:
+            return False
+    return annotation is not None and imports.qualname(annotation) in F.WRITER_TYPES
 
 
 def _is_static(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
