@@ -12,7 +12,7 @@ from closelint.analysis.flow import ScopeFacts
 from closelint.analysis.module import analyse
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import index_module
-from closelint.analysis.summaries import ModuleSummaries
+from closelint.analysis.summaries import ModuleSummaries, Sends
 
 
 def model(source: str, name: str) -> ClassModel:
@@ -216,3 +216,25 @@ def test_writer_members_come_through_locals_and_quoted_annotations() -> None:
     (close,) = (s for s in facts.scopes if getattr(s.node, "name", "") == "close")
     closed = {ast.unparse(c.func.value) for c in close.unawaited if isinstance(c.func, ast.Attribute)}
     assert closed == {"self.q2", "self.writer"}
+
+
+def test_writes_to_a_writable_makefile_are_sends_on_its_socket() -> None:
+    found = model(
+        """
+        class C:
+            def push(self, data):
+                self.wfile.write(data)
+                self.rfile.write(data)
+
+            def __init__(self, addr):
+                self.sock = socket.create_connection(addr)
+                self.wfile = self.sock.makefile("wb")
+                self.other = socket.create_connection(addr)
+                self.rfile = self.other.makefile()
+        """,
+        "C",
+    )
+    assert found.files == {"wfile": "sock"}
+    sock, other = found.members["sock"], found.members["other"]
+    assert (sock.sends, sock.reads, sock.sent) == (Sends.STREAM, False, True)
+    assert (other.sends, other.reads, other.sent) == (Sends.NO, True, False)

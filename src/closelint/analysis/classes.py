@@ -32,8 +32,10 @@ from closelint.analysis.summaries import ModuleSummaries, Sends
 SETUP_EXACT = frozenset({"__init__", "__enter__", "__aenter__", "start", "_start"})
 SETUP_WORDS = ("connect", "open")
 _LISTENING = frozenset({"listen", "accept"})
-_READS = READ_METHODS | {"recvfrom", "recvmsg", "recvfrom_into", "makefile"}
+_READS = READ_METHODS | {"recvfrom", "recvmsg", "recvfrom_into"}
 _SEND_LEVEL = {"sendall": Sends.STREAM, "sendfile": Sends.STREAM, "send": Sends.MAYBE}
+#: methods of a `makefile()` file object that send on its socket
+_FILE_WRITES = frozenset({"write", "writelines"})
 
 
 def socket_kind(call: ast.Call, first: int, imports: ImportTable) -> tuple[F.Family | None, F.SockType | None]:
@@ -54,6 +56,17 @@ def socket_kind(call: ast.Call, first: int, imports: ImportTable) -> tuple[F.Fam
     return family, sock_type
 
 
+def _is_makefile(call: ast.Call, access: str) -> bool:
+    """Whether `call` is `<x>.makefile(mode)` with `access` ("r" or "w") in its mode (default "r"); a mode
+    that is not a literal allows both."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "makefile"):
+        return False
+    mode = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    if mode is None:
+        return access == "r"
+    return not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)) or access in mode.value
+
+
 def is_setup_method(name: str) -> bool:
     """`__init__`, `__enter__`, `start`, or a name with `connect` or `open` in it (`_connect`, `reopen`)."""
     lowered = name.lower()
@@ -72,7 +85,8 @@ class Member:
     waits: bool = False  # some method calls its wait_closed()
     created: bool = False  # the class creates it (a socket factory, accept(), an injected socket module)
     accepted: bool = False  # from accept(): the server's end of a connection
-    reads: bool = False  # some method reads from it (`recv`, `recv_into`, `makefile`, ...)
+    reads: bool = False  # some method reads from it (`recv`, `recv_into`, a readable `makefile()`, ...)
+    writes: bool = False  # some method calls its `write()`: a file object the class sends through
 
     @property
     def is_socket(self) -> bool:
@@ -93,6 +107,8 @@ class Member:
 class ClassModel:
     node: ast.ClassDef
     members: dict[str, Member] = field(default_factory=dict)
+    #: `self.wfile = self.sock.makefile("wb")`: file attribute -> the socket attribute it writes to
+    files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -155,6 +171,10 @@ class ModuleClasses:
                 positional = [*method.args.posonlyargs, *method.args.args]
                 if positional:
                     self._read_method(method, positional[0].arg, model)
+        for file, sock in model.files.items():
+            if model.members[file].writes:  # what is written to a makefile() object is sent on its socket
+                member = model.members.setdefault(sock, Member())
+                member.sends = Sends.STREAM
         return model
 
     def _read_method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, me: str, model: ClassModel) -> None:
@@ -193,6 +213,11 @@ class ModuleClasses:
                 reading.made[target.id] = made  # `s = socket.socket(AF_UNIX)`, later `self.sock = s`
             return
         attr = reading.attribute(target)
+        if attr is not None and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+            sock = reading.attribute(value.func.value) if _is_makefile(value, "w") else None
+            if sock is not None:
+                reading.model.files[attr] = sock
+                reading.model.members.setdefault(attr, Member())
         if attr is None or made is None:
             return
         member = reading.model.members.setdefault(attr, Member())
@@ -229,7 +254,8 @@ class ModuleClasses:
                 member = reading.model.members.setdefault(attr, Member())
                 member.sends = max(member.sends, _SEND_LEVEL.get(func.attr, Sends.NO))
                 member.listening |= func.attr in _LISTENING
-                member.reads |= func.attr in _READS
+                member.reads |= func.attr in _READS or _is_makefile(call, "r")
+                member.writes |= func.attr in _FILE_WRITES
                 member.waits |= func.attr == "wait_closed"
                 return
         arguments = [*call.args, *(k.value for k in call.keywords)]
