@@ -6,12 +6,13 @@ import ast
 import textwrap
 
 from closelint.analysis import factories as F
+from closelint.analysis.applicability import _plain_creation
 from closelint.analysis.classes import ClassModel, ModuleClasses, is_setup_method
 from closelint.analysis.flow import ScopeFacts
 from closelint.analysis.module import analyse
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import index_module
-from closelint.analysis.summaries import ModuleSummaries
+from closelint.analysis.summaries import ModuleSummaries, Sends
 
 
 def model(source: str, name: str) -> ClassModel:
@@ -119,3 +120,121 @@ def test_teardown_of_a_member_the_class_sends_on_has_sent() -> None:
     )
     (site,) = facts.closes.values()
     assert all(f.sent for f in site.facts) and site.resource.type is F.SockType.STREAM
+
+
+def test_a_socket_built_in_a_local_keeps_its_kind_when_stored() -> None:
+    found = model(
+        """
+        class C:
+            def __init__(self, path):
+                unix = socket.socket(socket.AF_UNIX)
+                self.unix = unix
+                udp = socket.socket(type=socket.SOCK_DGRAM)
+                self.udp = udp
+                left, right = socket.socketpair()
+                self.left, self.right = left, right
+                tcp = socket.create_connection(path)
+                self.tcp = tcp
+        """,
+        "C",
+    )
+    kinds = {attr: (m.family, m.type, m.created) for attr, m in found.members.items()}
+    assert kinds == {
+        "unix": (F.Family.UNIX, F.SockType.STREAM, True),
+        "udp": (F.Family.INET, F.SockType.DGRAM, True),
+        "left": (F.Family.UNIX, F.SockType.STREAM, True),
+        "right": (F.Family.UNIX, F.SockType.STREAM, True),
+        "tcp": (F.Family.INET, F.SockType.STREAM, True),
+    }
+
+
+def test_a_unix_or_datagram_socket_is_never_proven_plain_for_a_safe_fix() -> None:
+    text = "import socket\nunix = socket.socket(socket.AF_UNIX)\nudp = socket.socket(type=socket.SOCK_DGRAM)\n"
+    text += "tcp = socket.socket(socket.AF_INET)\n"
+    facts = analyse(ast.parse(text), text)
+    values = {s.targets[0].id: s.value for s in facts.tree.body if isinstance(s, ast.Assign)}  # type: ignore[union-attr]
+    plain = {name: _plain_creation(value, facts) for name, value in values.items()}
+    assert plain == {"unix": False, "udp": False, "tcp": True}
+
+
+def test_waits_for_a_writer_count_in_the_class_its_bases_and_subclasses_only() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+
+        class Base:
+            async def finish(self):
+                await self.w.wait_closed()
+
+        class Sub(Base):
+            def __init__(self, w: asyncio.StreamWriter):
+                self.w = w
+
+            def close(self):
+                self.w.close()
+
+        class Own:
+            def close(self):
+                self.w.close()
+
+        class Other:
+            async def finish(self):
+                await self.other.wait_closed()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    by_name = {c.name: c for c in facts.tree.body if isinstance(c, ast.ClassDef)}
+    waited = {name: facts.waited_attributes(cls) for name, cls in by_name.items()}
+    assert waited == {"Base": {"w"}, "Sub": {"w"}, "Own": set(), "Other": {"other"}}
+    assert facts.waited_attributes(None) == {"w", "other"}
+
+
+def test_writer_members_come_through_locals_and_quoted_annotations() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+
+        class C:
+            def __init__(self, quoted: "asyncio.StreamWriter", broken: "asyncio.(", other: "asyncio.StreamReader"):
+                self.quoted, self.broken, self.other = quoted, broken, other
+                self.q2 = quoted
+
+            async def dial(self, host, port):
+                reader, writer = await asyncio.open_connection(host, port)
+                self.reader = reader
+                self.writer = writer
+
+            def close(self):
+                self.q2.close()
+                self.writer.close()
+                self.reader.close()
+                self.broken.close()
+                self.other.close()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    (close,) = (s for s in facts.scopes if getattr(s.node, "name", "") == "close")
+    closed = {ast.unparse(c.func.value) for c in close.unawaited if isinstance(c.func, ast.Attribute)}
+    assert closed == {"self.q2", "self.writer"}
+
+
+def test_writes_to_a_writable_makefile_are_sends_on_its_socket() -> None:
+    found = model(
+        """
+        class C:
+            def push(self, data):
+                self.wfile.write(data)
+                self.rfile.write(data)
+
+            def __init__(self, addr):
+                self.sock = socket.create_connection(addr)
+                self.wfile = self.sock.makefile("wb")
+                self.other = socket.create_connection(addr)
+                self.rfile = self.other.makefile()
+        """,
+        "C",
+    )
+    assert found.files == {"wfile": "sock"}
+    sock, other = found.members["sock"], found.members["other"]
+    assert (sock.sends, sock.reads, sock.sent) == (Sends.STREAM, False, True)
+    assert (other.sends, other.reads, other.sent) == (Sends.NO, True, False)

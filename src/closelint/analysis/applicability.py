@@ -33,6 +33,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from closelint.analysis import factories as F
+from closelint.analysis.classes import socket_kind
 from closelint.analysis.flow import CloseSite, ScopeFacts
 from closelint.analysis.module import ModuleFacts
 from closelint.analysis.names import bindings
@@ -203,6 +205,10 @@ def _plain_creation(node: ast.AST, facts: ModuleFacts) -> bool:
     qualname = facts.imports.call_name(node)
     if qualname not in PLAIN_FACTORIES:
         return False
+    if qualname in F.KIND_ARGUMENTS:
+        family, sock_type = socket_kind(node, F.KIND_ARGUMENTS[qualname], facts.imports)
+        if family is F.Family.UNIX or sock_type is F.SockType.DGRAM:
+            return False  # nothing of a Unix or datagram socket is reset by a plain close (SPEC §2)
     return not (len(node.args) > 3 or any(k.arg == "fileno" for k in node.keywords))
 
 

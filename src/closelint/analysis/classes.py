@@ -32,8 +32,39 @@ from closelint.analysis.summaries import ModuleSummaries, Sends
 SETUP_EXACT = frozenset({"__init__", "__enter__", "__aenter__", "start", "_start"})
 SETUP_WORDS = ("connect", "open")
 _LISTENING = frozenset({"listen", "accept"})
-_READS = READ_METHODS | {"recvfrom", "recvmsg", "recvfrom_into", "makefile"}
+_READS = READ_METHODS | {"recvfrom", "recvmsg", "recvfrom_into"}
 _SEND_LEVEL = {"sendall": Sends.STREAM, "sendfile": Sends.STREAM, "send": Sends.MAYBE}
+#: methods of a `makefile()` file object that send on its socket
+_FILE_WRITES = frozenset({"write", "writelines"})
+
+
+def socket_kind(call: ast.Call, first: int, imports: ImportTable) -> tuple[F.Family | None, F.SockType | None]:
+    """The family and type a `socket.socket(...)`-like call names, its arguments starting at `first`
+    (`F.KIND_ARGUMENTS`): the stream type when it names a family only (the default of `socket.socket()`),
+    None for what it leaves to the factory's default."""
+    keywords = {k.arg: k.value for k in call.keywords}
+    args: list[ast.expr | None] = [*call.args[first : first + 2], None, None]
+    family_arg, type_arg = args[0] or keywords.get("family"), args[1] or keywords.get("type")
+    family: F.Family | None = None
+    sock_type: F.SockType | None = None
+    if family_arg is not None:
+        family = F.FAMILY_CONSTANTS.get(imports.qualname(family_arg) or "", F.Family.UNKNOWN)
+    if type_arg is not None:
+        sock_type = F.TYPE_CONSTANTS.get(imports.qualname(type_arg) or "", F.SockType.UNKNOWN)
+    elif family is not None or first == 0:
+        sock_type = F.SockType.STREAM
+    return family, sock_type
+
+
+def _is_makefile(call: ast.Call, access: str) -> bool:
+    """Whether `call` is `<x>.makefile(mode)` with `access` ("r" or "w") in its mode (default "r"); a mode
+    that is not a literal allows both."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr == "makefile"):
+        return False
+    mode = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    if mode is None:
+        return access == "r"
+    return not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)) or access in mode.value
 
 
 def is_setup_method(name: str) -> bool:
@@ -54,7 +85,8 @@ class Member:
     waits: bool = False  # some method calls its wait_closed()
     created: bool = False  # the class creates it (a socket factory, accept(), an injected socket module)
     accepted: bool = False  # from accept(): the server's end of a connection
-    reads: bool = False  # some method reads from it (`recv`, `recv_into`, `makefile`, ...)
+    reads: bool = False  # some method reads from it (`recv`, `recv_into`, a readable `makefile()`, ...)
+    writes: bool = False  # some method calls its `write()`: a file object the class sends through
 
     @property
     def is_socket(self) -> bool:
@@ -75,6 +107,8 @@ class Member:
 class ClassModel:
     node: ast.ClassDef
     members: dict[str, Member] = field(default_factory=dict)
+    #: `self.wfile = self.sock.makefile("wb")`: file attribute -> the socket attribute it writes to
+    files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,6 +119,7 @@ class _Reading:
     me: str
     model: ClassModel
     aliases: dict[str, str] = field(default_factory=dict)
+    made: dict[str, Member] = field(default_factory=dict)  # locals holding a socket the method created
 
     def attribute(self, expr: ast.expr) -> str | None:
         """The `self.<attr>` that `expr` names, directly or through an alias."""
@@ -124,6 +159,11 @@ class ModuleClasses:
                 found += self.family(self._classes[base.id], seen | {base.id, cls.name})
         return found
 
+    def related(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
+        """`cls`, its bases and its subclasses defined in the module, each once."""
+        found = [*self.family(cls), *(c for c in self._classes.values() if cls in self.family(c))]
+        return list(dict.fromkeys(found))
+
     def _build(self, cls: ast.ClassDef) -> ClassModel:
         model = ClassModel(cls)
         for member_class in self.family(cls):
@@ -131,6 +171,10 @@ class ModuleClasses:
                 positional = [*method.args.posonlyargs, *method.args.args]
                 if positional:
                     self._read_method(method, positional[0].arg, model)
+        for file, sock in model.files.items():
+            if model.members[file].writes:  # what is written to a makefile() object is sent on its socket
+                member = model.members.setdefault(sock, Member())
+                member.sends = Sends.STREAM
         return model
 
     def _read_method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, me: str, model: ClassModel) -> None:
@@ -145,10 +189,9 @@ class ModuleClasses:
                 self._read_call(node, reading)
 
     def _read_assignment(self, target: ast.expr, value: ast.expr, reading: _Reading) -> None:
-        if isinstance(target, ast.Name):
-            attr = reading.attribute(value)
-            if attr is not None:
-                reading.aliases[target.id] = attr
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+            for element, item in zip(target.elts, value.elts, strict=True):  # `self.a, self.b = a, b`
+                self._read_assignment(element, item, reading)
             return
         if isinstance(target, ast.Tuple) and target.elts and isinstance(value, ast.Call):
             if isinstance(value.func, ast.Attribute) and value.func.attr == "accept":
@@ -159,39 +202,49 @@ class ModuleClasses:
                 return
             else:
                 return
+        made = reading.made.get(value.id) if isinstance(value, ast.Name) else None
+        if made is None and isinstance(value, ast.Call):
+            made = self._created(value, reading)
+        if isinstance(target, ast.Name):
+            attr = reading.attribute(value)
+            if attr is not None:
+                reading.aliases[target.id] = attr
+            elif made is not None:
+                reading.made[target.id] = made  # `s = socket.socket(AF_UNIX)`, later `self.sock = s`
+            return
         attr = reading.attribute(target)
-        if attr is None or not isinstance(value, ast.Call):
+        if attr is not None and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+            sock = reading.attribute(value.func.value) if _is_makefile(value, "w") else None
+            if sock is not None:
+                reading.model.files[attr] = sock
+                reading.model.members.setdefault(attr, Member())
+        if attr is None or made is None:
             return
         member = reading.model.members.setdefault(attr, Member())
         if member.created and (member.family is F.Family.UNIX or member.type is F.SockType.DGRAM):
             return  # one creation that cannot lose data (a socketpair() with a TCP fallback): judged by it
+        member.family, member.type, member.role = made.family, made.type, made.role
+        member.accepted, member.created = made.accepted, True
+
+    def _created(self, value: ast.Call, reading: _Reading) -> Member | None:
+        """The kind of socket `value` creates (a factory, `accept()`, a factory function of the module, an
+        injected socket module), or None if it creates none."""
         qualname = self.imports.call_name(value)
         if qualname in F.SOCKET_FACTORIES:
-            member.family, member.type, member.role, _ = F.SOCKET_FACTORIES[qualname]
+            family, sock_type, role, _ = F.SOCKET_FACTORIES[qualname]
             if qualname in F.KIND_ARGUMENTS:
-                self._kind(value, F.KIND_ARGUMENTS[qualname], member)
-        elif isinstance(value.func, ast.Attribute) and value.func.attr == "accept":
-            member.type, member.role, member.accepted = F.SockType.STREAM, F.Role.CONNECTED, True
-        else:  # a factory function of the module, an injected socket module
-            func = value.func
-            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            made = self.summaries.made(value, reading.method) if name in self.summaries.factory_names else None
-            made = made or self.summaries.injected(value)
-            if made is None or made.slots:
-                return
-            member.family, member.type, member.role = made.family, made.type, made.role
-        member.created = True
-
-    def _kind(self, call: ast.Call, first: int, member: Member) -> None:
-        keywords = {k.arg: k.value for k in call.keywords}
-        args: list[ast.expr | None] = [*call.args[first : first + 2], None, None]
-        family, kind = args[0] or keywords.get("family"), args[1] or keywords.get("type")
-        if family is not None:
-            member.family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family) or "", F.Family.UNKNOWN)
-        if kind is not None:
-            member.type = F.TYPE_CONSTANTS.get(self.imports.qualname(kind) or "", F.SockType.UNKNOWN)
-        elif member.family is not F.Family.UNKNOWN or first == 0:
-            member.type = F.SockType.STREAM  # the default of socket.socket()
+                named_family, named_type = socket_kind(value, F.KIND_ARGUMENTS[qualname], self.imports)
+                family, sock_type = named_family or family, named_type or sock_type
+            return Member(family, sock_type, role)
+        func = value.func
+        if isinstance(func, ast.Attribute) and func.attr == "accept":
+            return Member(type=F.SockType.STREAM, role=F.Role.CONNECTED, accepted=True)
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        made = self.summaries.made(value, reading.method) if name in self.summaries.factory_names else None
+        made = made or self.summaries.injected(value)
+        if made is None or made.slots:
+            return None
+        return Member(made.family, made.type, made.role)
 
     def _read_call(self, call: ast.Call, reading: _Reading) -> None:
         func = call.func
@@ -201,7 +254,8 @@ class ModuleClasses:
                 member = reading.model.members.setdefault(attr, Member())
                 member.sends = max(member.sends, _SEND_LEVEL.get(func.attr, Sends.NO))
                 member.listening |= func.attr in _LISTENING
-                member.reads |= func.attr in _READS
+                member.reads |= func.attr in _READS or _is_makefile(call, "r")
+                member.writes |= func.attr in _FILE_WRITES
                 member.waits |= func.attr == "wait_closed"
                 return
         arguments = [*call.args, *(k.value for k in call.keywords)]

@@ -81,12 +81,36 @@ class ModuleFacts:
     policy: Policy = DEFAULT
     #: the summaries of the module's functions (None when nothing in the module can involve a socket)
     summaries: ModuleSummaries | None = None
-    #: attribute names `x.<attr>.wait_closed()` is called on in the module (filled by the first rule asking)
-    waited_attributes: set[str] | None = None
+    #: the class models of the module (None when nothing in the module can involve a socket)
+    class_models: ModuleClasses | None = None
+    #: `waited_attributes(cls)` per class, filled as rules ask
+    _waited: dict[ast.ClassDef | None, frozenset[str]] = field(default_factory=dict, repr=False)
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
     #: the class each walked method belongs to
     classes: dict[ast.AST, ast.ClassDef] = field(default_factory=dict)
+
+    def waited_attributes(self, cls: ast.ClassDef | None) -> frozenset[str]:
+        """The attribute names `x.<attr>.wait_closed()` is called on in `cls`, its bases and subclasses
+        defined in the module, and in the code outside every class; in the whole module when `cls` is None.
+        (A class of its own that waits for a writer of the same name waits for another object.)"""
+        found = self._waited.get(cls)
+        if found is None:
+            outside = [s for s in self.tree.body if not isinstance(s, ast.ClassDef)]
+            regions: list[ast.AST] = (
+                [self.tree] if cls is None or self.class_models is None else [*outside, *self.class_models.related(cls)]
+            )
+            lines = mention_lines(self.text, ("wait_closed",))
+            found = self._waited[cls] = frozenset(
+                node.func.value.attr
+                for region in regions
+                for node in walk_lines(region, lines)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "wait_closed"
+                and isinstance(node.func.value, ast.Attribute)
+            )
+        return found
 
     @cached_property
     def bindings(self) -> Bindings:
@@ -118,7 +142,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     if not mentions and not streams:
         return facts
     summaries = facts.summaries = ModuleSummaries(index, imports)
-    classes = ModuleClasses(index, imports, summaries)
+    classes = facts.class_models = ModuleClasses(index, imports, summaries)
     mentions = _with_factory_calls(text, index, summaries, mentions)
     ids = itertools.count()
     stored: dict[ast.ClassDef, list[tuple[str, Resource]]] = {}
@@ -151,8 +175,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     for cls, items in stored.items():
         if not _neutral_bases(cls, by_name, imports, set()):
             continue
-        related = [*classes.family(cls), *(c for c in index.classes if cls in classes.family(c))]
-        scope = ast.Module(body=[*outside, *dict.fromkeys(related)], type_ignores=[])
+        scope = ast.Module(body=[*outside, *classes.related(cls)], type_ignores=[])
         released = _released_attributes(scope, text, {attr for attr, _ in items})
         facts.unclosed_attributes.extend((attr, r) for attr, r in items if attr not in released and r.kind == SOCKET)
     return facts
@@ -222,7 +245,7 @@ def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, te
         parameters = {
             a.arg: False
             for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)
-            if a.annotation is not None and imports.qualname(a.annotation) in F.WRITER_TYPES
+            if _is_writer_annotation(a.annotation, imports)
         }
         if function.name in handlers and len(positional) >= 2:
             parameters[positional[1]] = True
@@ -265,20 +288,37 @@ def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]
         if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         arguments = (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)
-        annotated = {a.arg for a in arguments if a.annotation and imports.qualname(a.annotation) in F.WRITER_TYPES}
-        for node in ast.walk(method) if annotated else ():
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in annotated:
+        writers = {a.arg for a in arguments if _is_writer_annotation(a.annotation, imports)}
+        for node in walk_lines(method, lines):  # `reader, writer = await open_connection(...)`
+            if isinstance(node, ast.Assign) and _opens_streams(node.value, imports):
+                pairs = [t.elts for t in node.targets if isinstance(t, ast.Tuple) and len(t.elts) == 2]
+                writers.update(elts[1].id for elts in pairs if isinstance(elts[1], ast.Name))
+                found.update(elts[1].attr for elts in pairs if isinstance(elts[1], ast.Attribute))
+        for node in ast.walk(method) if writers else ():
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in writers:
                 found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))  # `self.w = writer`
-    for node in walk_lines(cls, lines):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Await):
-            opened = node.value.value
-            if isinstance(opened, ast.Call) and imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
-                opened = opened.args[0]
-            if not (isinstance(opened, ast.Call) and imports.call_name(opened) in F.STREAM_OPENERS):
-                continue
-            pairs = [t.elts for t in node.targets if isinstance(t, ast.Tuple) and len(t.elts) == 2]
-            found.update(elts[1].attr for elts in pairs if isinstance(elts[1], ast.Attribute))
     return frozenset(found)
+
+
+def _opens_streams(value: ast.expr, imports: ImportTable) -> bool:
+    """`await open_connection(...)`, or under `asyncio.wait_for(...)`."""
+    if not isinstance(value, ast.Await):
+        return False
+    opened = value.value
+    if isinstance(opened, ast.Call) and imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
+        opened = opened.args[0]
+    return isinstance(opened, ast.Call) and imports.call_name(opened) in F.STREAM_OPENERS
+
+
+def _is_writer_annotation(annotation: ast.expr | None, imports: ImportTable) -> bool:
+    """Whether a parameter's annotation names `asyncio.StreamWriter`, written out or quoted
+    (`"asyncio.StreamWriter"`, a forward reference)."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value.strip(), mode="eval").body
+        except SyntaxError:
+            return False
+    return annotation is not None and imports.qualname(annotation) in F.WRITER_TYPES
 
 
 def _is_static(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

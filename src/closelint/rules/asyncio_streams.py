@@ -6,7 +6,8 @@ import ast
 from collections.abc import Iterator
 
 from closelint.analysis.applicability import names_the_module
-from closelint.analysis.module import ModuleFacts, walk_mentioning
+from closelint.analysis.flow import ScopeFacts
+from closelint.analysis.module import ModuleFacts
 from closelint.analysis.state import WRITER
 from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
@@ -85,7 +86,7 @@ async def ping(host, port):
                 continue
             for close in scope.unawaited:
                 assert isinstance(close, ast.Call)
-                if _waited_elsewhere(close, facts):
+                if _waited_elsewhere(close, scope, facts):
                     continue  # `self.writer.close()` here, `await self.writer.wait_closed()` in another method
                 site = next((s for s in scope.closes.values() if s.node is close), None)
                 direct = isinstance(close.func, ast.Attribute) and close.func.attr == "close"
@@ -252,23 +253,15 @@ class Session:
                 assert isinstance(close, ast.Call)
                 func = close.func
                 attribute = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
-                if attribute and isinstance(func, ast.Attribute) and not _waited_elsewhere(close, facts):
+                if attribute and isinstance(func, ast.Attribute) and not _waited_elsewhere(close, scope, facts):
                     yield self.report(close, handle=ast.unparse(func.value))
 
 
-def _waited_elsewhere(close: ast.Call, facts: ModuleFacts) -> bool:
-    """Whether the writer closed by `x.<attr>.close()` is an attribute the module calls
-    `wait_closed()` on somewhere (`self.<attr>.wait_closed()` in another method of the class)."""
+def _waited_elsewhere(close: ast.Call, scope: ScopeFacts, facts: ModuleFacts) -> bool:
+    """Whether the writer closed by `x.<attr>.close()` is an attribute its class (or a base or subclass
+    of it in the module, or code outside every class) calls `wait_closed()` on: `self.<attr>.wait_closed()`
+    in another method."""
     func = close.func
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)):
         return False
-    if facts.waited_attributes is None:
-        facts.waited_attributes = {
-            node.func.value.attr
-            for node in walk_mentioning(facts.tree, facts.text, ("wait_closed",))
-            if isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "wait_closed"
-            and isinstance(node.func.value, ast.Attribute)
-        }
-    return func.value.attr in facts.waited_attributes
+    return func.value.attr in facts.waited_attributes(facts.classes.get(scope.node))
