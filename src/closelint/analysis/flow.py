@@ -232,6 +232,21 @@ class ScopeWalker:
     def _called_helper(self, call: ast.Call) -> Helper | None:
         return self.helpers.get(call.func.id) if isinstance(call.func, ast.Name) else None
 
+    def _module_function_drains(self, call: ast.Call) -> list[str]:
+        """The sockets passed to a function of the module that reads them until EOF on every path through
+        it (`drain(sock)`), found by the walk of its body that nested helpers get."""
+        found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
+        if found is None:
+            return []
+        summary, bound = found
+        readers = [(argument, parameter) for argument, parameter in bound if summary.use(parameter).reads]
+        function = self.summaries.callee(call, self.facts.node) if readers and self.summaries is not None else None
+        if function is None or not isinstance(function[0], ast.FunctionDef):
+            return []
+        drained = self._helper_drains(function[0])
+        names = [receiver_name(argument, self.self_name) for argument, parameter in readers if parameter in drained]
+        return [name for name in names if name]
+
     def _helper_drains(self, helper: Helper) -> frozenset[str]:
         """The sockets a helper reads until EOF on every path through it (a walk of its own body)."""
         found = self._drains.get(helper)
@@ -1105,8 +1120,8 @@ class ScopeWalker:
         if drained:
             events.append(("drain", drained, call))
         helper = self._called_helper(call)
-        if helper is not None:
-            events.extend(("drain", name, call) for name in self._helper_drains(helper))
+        drains = self._helper_drains(helper) if helper is not None else self._module_function_drains(call)
+        events.extend(("drain", name, call) for name in drains)
         exact = self.tracker.reads_exactly(call)
         if exact:
             events.append(("answered", exact, call))
