@@ -364,7 +364,7 @@ def test_fix_descriptions_say_what_changes() -> None:
     source = "import asyncio\n\n\nasync def hang_up(w: asyncio.StreamWriter):\n    w.close()\n"
     [found] = lint_source(source, "a.py", Settings()).violations
     assert found.code == "CL501" and found.fix is not None
-    assert found.fix.description == "Insert `await w.wait_closed()` after `w.close()`"
+    assert found.fix.description == "Insert a bounded `await asyncio.wait_for(w.wait_closed(), ...)` after the close"
 
 
 @pytest.mark.parametrize("path", [*fixture_files(), *FIX_PAIRS], ids=lambda p: p.name)
