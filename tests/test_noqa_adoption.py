@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -123,6 +124,14 @@ def test_unused_noqa_is_opt_in(tmp_path: Path, capsys: pytest.CaptureFixture[str
         f"{target}:6:26: CL001 unused noqa directive: nothing on this line reports CL201; remove CL201 from it",
         f"{target}:7:26: CL001 unused noqa directive: nothing on this line reports CL102; remove CL102 from it",
     ]
+
+
+def test_unused_noqa_findings_carry_their_name_in_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "m.py"
+    target.write_text(USED_AND_STALE, encoding="utf-8")
+    code, out, _ = check(capsys, "--extend-select", "CL001", "--output-format", "json", str(target))
+    assert code == 1
+    assert {(f["code"], f["name"]) for f in json.loads(out)} == {("CL001", "unused-noqa")}
 
 
 def test_unused_noqa_ignores_codes_that_are_not_enabled(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,15 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from closelint.model import Violation
-from closelint.output import OutputContext
-from closelint.registry import all_rules
+from closelint.output import OutputContext, rule_name
 
 NAME = "json"
 
 
 def as_dict(v: Violation) -> dict[str, Any]:
     """One finding as a JSON object; lines and columns are 1-based."""
-    rule = all_rules().get(v.code)
     return {
         "filename": v.path,
         "line": v.line,
@@ -23,7 +21,7 @@ def as_dict(v: Violation) -> dict[str, Any]:
         "end_line": v.end_line or v.line,
         "end_column": (v.end_col if v.end_line else v.col) + 1,
         "code": v.code,
-        "name": rule.name if rule else "parse-error",
+        "name": rule_name(v.code),
         "message": v.message,
         "fixable": v.fixable,
         "fix": (
