@@ -126,10 +126,13 @@ def async_scope(source: str) -> ScopeFacts:
 
 
 def test_a_failing_test_ends_the_path_and_an_expected_raise_goes_on_normally() -> None:
-    method = "class T:\n    def {name}(self, a):\n        s = socket.create_connection(a)\n        self.fail()\n"
-    assert leaks(method.format(name="test_refused")) == (set(), set())
-    # a method that is not a test's: its fail() returns, and the socket leaks after it
-    assert leaks(method.format(name="abort")) == ({"s"}, set())
+    method = "class {cls}:\n    def {name}(self, a):\n        s = socket.create_connection(a)\n        self.fail()\n"
+    assert leaks(method.format(cls="T(unittest.TestCase)", name="test_refused")) == (set(), set())
+    assert leaks(method.format(cls="T(unittest.TestCase)", name="assert_refused")) == (set(), set())
+    assert leaks(method.format(cls="RefusedTests", name="check")) == (set(), set())  # a test mixin
+    # a class that is no test case: its fail() returns, and the socket leaks after it, test* method or not
+    assert leaks(method.format(cls="T", name="abort")) == ({"s"}, set())
+    assert leaks(method.format(cls="Machine", name="test_link")) == ({"s"}, set())
     assert leaks("def test_f(a):\n    s = socket.create_connection(a)\n    pytest.fail()\n") == ({"s"}, set())
     assert leaks("import pytest\ndef test_f(a):\n    s = socket.create_connection(a)\n    pytest.fail()\n") == (
         set(),

@@ -201,6 +201,8 @@ class ScopeWalker:
         self.waiters: dict[str, str] = {}  # name -> the writer whose wait_closed() it holds (a task, a future)
         #: per loop, the sockets whose read hitting EOF leaves it by `break` (a bounded drain)
         self.eof_breaks: dict[ast.stmt, set[str]] = {}
+        #: a method of a unittest-style test class (closelint.analysis.module), whose `self.fail()` raises
+        self.test_case = False
         self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
@@ -372,8 +374,8 @@ class ScopeWalker:
         return state
 
     def _ends_path(self, call: ast.Call) -> bool:
-        """`sys.exit()` and its kin end the process; `pytest.fail()`, and `self.fail()` in a unittest `test*`
-        method, fail the test: like `raise`, but no path that anyone acts on goes on from there."""
+        """`sys.exit()` and its kin end the process; `pytest.fail()`, and `self.fail()` in a method of a
+        unittest-style test class, fail the test: like `raise`, but no path that anyone acts on goes on from there."""
         if self.imports.call_name(call) in F.PROCESS_EXITS | F.TEST_FAILURES:
             return True
         func = call.func
@@ -382,8 +384,7 @@ class ScopeWalker:
             and func.attr in F.TEST_FAILURE_METHODS
             and isinstance(func.value, ast.Name)
             and func.value.id == self.self_name
-            and isinstance(self.facts.node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and self.facts.node.name.startswith("test")
+            and self.test_case
         )
 
     def _accepts_socket(self, call: ast.Call, state: State) -> bool:
@@ -704,7 +705,7 @@ class ScopeWalker:
         walk has not seen the hand-off on its path, as in a loop walked once, `conn` is not even bound.)"""
         for target in targets:
             if isinstance(target, ast.Name) and state.owns(target.id) and target.id in self.holders:
-                holders = self.holders[target.id]
+                holders = self.holders[target.id] - {target.id}  # `s = wrap(s)` is walked as a wrap
                 if any(isinstance(n, ast.Name) and n.id in holders for n in ast.walk(value)):
                     state = state.update_name(target.id, to_escaped)
         return state

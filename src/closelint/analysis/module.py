@@ -150,18 +150,21 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     mentioned = [(scope, owner) for scope, owner in scopes if streams.get(scope) or _spans_any(scope, mentions, text)]
     walked_ids = {id(scope) for scope, _ in mentioned}
 
+    by_name = {node.name: node for node in index.classes}
+
     def walk(scope: ScopeNode, owner: ast.ClassDef | None) -> None:
         self_name = _self_parameter(scope) if owner is not None else None
         model = partial(classes.model, owner) if owner is not None and self_name else None
         scope_streams = streams.get(scope)
         walked = ScopeWalker(
             scope, scope.body, imports, self_name, ids, scope_streams, summaries, model, policy, lambda: facts.bindings
-        ).run()
-        facts.scopes.append(walked)
+        )
+        walked.test_case = owner is not None and _is_test_case(owner, by_name, set())
+        facts.scopes.append(walked.run())
         if owner is not None:
             facts.classes[scope] = owner
-        if owner is not None and walked.stored_on_self:
-            stored.setdefault(owner, []).extend(walked.stored_on_self)
+        if owner is not None and facts.scopes[-1].stored_on_self:
+            stored.setdefault(owner, []).extend(facts.scopes[-1].stored_on_self)
 
     for scope, owner in mentioned:
         walk(scope, owner)
@@ -319,6 +322,22 @@ def _is_writer_annotation(annotation: ast.expr | None, imports: ImportTable) -> 
         except SyntaxError:
             return False
     return annotation is not None and imports.qualname(annotation) in F.WRITER_TYPES
+
+
+def _is_test_case(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str]) -> bool:
+    """A unittest-style test class, whose `self.fail()` fails the test: named like one (a test mixin), or
+    built on a base spelled like one (`unittest.TestCase`, `AsyncTestCase`), directly or through a class of
+    the module. A class of another kind may have a `fail()` that returns."""
+    if "Test" in cls.name:
+        return True
+    for base in cls.bases:
+        if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
+            seen.add(base.id)
+            if _is_test_case(classes[base.id], classes, seen):
+                return True
+        elif "Test" in ast.unparse(base):
+            return True
+    return False
 
 
 def _is_static(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
