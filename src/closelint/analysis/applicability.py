@@ -103,8 +103,8 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
     if isinstance(statement, ast.AsyncWith):
         return None
     if isinstance(statement, ast.With):
-        if not _can_append(statement, site.handle):
-            return None
+        if not _can_append(statement, site.handle) or site.read_side_shut():
+            return None  # no place for the call, or a read side already shut that graceful_close() cannot drain
         key, description = (
             FixKey.in_with(site.handle),
             f"Call `graceful_close({site.handle})` at the end of the `with` block",
@@ -505,6 +505,9 @@ def _can_append(statement: ast.With, handle: str) -> bool:
     root = handle.split(".", 1)[0]
     if final_jump and any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(last)):
         return False
+    stores = (n for part in statement.body for n in ast.walk(part) if isinstance(n, ast.Name))
+    if any(n.id == root and isinstance(n.ctx, ast.Store) for n in stores):
+        return False  # `s = None` in the block: the call at its end would not name the socket the exit closes
     body = statement.body[:-1] if final_jump else statement.body
     return not any(_leaves(node, in_loop=False) for node in body)
 
