@@ -90,6 +90,22 @@ def test_stdin_that_does_not_parse_is_a_cl000(project: Path) -> None:
     assert completed.returncode == 1 and " CL000 " in completed.stdout
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--stdin-filename", "app.py", "-", "other.py"), "standard input only"),
+        (("--stdin-filename", "", "-"), "the name of a file is needed"),
+    ],
+)
+def test_stdin_arguments_that_make_no_sense_are_one_error_line(
+    project: Path, arguments: tuple[str, ...], message: str
+) -> None:
+    (project / "other.py").write_text(LEAK, encoding="utf-8")
+    completed = closelint(project, *arguments, stdin=LEAK)
+    assert (completed.returncode, completed.stdout) == (2, "")
+    assert message in completed.stderr and completed.stderr.count("\n") == 1
+
+
 def test_output_file_receives_the_report(project: Path) -> None:
     (project / "leak.py").write_text(LEAK, encoding="utf-8")
     completed = closelint(project, "--output-format", "json", "--output-file", "report.json", "leak.py")

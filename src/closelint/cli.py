@@ -149,6 +149,10 @@ def run_check(args: argparse.Namespace) -> int:
         raise ConfigError("--add-noqa cannot be combined with --fix or --diff")
     _check_working_directory()
     resolver = resolver_for(args)
+    if args.stdin_filename is not None and (not str(args.stdin_filename).strip() or str(args.stdin_filename) == "."):
+        raise ConfigError("--stdin-filename: the name of a file is needed")
+    if args.stdin_filename is not None and any(str(p) != "-" for p in args.paths):
+        raise ConfigError("--stdin-filename lints standard input only: give `-` or no path, not files")
     if args.stdin_filename is not None or [str(p) for p in args.paths] == ["-"]:
         return _check_stdin(args, resolver)
     if any(str(p) == "-" for p in args.paths):
