@@ -106,8 +106,9 @@ class Cache:
         if self._loaded_stamp is not None:
             self._entries = _read(self.file, self.setup)
 
-    def get(self, path: str) -> tuple[list[Violation] | None, Stamp | None]:
-        """The cached findings of `path` if its content is unchanged (else None), and its stat signature."""
+    def get(self, path: str, beneath: str | None = None) -> tuple[list[Violation] | None, Stamp | None]:
+        """The cached findings of `path` if its content is unchanged (else None), and its stat signature;
+        `beneath` is the directory it was found in (`files.read_regular_file`)."""
         try:
             st = os.stat(path)
         except OSError:
@@ -121,7 +122,7 @@ class Cache:
             if type(entry[1]) is not str:
                 return None, current
             try:
-                source = read_regular_file(path)
+                source = read_regular_file(path, beneath=beneath)
             except OSError:
                 return None, current
             if digest(source) != entry[1]:

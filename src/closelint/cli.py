@@ -13,7 +13,7 @@ from pathlib import Path
 from closelint import __version__
 from closelint.config import ConfigError, Settings, check_codes, load_settings, parse_codes
 from closelint.files import read_regular_file, shown_path
-from closelint.model import FileResult, Violation
+from closelint.model import Violation
 from closelint.output import OutputContext, formats
 from closelint.registry import all_rules
 
@@ -135,12 +135,13 @@ def run_check(args: argparse.Namespace) -> int:
     for warning in found.warnings:
         _warn(warning)
     fixed = 0
-    results = lint_paths(files, settings, jobs=args.jobs, cache=not args.no_cache, warn=_warn)
+    beneath = found.beneath
+    results = lint_paths(files, settings, jobs=args.jobs, cache=not args.no_cache, warn=_warn, beneath=beneath)
     errors += [r.error for r in results if r.error]
     if args.fix or args.diff:
         from closelint.fixer import fix_files
 
-        fixes = fix_files(results, settings, unsafe=args.unsafe_fixes, write=not args.diff)
+        fixes = fix_files(results, settings, unsafe=args.unsafe_fixes, write=not args.diff, beneath=beneath)
         for warning in fixes.warnings:
             _warn(warning)
         errors += fixes.errors
@@ -153,8 +154,8 @@ def run_check(args: argparse.Namespace) -> int:
     if any(v.fix for v in violations) and (args.show_fixes or args.output_format in _FORMATS_WITH_EDITS):
         from closelint.fixer import with_edits
 
-        violations = with_edits(violations, settings)
-    context = OutputContext(len(files), show_fixes=args.show_fixes, sources=_sources(violations, results))
+        violations = with_edits(violations, settings, beneath)
+    context = OutputContext(len(files), show_fixes=args.show_fixes, sources=_sources(violations, beneath))
     sys.stdout.write(_report(args, violations, context))
     if not args.quiet and (violations or not errors) and args.output_format in ("full", "concise"):
         print(_summary(violations, len(files), fixed))
@@ -189,13 +190,13 @@ def _report(args: argparse.Namespace, violations: list[Violation], context: Outp
     return report
 
 
-def _sources(violations: list[Violation], results: list[FileResult]) -> dict[str, str]:
+def _sources(violations: list[Violation], beneath: dict[str, str]) -> dict[str, str]:
     from closelint.engine import decode
 
     sources = {}
     for path in {v.path for v in violations}:
         try:
-            sources[path] = decode(read_regular_file(path))
+            sources[path] = decode(read_regular_file(path, beneath=beneath.get(path)))
         except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
             continue
     return sources

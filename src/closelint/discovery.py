@@ -21,9 +21,12 @@ from closelint.gitignore import GitIgnore
 
 @dataclass
 class Discovery:
-    """The files to lint, sorted; errors (exit status 2) and warnings (skipped links) to show the user."""
+    """The files to lint, sorted; errors (exit status 2) and warnings (skipped links) to show the user;
+    `beneath` maps each file found by walking a directory to that directory, which reading it (or writing
+    fixes) must not leave (`files.open_beneath`)."""
 
     files: list[Path] = field(default_factory=list)
+    beneath: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -36,6 +39,7 @@ def discover(paths: Iterable[Path], settings: Settings) -> Discovery:
     """
     found = Discovery()
     files: set[Path] = set()
+    named: set[str] = set()
     for path in paths:
         try:
             mode = os.stat(path).st_mode
@@ -44,9 +48,14 @@ def discover(paths: Iterable[Path], settings: Settings) -> Discovery:
             found.errors.append(f"{shown_path(str(path))}: {reason}")
             continue
         if stat.S_ISDIR(mode):
-            files.update(_walk(path, settings, found))
+            for file in _walk(path, settings, found):
+                files.add(file)
+                found.beneath.setdefault(str(file), os.fspath(path))
         else:  # reading it reports anything that is not a regular file
             files.add(path)
+            named.add(str(path))
+    for name in named:  # a file named on the command line is read as named
+        found.beneath.pop(name, None)
     found.files = sorted(files, key=lambda p: p.parts)  # Path order, without Path.__lt__
     return found
 

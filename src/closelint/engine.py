@@ -226,21 +226,24 @@ def _char_column(lines: list[str], line: int, byte_offset: int) -> int:
     return len(lines[line - 1].encode("utf-8")[:byte_offset].decode("utf-8", "replace"))
 
 
-def read_source(path: Path) -> bytes:
-    """Read a regular file's bytes (OSError propagates, also for a FIFO, a device or a file over
-    `files.MAX_FILE_BYTES`: the caller reports it and exits 2)."""
-    return read_regular_file(path)
+def read_source(path: Path, beneath: str | None = None) -> bytes:
+    """Read a regular file's bytes, without following a link out of the directory `beneath` it was found in
+    (OSError propagates, also for a FIFO, a device or a file over `files.MAX_FILE_BYTES`: the caller reports
+    it and exits 2)."""
+    return read_regular_file(path, beneath=beneath)
 
 
-def lint_path(path: Path, settings: Settings) -> tuple[FileResult, bytes | None]:
-    """Read and lint one file; also the bytes it read (None when unreadable: the result holds the error)."""
+def lint_path(path: Path, settings: Settings, beneath: str | None = None) -> tuple[FileResult, bytes | None]:
+    """Read and lint one file (found in the directory `beneath`, or named by the user when None); also the
+    bytes it read (None when unreadable: the result holds the error)."""
     try:
-        source = read_source(path)
+        source = read_source(path, beneath)
     except OSError as error:
         return FileResult(str(path), error=f"cannot read {shown_path(str(path))}: {error.strerror or error}"), None
     return lint_source(source, str(path), settings), source
 
 
 def lint_files(paths: Iterable[Path], settings: Settings) -> list[FileResult]:
-    """Lint files one by one in this process (`runner.lint_paths` adds the cache and the process pool)."""
+    """Lint files named by the user one by one in this process (`runner.lint_paths` adds the cache, the
+    process pool and files found by walking a directory)."""
     return [lint_path(path, settings)[0] for path in paths]

@@ -8,6 +8,7 @@ a regular file (`fstat`) and reads at most `MAX_FILE_BYTES`.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -16,6 +17,10 @@ import stat
 #: popular packages are under 2 MiB; generated tables rarely exceed a few)
 MAX_FILE_BYTES = 16 * 2**20
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
+#: links resolved while opening one path, as Linux allows (ELOOP past it)
+_MAX_LINKS = 40
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO"),
@@ -27,22 +32,84 @@ _KINDS = (
 _CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
 
 
-def read_regular_file(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES, follow_symlinks: bool = True) -> bytes:
+def read_regular_file(
+    path: str | os.PathLike[str],
+    limit: int = MAX_FILE_BYTES,
+    follow_symlinks: bool = True,
+    beneath: str | os.PathLike[str] | None = None,
+) -> bytes:
     """The bytes of a regular file of at most `limit` bytes.
 
+    With `beneath` (a directory `path` was found in), no symbolic link is followed out of that directory on
+    any component of `path` below it, whatever is renamed or swapped meanwhile (`open_beneath`).
     Raises OSError (with `strerror` saying why) for anything else: a FIFO, a device, a directory, a file
     over the limit, a symbolic link when `follow_symlinks` is false (ELOOP), or the usual open errors.
     Never blocks on a FIFO or a device, never reads more than `limit` + 1 bytes.
     """
-    _check_regular(os.stat(path, follow_symlinks=follow_symlinks).st_mode)  # no open() of a device at all
-    flags = _OPEN_FLAGS if follow_symlinks else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
-    descriptor = os.open(path, flags)
+    if beneath is not None:
+        descriptor = open_beneath(beneath, path)
+    else:
+        _check_regular(os.stat(path, follow_symlinks=follow_symlinks).st_mode)  # no open() of a device at all
+        descriptor = os.open(path, _OPEN_FLAGS if follow_symlinks else _OPEN_FLAGS | _NOFOLLOW)
     with open(descriptor, "rb") as handle:
         _check_regular(os.fstat(descriptor).st_mode)  # what was opened, whatever happened since the stat
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"larger than {limit:,} bytes, closelint's limit for a source file")
     return data
+
+
+def open_beneath(root: str | os.PathLike[str], path: str | os.PathLike[str], directory: bool = False) -> int:
+    """A descriptor of `path` (`root` joined with a relative path), opened one component at a time below
+    `root` with `O_NOFOLLOW` relative to the directory opened before it, so that nothing renamed or swapped
+    between a check and the open can lead out of `root`; links met on the way are resolved by hand and only
+    while they stay inside `root` (as the real path `os.path.realpath(root)`).
+
+    The file is opened read-only and non-blocking, and only if it is a regular file (a directory with
+    `directory`); the caller closes the descriptor. Raises OSError: EXDEV for a path or link leading out of
+    `root`, ELOOP for too many links, EINVAL for anything but a regular file, and the usual open errors.
+    """
+    relative = os.path.relpath(path, root)
+    real_root = os.path.realpath(root)
+    stack = [os.open(root, _DIRECTORY_FLAGS & ~_NOFOLLOW)]  # the root itself is named by the user: followed
+    pending = list(reversed(relative.split(os.sep)))
+    links = 0
+    try:
+        while pending:
+            name = pending.pop()
+            if name in ("", "."):
+                continue
+            if name == "..":
+                if len(stack) == 1:
+                    raise OSError(errno.EXDEV, f"leads out of {os.fspath(root)}")
+                os.close(stack.pop())
+                continue
+            mode = os.stat(name, dir_fd=stack[-1], follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode):
+                links += 1
+                if links > _MAX_LINKS:
+                    raise OSError(errno.ELOOP, "too many levels of symbolic links")
+                target = os.readlink(name, dir_fd=stack[-1])
+                if os.path.isabs(target):  # restart from the root, if the target is inside it
+                    target = os.path.relpath(target, real_root)
+                    while len(stack) > 1:
+                        os.close(stack.pop())
+                pending.extend(reversed(target.split(os.sep)))
+                continue
+            is_file = not directory and not [rest for rest in pending if rest not in ("", ".")]
+            if is_file:
+                _check_regular(mode)  # no open() of a device at all
+            flags = _OPEN_FLAGS | _NOFOLLOW if is_file else _DIRECTORY_FLAGS
+            stack.append(os.open(name, flags, dir_fd=stack[-1]))
+        if directory:
+            if not stat.S_ISDIR(os.fstat(stack[-1]).st_mode):
+                raise OSError(errno.ENOTDIR, "not a directory")
+        else:
+            _check_regular(os.fstat(stack[-1]).st_mode)
+        return stack.pop()
+    finally:
+        for descriptor in stack:
+            os.close(descriptor)
 
 
 def _check_regular(mode: int) -> None:
@@ -64,3 +131,25 @@ def unicode_path(path: str) -> str:
     """A file name as valid Unicode, for formats whose strings must be (JSON read by other tools): bytes that
     are not UTF-8 become `\\xNN` escapes; everything else is kept."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def write_beneath(root: str | os.PathLike[str], path: str | os.PathLike[str], data: bytes, mode: int) -> None:
+    """Replace the file `path` below `root` by `data` (permission bits `mode`) through a new file in the same
+    directory, that directory opened by `open_beneath`: a directory swapped for a link meanwhile cannot make
+    the write land outside `root`. Raises OSError; the file is then left as it was."""
+    parent = open_beneath(root, os.path.dirname(path) or ".", directory=True)
+    name = os.path.basename(path)
+    temporary = f".{name}.{os.getpid()}.{os.urandom(4).hex()}.closelint"
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=parent)
+        try:
+            with open(descriptor, "wb") as handle:
+                handle.write(data)
+                os.fchmod(handle.fileno(), mode & 0o7777)
+            os.replace(temporary, name, src_dir_fd=parent, dst_dir_fd=parent)  # replaces a link, not its target
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=parent)
+            raise
+    finally:
+        os.close(parent)

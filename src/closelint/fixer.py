@@ -13,13 +13,13 @@ import os
 import tempfile
 import tokenize
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from closelint.config import DEFAULT_DRAIN_TIMEOUT, Settings
 from closelint.engine import lint_source
-from closelint.files import read_regular_file, shown_path
+from closelint.files import read_regular_file, shown_path, write_beneath
 from closelint.model import Applicability, Edit, FileResult, Violation
 
 MAX_ROUNDS = 8
@@ -116,20 +116,25 @@ class SourceFile:
     encoding: str
 
 
-def read_source_file(path: Path) -> SourceFile:
+def read_source_file(path: Path, beneath: str | None = None) -> SourceFile:
     """Decode a Python file as the interpreter would, remembering its encoding (and BOM); a file that is
-    not a regular one, or too big, raises OSError (`files.read_regular_file`)."""
-    raw = read_regular_file(path)
+    not a regular one, too big, or reached by a link out of `beneath`, raises OSError
+    (`files.read_regular_file`)."""
+    raw = read_regular_file(path, beneath=beneath)
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     # newline="" keeps \r\n and \r exactly as they are in the file
     with io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="") as stream:
         return SourceFile(stream.read(), encoding)
 
 
-def write_atomically(path: Path, text: str, encoding: str) -> None:
-    """Replace `path` by `text` through a temporary file in the same directory, keeping the file mode."""
+def write_atomically(path: Path, text: str, encoding: str, beneath: str | None = None) -> None:
+    """Replace `path` by `text` through a temporary file in the same directory, keeping the file mode;
+    never through a link out of `beneath` (`files.write_beneath`)."""
     data = text.encode(encoding)  # 'utf-8-sig' writes the BOM back
     mode = path.stat().st_mode
+    if beneath is not None:
+        write_beneath(beneath, path, data, mode)
+        return
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".closelint")
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -153,15 +158,18 @@ class FixRun:
     errors: list[str] = field(default_factory=list)
 
 
-def fix_files(results: Sequence[FileResult], settings: Settings, unsafe: bool, write: bool) -> FixRun:
-    """Fix every file whose findings have applicable fixes; their findings become what remains."""
+def fix_files(
+    results: Sequence[FileResult], settings: Settings, unsafe: bool, write: bool, beneath: Mapping[str, str] = {}
+) -> FixRun:
+    """Fix every file whose findings have applicable fixes; their findings become what remains. `beneath`
+    maps a file found by walking a directory to that directory (`discovery.Discovery.beneath`)."""
     run = FixRun()
     for result in results:
         if not selected(result.violations, unsafe):
             continue
         path = Path(result.path)
         try:
-            source = read_source_file(path)
+            source = read_source_file(path, beneath.get(result.path))
         except (OSError, SyntaxError, UnicodeError) as error:
             run.warnings.append(f"{path}: not fixed, cannot read it again: {error}")
             continue
@@ -172,7 +180,7 @@ def fix_files(results: Sequence[FileResult], settings: Settings, unsafe: bool, w
             continue
         if write:
             try:
-                write_atomically(path, fixed.fixed, source.encoding)
+                write_atomically(path, fixed.fixed, source.encoding, beneath.get(result.path))
             except (OSError, UnicodeError) as error:  # the file is left as it was; the others are still fixed
                 run.errors.append(
                     f"{shown_path(str(path))}: fixes not written: {getattr(error, 'strerror', None) or error}"
@@ -195,7 +203,7 @@ def line_edits(before: str, after: str) -> tuple[Edit, ...]:
     )
 
 
-def with_edits(violations: Sequence[Violation], settings: Settings) -> list[Violation]:
+def with_edits(violations: Sequence[Violation], settings: Settings, beneath: Mapping[str, str] = {}) -> list[Violation]:
     """The findings with each fix's text edits computed (for SARIF, rdjson and `--show-fixes`)."""
     from closelint.fixes import apply_fixes
 
@@ -204,7 +212,7 @@ def with_edits(violations: Sequence[Violation], settings: Settings) -> list[Viol
     for v in violations:
         if v.fix is not None and v.path not in texts:
             try:
-                texts[v.path] = read_source_file(Path(v.path)).text
+                texts[v.path] = read_source_file(Path(v.path), beneath.get(v.path)).text
             except (OSError, SyntaxError, UnicodeError):
                 texts[v.path] = None
         text = texts.get(v.path)
