@@ -25,6 +25,7 @@ import pytest
 from trees import LEAK, LEAK_AT, write
 
 from closelint import __version__
+from closelint.analysis.budget import MAX_STEPS
 from closelint.config import Settings
 from closelint.engine import lint_source
 from closelint.files import MAX_FILE_BYTES, read_regular_file, write_beneath
@@ -373,6 +374,26 @@ def test_file_over_the_size_cap_is_an_error(closelint, tmp_path: Path) -> None:
     assert_one_error(outcome, "huge.py", "limit")
 
 
+def test_a_function_creating_thousands_of_sockets_is_skipped_past_the_work_budget(closelint, tmp_path: Path) -> None:
+    """2,000 sockets in one function took 35 s (every statement carries the facts of every socket)."""
+    lines = "".join(f"    s{i} = socket.socket()\n    s{i}.connect(('h', {i}))\n" for i in range(2000))
+    write(tmp_path, "many.py", "import socket\n\n\ndef connect_all():\n" + lines)
+    write(tmp_path, "leak.py")
+    outcome = check(closelint, tmp_path)
+    assert outcome.code == 1
+    assert outcome.findings[0].startswith("leak.py" + LEAK_AT)
+    assert (
+        outcome.findings[1]
+        == f"many.py:1:1: CL000 not analysed: too complex (more than {MAX_STEPS:,} steps of flow analysis)"
+    )
+
+
+def test_the_work_budget_leaves_a_function_of_a_hundred_sockets_analysed() -> None:
+    lines = "".join(f"    s{i} = socket.socket()\n    s{i}.connect(('h', {i}))\n" for i in range(100))
+    found = lint_source("import socket\n\n\ndef connect_all():\n" + lines, "many.py", Settings()).violations
+    assert [v.code for v in found] == ["CL101"] * 100
+
+
 # --- deep but valid code ------------------------------------------------------------------------------------
 
 DEEP_SUM = "import socket\ntotal = " + " + ".join(f"a{i}" for i in range(1000)) + "\n"
@@ -510,6 +531,59 @@ def test_empty_select_in_the_configuration_is_an_error(closelint, tmp_path: Path
     write(tmp_path, "pyproject.toml", "[tool.closelint]\nselect = []\n")
     write(tmp_path, "leak.py")
     assert_one_error(check(closelint, tmp_path), "select")
+
+
+@pytest.mark.parametrize(
+    "table", ['ignore = ["CL"]', 'select = ["CL101"]\nignore = ["CL101"]', 'select = ["CL1"]\nignore = ["CL10"]']
+)
+def test_a_configuration_leaving_no_rule_enabled_is_an_error(closelint, tmp_path: Path, table: str) -> None:
+    write(tmp_path, "pyproject.toml", f"[tool.closelint]\n{table}\n")
+    write(tmp_path, "leak.py")
+    assert_one_error(check(closelint, tmp_path), "no rule enabled")
+
+
+def test_ignoring_every_rule_on_the_command_line_is_an_error(closelint, tmp_path: Path) -> None:
+    write(tmp_path, "leak.py")
+    assert_one_error(check(closelint, tmp_path, "--ignore", "CL"), "no rule enabled")
+    kept = check(closelint, tmp_path, "--select", "CL101,CL201", "--ignore", "CL201")
+    assert kept.code == 1 and kept.findings[0].startswith("leak.py" + LEAK_AT)
+
+
+def test_excluding_every_file_warns_instead_of_passing(closelint, tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", '[tool.closelint]\nexclude = ["*"]\n')
+    write(tmp_path, "leak.py")
+    outcome = closelint(tmp_path, "check")
+    assert outcome.code == 0 and "All checks passed" not in outcome.out
+    assert outcome.warnings == ["closelint: warning: no Python file found under the given paths"]
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [('select = "CL101"', "select"), ('per-file-ignores = {"*" = "CL101"}', "per-file-ignores.*")],
+)
+def test_a_string_where_a_list_is_required_is_an_error(closelint, tmp_path: Path, table: str, key: str) -> None:
+    write(tmp_path, "pyproject.toml", f"[tool.closelint]\n{table}\n")
+    write(tmp_path, "leak.py")
+    assert_one_error(check(closelint, tmp_path), f"{key} must be a list of strings")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory", "self-link", "unreadable"])
+def test_an_unusable_pyproject_is_an_error(closelint, tmp_path: Path, kind: str) -> None:
+    write(tmp_path, "leak.py")
+    config = tmp_path / "pyproject.toml"
+    if kind == "fifo":
+        os.mkfifo(config)
+    elif kind == "dev-zero":
+        config.symlink_to("/dev/zero")
+    elif kind == "directory":
+        config.mkdir()
+    elif kind == "self-link":
+        config.symlink_to("pyproject.toml")
+    else:
+        write(tmp_path, "pyproject.toml", '[tool.closelint]\nignore = ["CL101"]\n').chmod(0)
+    outcome = check(closelint, tmp_path, drop=kind == "unreadable")
+    assert not outcome.findings
+    assert_one_error(outcome, "pyproject.toml")
 
 
 # --- everything at once -----------------------------------------------------------------------------------

@@ -121,7 +121,19 @@ def settings_for(args: argparse.Namespace) -> Settings:
             settings = replace(settings, **{option: tuple(value)})  # type: ignore[arg-type]
     if args.select == [] and not settings.extend_select:
         raise ConfigError("--select: no rule code given, so every rule would be off")
+    if settings.ignore or settings.select != Settings.select:  # the rules are imported only then
+        _check_some_rule_enabled(settings)
     return settings
+
+
+def _check_some_rule_enabled(settings: Settings) -> None:
+    """A selection that leaves no rule on (`ignore = ["CL"]`, one code both selected and ignored) would
+    report nothing about any file: a ConfigError, as an empty `select` is."""
+    from closelint.registry import all_rules
+
+    if not any(settings.enabled(code) for code in all_rules()):
+        chosen = ", ".join((*settings.select, *settings.extend_select))
+        raise ConfigError(f"select/ignore leave no rule enabled (select {chosen}; ignore {', '.join(settings.ignore)})")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -157,6 +169,9 @@ def run_check(args: argparse.Namespace) -> int:
         violations = with_edits(violations, settings, beneath)
     context = OutputContext(len(files), show_fixes=args.show_fixes, sources=_sources(violations, beneath))
     sys.stdout.write(_report(args, violations, context))
+    if not files and not errors:  # ruff's behaviour: a warning, exit 0, and never "All checks passed"
+        _warn("no Python file found under the given paths")
+        return EXIT_CLEAN
     if not args.quiet and (violations or not errors) and args.output_format in ("full", "concise"):
         print(_summary(violations, len(files), fixed))
     for error in errors:

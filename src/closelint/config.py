@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from closelint.files import read_regular_file
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -112,6 +114,8 @@ def _matches(path: str, pattern: str, root: str, name_only: bool = False) -> boo
     return fnmatch(relative.as_posix(), bare) or fnmatch(relative.as_posix(), bare + "/*")
 
 
+#: the largest pyproject.toml read, in bytes
+MAX_CONFIG_BYTES = 2**20
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _KNOWN_KEYS = frozenset({*_LIST_KEYS, "per-file-ignores", "helper-module", "drain-timeout"})
 
@@ -121,7 +125,7 @@ def find_pyproject(start: Path) -> Path | None:
     start = start.resolve()
     for directory in (start, *start.parents):
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.lexists(candidate):  # one that is not a readable regular file is an error, not skipped
             return candidate
     return None
 
@@ -132,8 +136,7 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
     if path is None:
         return Settings()
     try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
+        document = tomllib.loads(read_regular_file(path, MAX_CONFIG_BYTES).decode("utf-8"))
     except OSError as error:
         raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -185,8 +188,6 @@ def settings_from_table(table: Mapping[str, Any], source: str, root: str = ".") 
 
 
 def _string_list(value: Any, key: str, source: str) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{source}: {key} must be a list of strings")
     return [v.strip() for v in value if v.strip()]

@@ -188,6 +188,7 @@ def _parse_error(path: str, line: int, col: int, message: str, settings: Setting
 
 def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noqa: bool) -> list[Violation]:
     from closelint import noqa
+    from closelint.analysis.budget import TooComplex
     from closelint.analysis.module import analyse
 
     classes = _enabled_classes(settings)
@@ -195,7 +196,10 @@ def _check(tree: ast.Module, text: str, path: str, settings: Settings, apply_noq
         classes = tuple(cls for cls in classes if settings.enabled(cls.code, path))
     if not classes:
         return []
-    facts = analyse(tree, text, path)
+    try:
+        facts = analyse(tree, text, path)
+    except TooComplex as error:  # the run goes on with the other files
+        return [_parse_error(path, 1, 0, f"not analysed: too complex ({error})", settings)]
     if facts.in_tests:
         classes = tuple(cls for cls in classes if not cls.quiet_in_tests)
     reports = [(rule, report) for rule in (cls() for cls in classes) for report in rule.check(facts)]

@@ -15,7 +15,7 @@ import stat
 
 #: the largest source file closelint reads, in bytes (the biggest files of the standard library and of
 #: popular packages are under 2 MiB; generated tables rarely exceed a few)
-MAX_FILE_BYTES = 16 * 2**20
+MAX_FILE_BYTES = 2 * 2**20
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from closelint.analysis import factories as F
+from closelint.analysis.budget import WorkBudget
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
@@ -137,8 +138,11 @@ class ScopeWalker:
         self_name: str | None,
         ids: Iterator[int],
         streams: StreamFacts | None = None,
+        budget: WorkBudget | None = None,
     ) -> None:
-        """`streams` says which parameters and attributes are asyncio StreamWriters."""
+        """`streams` says which parameters and attributes are asyncio StreamWriters; `budget` bounds the
+        work over the whole file (TooComplex is raised past it)."""
+        self.budget = budget or WorkBudget()
         self.body = body
         self.streams = streams or StreamFacts()
         self.imports = imports
@@ -184,7 +188,7 @@ class ScopeWalker:
         """The sockets a helper reads until EOF on every path through it (a walk of its own body)."""
         found = self._drains.get(helper)
         if found is None:
-            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids)
+            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids, budget=self.budget)
             walker.borrowable |= lent_names(helper)
             state = EMPTY
             for name in sorted(walker.tracker.read_receivers(helper) & (walker.borrowable | self._attributes(helper))):
@@ -240,6 +244,7 @@ class ScopeWalker:
         return state
 
     def statement(self, stmt: ast.stmt, state: State, exits: Exits) -> State | None:
+        self.budget.spend(1 + len(state.facts))  # the facts of every tracked socket go through it
         handler = getattr(self, "stmt_" + type(stmt).__name__, None)
         if handler is not None:
             result: State | None = handler(stmt, state, exits)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from closelint.analysis import factories as F
+from closelint.analysis.budget import WorkBudget
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
@@ -90,6 +91,7 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
     A scope whose lines mention none of the identifiers a socket can be created or sent through (the
     socket module and its aliases, names imported from it, `factories.SCOPE_TRIGGERS`) owns no socket and
     sends on none, so it is not walked: the findings are the same, and most functions cost nothing.
+    Raises `budget.TooComplex` when the walk of the file goes past `budget.MAX_STEPS`.
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
@@ -99,6 +101,7 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
     if not mentions and not streams:
         return facts
     ids = itertools.count()
+    budget = WorkBudget()
     stored: dict[ast.ClassDef, list[tuple[str, Resource]]] = {}
     scopes: list[tuple[ScopeNode, ast.ClassDef | None]] = [(tree, None), *index.functions]
     for scope, owner in scopes:
@@ -108,7 +111,7 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
         if scope_streams is None and bisect.bisect_left(mentions, first) == bisect.bisect_right(mentions, end):
             continue
         self_name = _self_parameter(scope) if owner is not None else None
-        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams).run()
+        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams, budget).run()
         facts.scopes.append(walked)
         if owner is not None and walked.stored_on_self:
             stored.setdefault(owner, []).extend(walked.stored_on_self)
