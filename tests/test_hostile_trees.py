@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from trees import LEAK, LEAK_AT, write
 
-from closelint import __version__
+from closelint import __version__, cache
 from closelint.analysis.budget import MAX_STEPS
 from closelint.config import Settings
 from closelint.engine import lint_source
@@ -249,6 +249,41 @@ def test_corrupt_but_valid_cache_entries_are_not_used(closelint, tmp_path: Path,
     document["entries"]["leak.py"][2] = [finding]
     text = json.dumps(document).replace('"deep"', "[" * 100_000 + "]" * 100_000)
     cache_file(root).write_text(text, encoding="utf-8")
+    again = check(closelint, root)
+    assert (again.code, again.findings) == (first.code, first.findings)
+
+
+@pytest.mark.parametrize("forgery", ["unknown-code", "duplicate"])
+def test_cache_entries_with_unknown_codes_or_repeated_findings_are_not_used(
+    closelint, tmp_path: Path, forgery: str
+) -> None:
+    root = tmp_path / "tree"
+    write(root, "leak.py")
+    first = check(closelint, root)
+    document = json.loads(cache_file(root).read_text(encoding="utf-8"))
+    (finding,) = document["entries"]["leak.py"][2]
+    forged = [{**finding, "code": "CL999"}] if forgery == "unknown-code" else [finding, finding]
+    document["entries"]["leak.py"][2] = forged
+    cache_file(root).write_text(json.dumps(document), encoding="utf-8")
+    again = check(closelint, root)
+    assert (again.code, again.findings) == (first.code, first.findings)
+
+
+@pytest.mark.skipif(not os.path.exists(cache.BOOT_ID_FILE), reason="no Linux boot id")
+def test_a_cache_written_on_another_machine_never_matches(closelint, tmp_path: Path) -> None:
+    """A cache committed with the tree, its findings hidden: its setup names another boot, so no run here
+    looks it up."""
+    root = tmp_path / "tree"
+    write(root, "leak.py")
+    first = check(closelint, root)
+    here = cache_file(root)
+    document = json.loads(here.read_text(encoding="utf-8"))
+    setup = json.loads(document["setup"])
+    assert setup["machine"] == Path(cache.BOOT_ID_FILE).read_text(encoding="ascii").strip()
+    document["setup"] = json.dumps({**setup, "machine": "00000000-0000-4000-8000-000000000000"}, sort_keys=True)
+    document["entries"]["leak.py"][2] = []  # hides the finding
+    here.unlink()
+    here.with_name(f"{cache._short_hash(document['setup'])}.json").write_text(json.dumps(document), encoding="utf-8")
     again = check(closelint, root)
     assert (again.code, again.findings) == (first.code, first.findings)
 

@@ -1,8 +1,11 @@
 """The results cache (SPEC §6): `.closelint_cache/` next to the configuration, one file per run setup.
 
-A run setup is closelint's version and source files, the Python version, the effective settings and the
-working directory (paths are reported as given, relative to it). Its file maps each linted path to the
-file's stat signature, a BLAKE2b digest of its bytes and its findings. A path whose stat signature is
+A run setup is closelint's version and source files, the Python version, the effective settings, the
+working directory (paths are reported as given, relative to it) and the machine's boot: Linux's random
+`boot_id`, which no other machine (nor this one after a reboot) has, so a cache committed into a tree, or
+edited by hand elsewhere, never matches a run here (the trade-off: the first run after a reboot is cold).
+Without a boot id (not Linux), the host name and hardware address stand in; they are not secret. Its file
+maps each linted path to the file's stat signature, a BLAKE2b digest of its bytes and its findings. A path whose stat signature is
 unchanged is answered without reading the file; otherwise the file is read and hashed, and an equal digest
 still reuses the findings. A file modified less than `RACY_SECONDS` before it was linted keeps no stat
 signature (it could change again within the same timestamp tick), so the next run checks its digest.
@@ -10,7 +13,8 @@ signature (it could change again within the same timestamp tick), so the next ru
 Entries are JSON, written to a temporary file and renamed into place, so a concurrent run or a crash never
 leaves a half-written cache; a cache that cannot be read or decoded is ignored (and rewritten). Decoding
 builds only `closelint.model` classes: a cache file from elsewhere cannot run code, and an entry whose
-findings are not well-formed findings of that very file is not used. Findings of files that do not parse
+findings are not well-formed findings of that very file, carry a code closelint does not have, or repeat
+a finding, is not used. Findings of files that do not parse
 (CL000) are cached; unreadable files are not. This module imports only what a warm run needs.
 
 The cache directory may come with the tree being linted, so writing never follows a symbolic link: when
@@ -135,7 +139,11 @@ class Cache:
             found = [_decode(item) for item in entry[2]]
         except (TypeError, ValueError, KeyError, AttributeError, RecursionError):  # not written by this closelint
             return None, current
-        return (found, current) if all(_is_finding(v, path) for v in found) else (None, current)
+        if not all(_is_finding(v, path) for v in found) or len(set(found)) != len(found):
+            return None, current
+        from closelint.registry import known_codes  # imports the rules: only for cached findings
+
+        return (found, current) if {v.code for v in found} <= known_codes() else (None, current)
 
     def put(self, path: str, before: Stamp | None, content_digest: str, violations: Iterable[Violation]) -> None:
         """Remember the findings of `path`, whose stat signature was `before` when it was read."""
@@ -187,9 +195,24 @@ def _setup(settings: Settings) -> str:
             "python": [sys.implementation.name, list(sys.version_info)],
             "settings": repr(settings),
             "cwd": os.getcwd(),
+            "machine": _machine(),
         },
         sort_keys=True,
     )
+
+
+BOOT_ID_FILE = "/proc/sys/kernel/random/boot_id"
+
+
+def _machine() -> str:
+    """This machine's boot (Linux: the kernel's random boot id), else its host name and hardware address."""
+    try:
+        return read_regular_file(BOOT_ID_FILE, 64).decode("ascii", "replace").strip()
+    except OSError:
+        import platform
+        import uuid
+
+        return f"{platform.node()}/{uuid.getnode():012x}"
 
 
 def _source_fingerprint() -> list[list[Any]]:
