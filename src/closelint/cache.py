@@ -5,10 +5,11 @@ working directory (paths are reported as given, relative to it) and the machine'
 `boot_id`, which no other machine (nor this one after a reboot) has, so a cache committed into a tree, or
 edited by hand elsewhere, never matches a run here (the trade-off: the first run after a reboot is cold).
 Without a boot id (not Linux), the host name and hardware address stand in; they are not secret. Its file
-maps each linted path to the file's stat signature, a BLAKE2b digest of its bytes and its findings. A path whose stat signature is
-unchanged is answered without reading the file; otherwise the file is read and hashed, and an equal digest
-still reuses the findings. A file modified less than `RACY_SECONDS` before it was linted keeps no stat
-signature (it could change again within the same timestamp tick), so the next run checks its digest.
+maps each linted path to the file's stat signature, a BLAKE2b digest of its bytes and its findings. A path
+whose stat signature is unchanged is answered without reading the file; otherwise the file is read and
+hashed, and an equal digest still reuses the findings. A file modified less than `RACY_SECONDS` before it
+was linted keeps no stat signature (it could change again within the same timestamp tick), so the next run
+checks its digest.
 
 Entries are JSON, written to a temporary file and renamed into place, so a concurrent run or a crash never
 leaves a half-written cache; a cache that cannot be read or decoded is ignored (and rewritten). Decoding
