@@ -514,7 +514,7 @@ def test_deeply_nested_pyproject(closelint, tmp_path: Path) -> None:
     assert_one_error(check(closelint, tmp_path), "pyproject.toml", "nested too deeply")
 
 
-@pytest.mark.parametrize("output_format", ["sarif", "gitlab"])
+@pytest.mark.parametrize("output_format", ["sarif", "gitlab", "json", "rdjson"])
 def test_non_utf8_file_name_in_json_reports(closelint, tmp_path: Path, output_format: str) -> None:
     (tmp_path / os.fsdecode(b"caf\xff.py")).write_text(LEAK, encoding="utf-8")
     outcome = closelint(tmp_path, "check", "--output-format", output_format, ".")
@@ -523,9 +523,28 @@ def test_non_utf8_file_name_in_json_reports(closelint, tmp_path: Path, output_fo
     if output_format == "sarif":
         uri = report["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert uri == "caf%FF.py"
+    elif output_format == "json":
+        assert report[0]["filename"] == "caf\\xff.py"
+    elif output_format == "rdjson":
+        assert report["diagnostics"][0]["location"]["path"] == "caf\\xff.py"
     else:
         assert report[0]["location"]["path"] == "caf\\xff.py"
     outcome.out.encode("utf-8")  # valid Unicode throughout
+    assert "\\ud" not in outcome.out  # no lone surrogate written as a JSON escape either
+
+
+@pytest.mark.parametrize("output_format", ["concise", "full", "github"])
+@pytest.mark.parametrize(
+    ("name", "shown"), [("esc\x1b[31mred.py", "esc\\x1b[31mred.py"), ("rlo\u202egp.py", "rlo\\u202egp.py")]
+)
+def test_control_and_bidi_characters_in_a_file_name_are_escaped(
+    closelint, tmp_path: Path, output_format: str, name: str, shown: str
+) -> None:
+    write(tmp_path, name)
+    outcome = closelint(tmp_path, "check", "--output-format", output_format, ".")
+    assert outcome.code == 1
+    assert "\x1b" not in outcome.out and "\u202e" not in outcome.out
+    assert shown in outcome.out
 
 
 def test_newline_in_a_file_name_cannot_fake_a_finding(closelint, tmp_path: Path) -> None:

@@ -28,8 +28,8 @@ _KINDS = (
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISSOCK, "a socket"),
 )
-#: control characters a name could use to fake output lines or move the terminal's cursor
-_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+#: the usual short escapes; every other character that is not printable is shown by its code point
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def read_regular_file(
@@ -120,11 +120,21 @@ def _check_regular(mode: int) -> None:
 
 
 def shown_path(path: str) -> str:
-    """A file name as one line of printable text: control characters (a newline would fake an output line)
-    and bytes that are not UTF-8 (kept by Python as surrogate escapes) become backslash escapes."""
+    """A file name as one line of printable text: characters that are not printable (Python's
+    `str.isprintable`: control characters, a newline would fake an output line, an ESC would start a terminal
+    sequence; format characters such as the bidirectional override U+202E, which would reorder what is shown)
+    and bytes that are not UTF-8 (kept by Python as surrogate escapes) become backslash escapes
+    (`\\n`, `\\x1b`, `\\u202e`, `\\xff`)."""
     if path.isprintable():
         return path
-    return unicode_path(path).translate(_CONTROL)
+    return "".join(char if char.isprintable() else _escape(char) for char in unicode_path(path))
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def unicode_path(path: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from closelint.files import unicode_path
+from closelint.files import shown_path
 from closelint.model import Violation
 from closelint.output import OutputContext, is_error, relative_path, span
 
@@ -25,7 +25,7 @@ def command(v: Violation) -> str:
     """`::warning file=…,line=…,col=…,endLine=…,endColumn=…,title=CL201::message` (1-based columns)."""
     line, col, end_line, end_col = span(v)
     properties = {
-        "file": escape(unicode_path(relative_path(v.path)), _PROPERTY_ESCAPES),
+        "file": escape(shown_path(relative_path(v.path)), _PROPERTY_ESCAPES),
         "line": line,
         "col": col,
         "endLine": end_line,
