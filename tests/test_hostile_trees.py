@@ -465,6 +465,16 @@ def test_code_too_deep_even_for_the_deep_stack_is_skipped_with_a_message(monkeyp
 # --- one line and exit 2 ------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "expression",
+    ["-" * 20_000 + "1", "not " * 20_000 + "ready", "lambda: " * 3_000 + "1"],
+    ids=["minus", "not", "lambda"],
+)
+def test_code_the_parser_refuses_without_a_message_gets_a_reason(expression: str) -> None:
+    (finding,) = lint_source(f"import socket\nvalue = {expression}\n", "deep.py", Settings()).violations
+    assert (finding.code, finding.message) == ("CL000", "cannot parse file: too deeply nested for Python's parser")
+
+
 def test_path_over_the_os_limit(closelint, tmp_path: Path) -> None:
     outcome = check(closelint, tmp_path, "x" * 300 + ".py", "/".join(["d" * 200] * 30))
     assert outcome.code == 2 and len(outcome.errors) == 2, outcome.err

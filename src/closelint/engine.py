@@ -130,7 +130,8 @@ def lint_source(
             result.violations.append(_parse_error(path, line, col, f"SyntaxError: {error.msg}", settings))
             return result
         except (ValueError, RecursionError, MemoryError) as error:
-            result.violations.append(_parse_error(path, 1, 0, f"cannot parse file: {error}", settings))
+            reason = str(error) or _UNSAID_PARSE_ERRORS.get(type(error), type(error).__name__)
+            result.violations.append(_parse_error(path, 1, 0, f"cannot parse file: {reason}", settings))
             return result
     if not prefilter or may_find(source):
         try:
@@ -139,6 +140,13 @@ def lint_source(
             result.violations = _check_deeply_nested(tree, text, path, settings, apply_noqa)
     return result
 
+
+#: what the parser means when it raises one of these without a message (CPython 3.11: 20,000 unary minus
+#: signs or `not`s, 3,000 nested lambdas raise a bare MemoryError, its parser stack being full)
+_UNSAID_PARSE_ERRORS: dict[type[BaseException], str] = {
+    MemoryError: "too deeply nested for Python's parser",
+    RecursionError: "too deeply nested for Python's parser",
+}
 
 #: the stack (bytes) and recursion limit of the second attempt at a deeply nested module. The analysis walks
 #: the tree recursively; `ast.parse` refuses trees deeper than about three times the recursion limit (CPython
