@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+import importlib.util
 import ipaddress
 import pathlib
 import socket
@@ -20,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 LOOPBACK = "127.0.0.1"
@@ -251,3 +253,12 @@ def tls_pair() -> tuple[ssl.SSLSocket, ssl.SSLSocket]:
     handshake = Background(_client_handshake, client_context, peer)
     tls_ours = server_context.wrap_socket(ours, server_side=True)
     return tls_ours, handshake.result()
+
+
+def load_module(path: pathlib.Path) -> ModuleType:
+    """Import the server or client a test wrote to ``path``, under a fresh name (a rewritten file is new)."""
+    spec = importlib.util.spec_from_file_location(f"written_{path.stem}_{time.monotonic_ns()}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

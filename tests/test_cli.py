@@ -223,6 +223,13 @@ def test_missing_config_file_exits_2(run, tmp_path: Path) -> None:
         ('per-file-ignores = { "t.py" = 3 }', "per-file-ignores"),
         ("helper-module = 3", "helper-module"),
         ('helper-module = "not a module"', "helper-module"),
+        # values that would write broken code into fixed files
+        ("drain-timeout = inf", "drain-timeout"),
+        ("drain-timeout = nan", "drain-timeout"),
+        ("drain-timeout = 1e9", "drain-timeout"),
+        ('helper-module = "pkg.class.graceful"', "helper-module"),
+        ('helper-module = "pkg..graceful"', "helper-module"),
+        ('helper-module = ""', "helper-module"),
     ],
 )
 def test_bad_config_exits_2_with_one_line_naming_the_key(run, tmp_path: Path, body: str, named: str) -> None:

@@ -6,7 +6,6 @@ slow client (tests/netutil.py), fixed by the real command line, and imported aga
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from netutil import IO_TIMEOUT, LOOPBACK, RESPONSE_SIZE, Background, Delivery, loss_client
+from netutil import IO_TIMEOUT, LOOPBACK, RESPONSE_SIZE, Background, Delivery, load_module, loss_client
 
 from closelint.cli import main
 
@@ -69,14 +68,6 @@ def serve_once(listener):
 }
 
 
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"served_{path.stem}_{path.stat().st_mtime_ns}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _serve(module: ModuleType) -> Delivery:
     """One connection of the loss scenario against `module.serve_once`."""
     with socket.create_server((LOOPBACK, 0)) as listener:
@@ -99,7 +90,7 @@ def test_fix_turns_a_lossy_server_into_one_that_delivers_everything(
     path = tmp_path / f"{name}.py"
     path.write_text(NAIVE_SERVERS[name].format(size=RESPONSE_SIZE, timeout=IO_TIMEOUT), encoding="utf-8")
 
-    before = _serve(_load(path))
+    before = _serve(load_module(path))
     assert before.received < RESPONSE_SIZE or not before.clean_eof, "the naive server should lose data"
     assert _teardown_codes(path, capsys) in (["CL201"], ["CL202"])
 
@@ -112,7 +103,7 @@ def test_fix_turns_a_lossy_server_into_one_that_delivers_everything(
     main(["check", "--fix", "--no-cache", "--quiet", str(path)])
     assert path.read_text(encoding="utf-8") == fixed, "a second --fix must change nothing"
 
-    module = _load(path)
+    module = load_module(path)
     for _ in range(5):
         after = _serve(module)
         assert (after.received, after.clean_eof, after.error) == (RESPONSE_SIZE, True, None)

@@ -62,11 +62,15 @@ def test_fix_fixture_pair(before: Path, tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def _changed_lines_are_fixed_spans(before: str, after: str, spans: list[tuple[int, int]]) -> bool:
-    """Every changed line is inside the span of an applied fix, or is the helper import being added."""
+    """Every changed line is inside the span of an applied fix, or is an import the fixes need (the helper,
+    and `sys` for a close in `finally`) being added."""
     for edit in line_edits(before, after):
         (first, _), (end, _) = edit.start, edit.end
-        adds_helper_import = edit.content.startswith("from ") and "graceful_close" in edit.content
-        if adds_helper_import and end - first <= 1:  # a new import line, or an existing one it merges into
+        lines = edit.content.splitlines()
+        adds_imports = bool(lines) and all(
+            line == "import sys" or (line.startswith("from ") and "graceful_close" in line) for line in lines
+        )
+        if adds_imports and end - first <= 1:  # new import lines, or an existing one they merge into
             continue
         if not any(lo <= first and end - 1 <= hi for lo, hi in spans):
             return False
@@ -178,10 +182,10 @@ def _fix_file(tmp_path: Path, name: str, data: bytes, monkeypatch: pytest.Monkey
     return target.read_bytes()
 
 
-SERVER = b"import socket\n\n\ndef reply(conn):\n    conn.sendall(b'bye')\n    conn.close()\n"
+SERVER = b"import socket\n\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
 FIXED_SERVER = (
-    b"import socket\nfrom closelint.graceful import graceful_close\n\n\ndef reply(conn):\n"
-    b"    conn.sendall(b'bye')\n    graceful_close(conn)\n"
+    b"import socket\nfrom closelint.graceful import graceful_close\n\n\ndef reply(srv):\n"
+    b"    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    graceful_close(conn)\n"
 )
 
 
@@ -272,7 +276,7 @@ def test_diff_prints_a_unified_diff_writes_nothing_and_exits_1(
 def test_fix_exits_0_when_everything_was_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "a.py").write_bytes(SERVER)
     monkeypatch.chdir(tmp_path)
-    assert main(["check", "--fix", "--quiet", "--no-cache", "a.py"]) == 0
+    assert main(["check", "--fix", "--quiet", "--no-cache", "--select", "CL2", "a.py"]) == 0
 
 
 def test_unsafe_fixes_only_with_the_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -315,3 +319,24 @@ def test_drain_timeout_setting_is_written_into_the_fix(tmp_path: Path, monkeypat
     (tmp_path / "pyproject.toml").write_text("[tool.closelint]\ndrain-timeout = 2.5\n")
     fixed = _fix_file(tmp_path, "a.py", SERVER, monkeypatch)
     assert b"    graceful_close(conn, timeout=2.5)\n" in fixed
+
+
+@pytest.mark.parametrize("path", [*fixture_files(), *FIX_PAIRS], ids=lambda p: p.name)
+def test_every_fix_clears_its_own_finding(path: Path) -> None:
+    """Applied alone, each offered fix (safe, unsafe or display-only) removes the finding it is attached to."""
+    from collections import Counter
+
+    from closelint.engine import lint_source
+    from closelint.fixes import apply_fixes
+
+    text = path.read_text(encoding="utf-8")
+    settings = Settings()
+    before = lint_source(text, path.name, settings).violations
+    counts = Counter((v.code, v.message) for v in before)
+    for v in before:
+        if v.fix is None:
+            continue
+        after = lint_source(apply_fixes(text, [v], settings.helper_module), path.name, settings).violations
+        assert Counter((a.code, a.message) for a in after)[(v.code, v.message)] < counts[(v.code, v.message)], (
+            f"{v.line}:{v.col + 1} {v.code}: {v.fix.description}"
+        )

@@ -208,3 +208,75 @@ def test_a_loop_over_a_nonempty_constant_range_cannot_be_skipped() -> None:
     assert leaks(retry.format(bounds="1, 4, 2")) == (set(), {"s"})
     for skippable in ("0", "n", "3, 1", "0, 5, 0"):
         assert leaks(retry.format(bounds=skippable)) == ({"s"}, set()), skippable
+
+
+def test_the_last_read_after_the_last_send_decides_whether_the_reply_is_complete() -> None:
+    source = "def f(a):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n{reads}    s.close()\n"
+    cases = (
+        ("    s.recv(4, socket.MSG_WAITALL)\n    s.recv(4096)\n", False),
+        ("    s.recv(4096)\n    s.recv(4, socket.MSG_WAITALL)\n", True),
+        ("    f = s.makefile('rb')\n    f.read(4)\n    f.readline()\n", False),
+        ("    s.recv(4, socket.MSG_WAITALL | socket.MSG_PEEK)\n", False),
+    )
+    for reads, answered in cases:
+        (site,) = scope(source.format(reads=reads)).closes.values()
+        assert {f.answered for f in site.facts} == {answered}, reads
+
+
+def test_flags_are_resolved_through_the_imports() -> None:
+    source = "from socket import MSG_WAITALL as {name}\n\ndef f(a):\n    s = socket.create_connection(a)\n"
+    source += "    s.sendall(b'x')\n    s.recv(8, {name})\n    s.close()\n"
+    (site,) = scope(source.format(name="W")).closes.values()
+    assert {f.answered for f in site.facts} == {True}
+    local = "def f(a, W):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n    s.recv(8, W)\n    s.close()\n"
+    (site,) = scope(local).closes.values()
+    assert {f.answered for f in site.facts} == {False}
+
+
+def test_a_length_loop_joined_to_an_eof_test_completes_the_reply() -> None:
+    source = """
+        def f(a, n):
+            s = socket.create_connection(a)
+            s.sendall(b"x")
+            buf = b""
+            while {test}:
+                buf += d
+            s.close()
+        """
+    for test, answered in (("len(buf) < n and (d := s.recv(n - len(buf)))", True), ("(d := s.recv(n))", False)):
+        (site,) = scope(source.format(test=test)).closes.values()
+        assert {f.answered for f in site.facts} == {answered}, test
+
+
+def test_a_loop_that_breaks_at_eof_is_a_bounded_drain() -> None:
+    source = """
+        def f(a, end):
+            s = socket.create_connection(a)
+            s.sendall(b"x")
+            while {test}:
+                {send}
+                if not s.recv(4096):
+                    break
+            s.close()
+        """
+    cases = (
+        ("clock() < end", "pass", True),  # left by the clock or at EOF: drained on every path
+        ("clock() < end", "s.sendall(b'more')", False),  # a conversation, not a drain
+        ("len(buf) < end", "buf = s.recv(end)", False),  # a framed read: complete, but not drained
+    )
+    for test, send, drained in cases:
+        (site,) = scope(source.format(test=test, send=send)).closes.values()
+        assert all(f.drained for f in site.facts) is drained, (test, send)
+
+
+def test_shutdown_how_is_followed_through_names_whose_bindings_agree() -> None:
+    source = "{module}\ndef f(a):\n    s = socket.create_connection(a)\n    s.shutdown(HOW)\n    s.close()\n"
+    cases = (
+        ("HOW = socket.SHUT_RDWR", {(True, True)}),
+        ("HOW = 0", {(False, True)}),
+        ("HOW = socket.SHUT_WR\nif x:\n    HOW = socket.SHUT_RD", {(False, False)}),  # not provable
+        ("", {(False, False)}),  # bound nowhere in the module
+    )
+    for module, sides in cases:
+        (site,) = scope(source.format(module=module)).closes.values()
+        assert {(f.shut, f.read_shut) for f in site.facts} == sides, module

@@ -6,6 +6,7 @@ import json
 import math
 import select
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -284,3 +285,50 @@ def test_import_pulls_in_neither_libcst_nor_flake8() -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
     loaded = {name.partition(".")[0] for name in json.loads(result.stdout)}
     assert not loaded & {"libcst", "flake8"}
+
+
+# --- the timeout is a promise: SO_LINGER and huge values ----------------------------------------------------
+
+
+def _fill_until_blocked(sock: socket.socket) -> None:
+    """Queue data until the peer (who never reads) stops taking it: the final close has data to linger on."""
+    sock.setblocking(False)
+    chunk = b"q" * 65536
+    try:
+        for _ in range(10_000):
+            sock.send(chunk)
+    except BlockingIOError:
+        pass
+    sock.setblocking(True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux lingers in close() even on a non-blocking socket")
+def test_returns_within_its_timeout_when_so_linger_is_set_and_the_peer_never_reads() -> None:
+    ours, peer = tcp_pair()
+    with peer:
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 30))
+        _fill_until_blocked(ours)
+        start = time.monotonic()
+        outcome = graceful_close(ours, timeout=SHORT)
+        elapsed = time.monotonic() - start
+    assert outcome.status is CloseStatus.TIMEOUT
+    assert elapsed < SHORT + 1.0, f"took {elapsed:.1f} s with SO_LINGER=30 s"
+    assert ours.fileno() == -1
+
+
+def test_a_shorter_so_linger_than_the_remaining_time_is_left_alone() -> None:
+    ours, peer = tcp_pair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 1))
+    waiter = Background(read_to_eof_then_close, peer)
+    ours.sendall(b"x" * 1000)
+    assert graceful_close(ours, timeout=IO_TIMEOUT).status is CloseStatus.EOF
+    assert waiter.result() == b"x" * 1000
+
+
+@pytest.mark.parametrize("huge", [1e12, 1e300, 10**30])
+def test_a_huge_timeout_is_clamped_instead_of_overflowing(huge: float) -> None:
+    ours, peer = tcp_pair()
+    waiter = Background(read_to_eof_then_close, peer, delay=0.2)
+    ours.sendall(b"payload")
+    assert graceful_close(ours, timeout=huge, idle_timeout=huge).status is CloseStatus.EOF
+    assert waiter.result() == b"payload"

@@ -28,7 +28,8 @@ from closelint import __version__, cache
 from closelint.analysis.budget import MAX_STEPS
 from closelint.config import Settings
 from closelint.engine import lint_source
-from closelint.files import MAX_FILE_BYTES, read_regular_file, write_beneath
+from closelint.files import MAX_FILE_BYTES, read_regular_file
+from closelint.fixer import SourceFile, write_atomically
 
 RUN_TIMEOUT = 30.0
 #: CL201 with a safe fix: the reply is sent, then the connection closed without draining
@@ -346,7 +347,7 @@ def test_a_file_found_in_the_tree_is_never_read_through_a_link_out_of_it(tmp_pat
 def test_fixes_are_never_written_through_a_directory_swapped_for_a_link(tmp_path: Path) -> None:
     root = swapped_tree(tmp_path)
     with pytest.raises(OSError):
-        write_beneath(root, root / "pkg" / "victim.py", b"overwritten", 0o644)
+        write_atomically(root / "pkg" / "victim.py", "overwritten", SourceFile("", "utf-8"), str(root))
     assert SECRET in (tmp_path / "outside" / "victim.py").read_text(encoding="utf-8")
     assert os.listdir(tmp_path / "outside") == ["victim.py"]
 

@@ -75,3 +75,12 @@ def test_closelint_flags_the_read_loop_after_shut_rdwr_and_not_after_shut_wr() -
             ours.close()
     reported = {(v.line, v.code) for v in lint_source(TEARDOWN, "teardown.py", Settings()).violations}
     assert reported == {(TEARDOWN.splitlines().index("    conn.close()") + 1, "CL202")}
+
+
+def test_the_cl201_message_after_shut_rd_says_the_read_side_shutdown_made_the_drain_useless() -> None:
+    source = TEARDOWN.replace("SHUT_RDWR", "SHUT_RD")
+    messages = {v.code: v.message for v in lint_source(source, "teardown.py", Settings()).violations}
+    assert set(messages) == {"CL201"}
+    assert "after shutdown(SHUT_RD or SHUT_RDWR) recv() returns b'' at once" in messages["CL201"]
+    graceful = source.split("def hang_up_gracefully")[1]
+    assert not lint_source("import socket\n\ndef hang_up_gracefully" + graceful, "g.py", Settings()).violations

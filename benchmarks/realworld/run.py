@@ -13,6 +13,10 @@ interpreter and only its `.py` files are linted. The `.py` members of each wheel
 `CACHE/src/<name>-<version>/`, and closelint runs once over all of those directories as a subprocess
 (`python -m closelint check --no-cache --output-format json`), with default settings.
 
+`--fix-check` copies the package directories to a temporary directory and runs `closelint check --fix`
+there, then `--fix --unsafe-fixes`, each twice: it fails when a second run changes anything, a fixed file
+does not compile, or a file without findings was written (the cache itself is never written).
+
 `--triage` compares the findings with the triage file (one `[[finding]]` table per finding: package,
 version, path, line, code, verdict, reason) and prints the findings not yet triaged, the triage entries
 no longer reported, and the precision per code (true / (true + false)) over the current findings.
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections import Counter, defaultdict
@@ -230,6 +236,56 @@ def run_closelint(
     return findings, elapsed
 
 
+def _snapshot(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*.py")) if p.is_file()}
+
+
+def _fix_run(root: Path, config: Path, *flags: str) -> str:
+    command = [sys.executable, "-m", "closelint", "check", "--no-cache", "--exit-zero", "--fix", *flags]
+    completed = subprocess.run(
+        [*command, "--output-format", "concise", "--config", str(config), str(root)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"closelint --fix exited {completed.returncode}:\n{completed.stderr.strip()}")
+    return completed.stdout
+
+
+def check_fixes(dirs: dict[Path, tuple[str, str]], config: Path, reported: set[Path]) -> int:
+    """Run `--fix` (then `--fix --unsafe-fixes`) twice over a copy of `dirs`; print and count the breaches of
+    the fix-safety properties: idempotent, compiles, files not in `reported` (resolved paths) untouched."""
+    problems = 0
+    with tempfile.TemporaryDirectory(prefix="closelint-fix-check-") as scratch:
+        copy = Path(scratch) / "src"
+        for directory in dirs:
+            shutil.copytree(directory, copy / directory.name, symlinks=True)
+        original = _snapshot(copy)
+        untouched = {p for p in original if (next(iter(dirs)).parent / p).resolve() not in reported}
+        for flags in ((), ("--unsafe-fixes",)):
+            _fix_run(copy, config, *flags)
+            first = _snapshot(copy)
+            _fix_run(copy, config, *flags)
+            second = _snapshot(copy)
+            changed = [p for p in first if first[p] != original[p]]
+            for path in changed:
+                try:
+                    compile(first[path], str(path), "exec", dont_inherit=True)
+                except SyntaxError as error:
+                    problems += 1
+                    print(f"{path}: the fixed file does not compile: {error}")
+            for path in sorted(p for p in second if second[p] != first[p]):
+                problems += 1
+                print(f"{path}: a second --fix {' '.join(flags)} changed it again")
+            for path in sorted(p for p in changed if p in untouched):
+                problems += 1
+                print(f"{path}: written although nothing was reported in it")
+            again = sum(second[p] != first[p] for p in second)
+            print(f"--fix {' '.join(flags)}: {len(changed)} files changed, a second run changed {again}")
+    return problems
+
+
 def print_table(pins: Sequence[tuple[str, str]], files: dict[str, int], findings: Sequence[Finding]) -> None:
     codes = sorted({f.code for f in findings})
     per_package: dict[str, Counter[str]] = defaultdict(Counter)
@@ -345,6 +401,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "triage-stub: [[finding]] tables for findings not in the triage file yet",
     )
     parser.add_argument("--triage", action="store_true", help="compare the findings with the triage file")
+    parser.add_argument(
+        "--fix-check", action="store_true", help="check --fix and --unsafe-fixes on a copy: idempotent, compiles"
+    )
     parser.add_argument("--triage-file", type=Path, default=DEFAULT_TRIAGE)
     args = parser.parse_args(argv)
 
@@ -358,7 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cache: Path = args.cache.resolve()
     dirs, files = prepare_sources(cache, pins)
-    findings, elapsed = run_closelint(dirs, defaults_config(cache))
+    config = defaults_config(cache)
+    findings, elapsed = run_closelint(dirs, config)
 
     if args.output_format == "table":
         print_table(pins, files, findings)
@@ -371,6 +431,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print_stubs(findings, args.triage_file)
 
+    if args.fix_check:
+        reported = {(cache / "src" / f"{f.package}-{f.version}" / f.path).resolve() for f in findings}
+        if check_fixes(dirs, config, reported):
+            return 1
     if args.triage:
         return report_triage(findings, args.triage_file, pins)
     return 0

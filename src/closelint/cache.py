@@ -39,8 +39,9 @@ from typing import Any
 
 from closelint import __version__, model
 from closelint.config import Settings
-from closelint.files import read_regular_file, shown_path
+from closelint.files import CREATE_FLAGS, read_regular_file, shown_path
 from closelint.model import Violation
+from closelint.registry import PARSE_ERROR, RULE_CODES
 
 DIRECTORY_NAME = ".closelint_cache"
 #: overrides where the cache lives (tests, CI caches)
@@ -48,6 +49,7 @@ ENVIRONMENT_VARIABLE = "CLOSELINT_CACHE_DIR"
 #: a file changed this recently (or later) may change again without changing its stat signature
 RACY_SECONDS = 2.0
 _FORMAT = 1
+_CODES = RULE_CODES | {PARSE_ERROR}
 
 #: (st_mtime_ns, st_ctime_ns, st_size, st_ino)
 Stamp = tuple[int, int, int, int]
@@ -82,7 +84,6 @@ _MARKERS = (
     (".gitignore", "# Automatically created by closelint.\n*\n"),
     ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# closelint cache directory\n"),
 )
-_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
 class CacheRefused(OSError):
@@ -142,9 +143,7 @@ class Cache:
             return None, current
         if not all(_is_finding(v, path) for v in found) or len(set(found)) != len(found):
             return None, current
-        from closelint.registry import known_codes  # imports the rules: only for cached findings
-
-        return (found, current) if {v.code for v in found} <= known_codes() else (None, current)
+        return (found, current) if {v.code for v in found} <= _CODES else (None, current)
 
     def put(self, path: str, before: Stamp | None, content_digest: str, violations: Iterable[Violation]) -> None:
         """Remember the findings of `path`, whose stat signature was `before` when it was read."""
@@ -276,7 +275,7 @@ def _make_directory(path: Path) -> None:
 
 def _create(path: Path, text: str) -> None:
     """Write a new file; raises FileExistsError if anything, a link included, is already at `path`."""
-    descriptor = os.open(path, _CREATE_FLAGS, 0o644)
+    descriptor = os.open(path, CREATE_FLAGS, 0o644)
     with open(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
 

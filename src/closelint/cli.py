@@ -13,7 +13,7 @@ from pathlib import Path
 from closelint import __version__
 from closelint.config import ConfigError, Settings, check_codes, load_settings, parse_codes
 from closelint.files import read_regular_file, shown_path
-from closelint.model import Violation
+from closelint.model import Applicability, Violation
 from closelint.output import OutputContext, formats
 from closelint.registry import all_rules
 
@@ -153,11 +153,16 @@ def run_check(args: argparse.Namespace) -> int:
     if args.fix or args.diff:
         from closelint.fixer import fix_files
 
-        fixes = fix_files(results, settings, unsafe=args.unsafe_fixes, write=not args.diff, beneath=beneath)
+        roots = [p if p.is_dir() else p.parent for p in args.paths or [Path(".")]]
+        fixes = fix_files(
+            results, settings, unsafe=args.unsafe_fixes, write=not args.diff, roots=roots, beneath=beneath
+        )
         for warning in fixes.warnings:
             _warn(warning)
         errors += fixes.errors
         if args.diff:
+            for note in fixes.held_back:
+                print(f"closelint: note: {note}", file=sys.stderr)
             sys.stdout.write("".join(fixes.diffs))
             print(f"Would fix {fixes.applied} finding{'s' if fixes.applied != 1 else ''}.", file=sys.stderr)
             return EXIT_ERROR if errors else EXIT_FINDINGS if fixes.diffs else EXIT_CLEAN
@@ -222,7 +227,7 @@ def _summary(violations: list[Violation], files: int, fixed: int = 0) -> str:
     if not violations:
         return f"{done}All checks passed ({files} file{'s' if files != 1 else ''} checked)."
     safe = sum(v.fixable for v in violations)
-    unsafe = sum(v.fix is not None for v in violations) - safe
+    unsafe = sum(v.fix is not None and v.fix.applicability is Applicability.UNSAFE for v in violations)
     hints = [f"{safe} fixable with `--fix`"] if safe else []
     hints += [f"{unsafe} with `--fix --unsafe-fixes`"] if unsafe else []
     noun = "finding" if len(violations) == 1 else "findings"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import os
 import re
 import sys
@@ -43,6 +44,8 @@ DEFAULT_EXCLUDE = (
 )
 DEFAULT_HELPER_MODULE = "closelint.graceful"
 DEFAULT_DRAIN_TIMEOUT = 5.0  # graceful_close's own default
+#: the longest `drain-timeout` (seconds, a day): graceful_close clamps longer ones to it
+MAX_DRAIN_TIMEOUT = 86400.0
 
 
 class ConfigError(Exception):
@@ -176,15 +179,27 @@ def settings_from_table(table: Mapping[str, Any], source: str, root: str = ".") 
         values["per_file_ignores"] = tuple(pairs)
     if "helper-module" in table:
         module = table["helper-module"]
-        if not isinstance(module, str) or not all(part.isidentifier() for part in module.split(".")):
+        if not isinstance(module, str) or not all(_is_name(part) for part in module.split(".")):
             raise ConfigError(f"{source}: helper-module must be a dotted module name, got {module!r}")
         values["helper_module"] = module
     if "drain-timeout" in table:
         timeout = table["drain-timeout"]
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ConfigError(f"{source}: drain-timeout must be a positive number of seconds")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 < timeout <= MAX_DRAIN_TIMEOUT  # also false for nan
+        ):
+            raise ConfigError(
+                f"{source}: drain-timeout must be a number of seconds above 0 and at most {MAX_DRAIN_TIMEOUT:g}, "
+                f"got {timeout!r}"
+            )
         values["drain_timeout"] = float(timeout)
     return replace(Settings(), **values)
+
+
+def _is_name(part: str) -> bool:
+    """An identifier that can follow `from` in an import: not a keyword (`from class.x import ...`)."""
+    return part.isidentifier() and not keyword.iskeyword(part)
 
 
 def _string_list(value: Any, key: str, source: str) -> list[str]:

@@ -10,10 +10,10 @@ the walk and the read leads out of that directory (SPEC §5).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
+from pathlib import Path
 
 #: the largest source file closelint reads, in bytes: the biggest files of the standard library (CPython
 #: 3.11, pydoc_data/topics.py: 757 kB) and of the real-world corpus (scapy's manuf.py: 922 kB) fit, and
@@ -22,6 +22,8 @@ MAX_FILE_BYTES = 2 * 2**20
 MAX_FILE_BYTES = 2 * 2**20
 _OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: a new file, never through a link (FileExistsError if anything is there)
+CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0)
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
 #: links resolved while opening one path, as Linux allows (ELOOP past it)
 _MAX_LINKS = 40
@@ -55,12 +57,40 @@ def read_regular_file(
     else:
         _check_regular(os.stat(path, follow_symlinks=follow_symlinks).st_mode)  # no open() of a device at all
         descriptor = os.open(path, _OPEN_FLAGS if follow_symlinks else _OPEN_FLAGS | _NOFOLLOW)
+    return _read(descriptor, limit)
+
+
+def read_entry(directory: int, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file `name` in the open directory `directory`, not through a link (ELOOP);
+    raises OSError as `read_regular_file` does."""
+    _check_regular(os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode)
+    return _read(os.open(name, _OPEN_FLAGS | _NOFOLLOW, dir_fd=directory), limit)
+
+
+def _read(descriptor: int, limit: int) -> bytes:
+    """Read and close an opened regular file of at most `limit` bytes."""
     with open(descriptor, "rb") as handle:
         _check_regular(os.fstat(descriptor).st_mode)  # what was opened, whatever happened since the stat
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"larger than {limit:,} bytes, closelint's limit for a source file")
     return data
+
+
+def open_directory(path: str | os.PathLike[str], beneath: str | os.PathLike[str] | None = None) -> int:
+    """A descriptor of the directory `path`, opened by `open_beneath` when it lies in the directory `beneath`
+    (then never through a link out of it); the caller closes it. Raises OSError."""
+    if beneath is None:
+        return os.open(path, _DIRECTORY_FLAGS & ~_NOFOLLOW)
+    return open_beneath(beneath, path, directory=True)
+
+
+def within(root: str | os.PathLike[str], path: Path) -> Path:
+    """`path` spelled below `root`: as it is when it starts with `root`, else (a real path, the target of a
+    link) relative to `root`'s real path."""
+    if path.is_relative_to(root):
+        return path
+    return Path(root, os.path.relpath(path, os.path.realpath(root)))
 
 
 def open_beneath(root: str | os.PathLike[str], path: str | os.PathLike[str], directory: bool = False) -> int:
@@ -145,25 +175,3 @@ def unicode_path(path: str) -> str:
     """A file name as valid Unicode, for formats whose strings must be (JSON read by other tools): bytes that
     are not UTF-8 become `\\xNN` escapes; everything else is kept."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def write_beneath(root: str | os.PathLike[str], path: str | os.PathLike[str], data: bytes, mode: int) -> None:
-    """Replace the file `path` below `root` by `data` (permission bits `mode`) through a new file in the same
-    directory, that directory opened by `open_beneath`: a directory swapped for a link meanwhile cannot make
-    the write land outside `root`. Raises OSError; the file is then left as it was."""
-    parent = open_beneath(root, os.path.dirname(path) or ".", directory=True)
-    name = os.path.basename(path)
-    temporary = f".{name}.{os.getpid()}.{os.urandom(4).hex()}.closelint"
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=parent)
-        try:
-            with open(descriptor, "wb") as handle:
-                handle.write(data)
-                os.fchmod(handle.fileno(), mode & 0o7777)
-            os.replace(temporary, name, src_dir_fd=parent, dst_dir_fd=parent)  # replaces a link, not its target
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary, dir_fd=parent)
-            raise
-    finally:
-        os.close(parent)

@@ -1,25 +1,29 @@
 """The fix loop: lint, apply the non-overlapping fixes, re-lint until nothing changes; write safely.
 
 Safety (SPEC §3): a rewrite that does not compile is discarded and reported, the file left as it was;
-files with nothing to fix are never written; encoding, BOM, line endings, the final newline and the
-file mode are kept; writes are atomic (a temporary file renamed over the original).
+a fix that does not clear its own finding is not applied; files with nothing to fix are never written;
+encoding, BOM, line endings, the final newline, the file mode and owner are kept; writes are atomic (a
+temporary file renamed over the original), and a file that changed since it was read is not written
+(a concurrent edit is never lost); a symlink stays a symlink: its target is written when it lies inside
+the tree being fixed, else the file is skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import io
 import os
-import tempfile
 import tokenize
 import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from closelint.config import DEFAULT_DRAIN_TIMEOUT, Settings
-from closelint.engine import lint_source
-from closelint.files import read_regular_file, shown_path, write_beneath
+from closelint.engine import lint_source, physical_lines
+from closelint.files import CREATE_FLAGS, open_directory, read_entry, read_regular_file, shown_path, within
 from closelint.model import Applicability, Edit, FileResult, Violation
 
 MAX_ROUNDS = 8
@@ -56,7 +60,8 @@ def selected(violations: Sequence[Violation], unsafe: bool) -> list[Violation]:
     """The fixable findings to apply in one round: allowed by `unsafe`, with no two spans overlapping."""
     chosen: list[Violation] = []
     last_line = 0
-    candidates = [v for v in violations if v.fix and (unsafe or v.fix.applicability is Applicability.SAFE)]
+    allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
+    candidates = [v for v in violations if v.fix and v.fix.applicability in allowed]
     for v in sorted(candidates, key=lambda v: (v.fix.span if v.fix else (0, 0), v.line, v.col)):
         assert v.fix is not None
         first, last = v.fix.span
@@ -67,13 +72,18 @@ def selected(violations: Sequence[Violation], unsafe: bool) -> list[Violation]:
 
 
 def fix_text(text: str, path: str, settings: Settings, unsafe: bool = False) -> FixResult:
-    """Apply fixes to one file's text until stable (at most MAX_ROUNDS rounds)."""
+    """Apply fixes to one file's text until stable (at most MAX_ROUNDS rounds).
+
+    A round whose fixes do not each clear their own finding is retried without those fixes: a rewrite
+    that leaves its finding in place would otherwise be applied again on every run."""
     from closelint.fixes import apply_fixes  # libcst: only when something is to be fixed
 
     result = FixResult(path, text, text)
     violations = lint_source(text, path, settings).violations
-    for _ in range(MAX_ROUNDS):
-        chosen = selected(violations, unsafe)
+    refused: set[tuple[str, str, str]] = set()
+    for _ in range(MAX_ROUNDS * 2):
+        lines = physical_lines(result.fixed)
+        chosen = selected([v for v in violations if _identity(v, lines) not in refused], unsafe)
         if not chosen:
             break
         try:
@@ -81,16 +91,65 @@ def fix_text(text: str, path: str, settings: Settings, unsafe: bool = False) -> 
         except Exception as error:  # a rewrite bug must never cost the user their file
             result.error = f"{path}: fix not applied: {type(error).__name__}: {error}"
             break
+        candidate = _final_newline_kept(result.fixed, candidate)
         if candidate == result.fixed:
             break
         problem = _compile_problem(candidate, path)
         if problem:
             result.error = f"{path}: fix not applied, the result would not compile: {problem}"
             break
-        result.fixed, result.applied = candidate, result.applied + len(chosen)
-        violations = lint_source(result.fixed, path, settings).violations
+        after = lint_source(candidate, path, settings).violations
+        if not _cleared(chosen, violations, lines, after, physical_lines(candidate)):
+            stuck = [v for v in chosen if not _clears(result.fixed, v, violations, lines, path, settings)] or chosen
+            refused |= {_identity(v, lines) for v in stuck}
+            result.error = "; ".join(
+                f"{path}:{v.line}:{v.col + 1}: {v.code} fix not applied: it would not clear its finding" for v in stuck
+            )
+            continue
+        result.fixed, result.applied, violations = candidate, result.applied + len(chosen), after
     result.remaining = violations
     return result
+
+
+def _identity(v: Violation, lines: list[str]) -> tuple[str, str, str]:
+    """What names a finding across rewrites, which move lines: code, message, and its line's text."""
+    return v.code, v.message, lines[v.line - 1].strip() if 0 < v.line <= len(lines) else ""
+
+
+def _cleared(
+    chosen: Sequence[Violation],
+    before: Sequence[Violation],
+    lines: list[str],
+    after: Sequence[Violation],
+    new_lines: list[str],
+) -> bool:
+    """Whether the rewrite removed one finding for each applied fix (counted by `_identity`)."""
+    present = Counter(_identity(v, lines) for v in before)
+    fixed = Counter(_identity(v, lines) for v in chosen)
+    remaining = Counter(_identity(v, new_lines) for v in after)
+    return all(remaining[key] <= present[key] - count for key, count in fixed.items())
+
+
+def _clears(
+    text: str, v: Violation, before: Sequence[Violation], lines: list[str], path: str, settings: Settings
+) -> bool:
+    """Whether the fix of `v`, applied alone, clears its finding."""
+    from closelint.fixes import apply_fixes
+
+    try:
+        candidate = _final_newline_kept(text, apply_fixes(text, [v], settings.helper_module, _timeout(settings)))
+    except Exception:
+        return False
+    after = lint_source(candidate, path, settings).violations
+    return _cleared([v], before, lines, after, physical_lines(candidate))
+
+
+def _final_newline_kept(original: str, rewritten: str) -> str:
+    """libcst drops a final `\r` of a file that ends its lines with `\r` only: put it back."""
+    ending = next((e for e in ("\r\n", "\n", "\r") if original.endswith(e)), "")
+    if ending and not rewritten.endswith(("\n", "\r")):
+        return rewritten + ending
+    return rewritten
 
 
 def _timeout(settings: Settings) -> float | None:
@@ -114,6 +173,8 @@ class SourceFile:
 
     text: str
     encoding: str
+    #: the bytes read: the file is written only if it still holds them
+    raw: bytes = b""
 
 
 def read_source_file(path: Path, beneath: str | None = None) -> SourceFile:
@@ -124,27 +185,60 @@ def read_source_file(path: Path, beneath: str | None = None) -> SourceFile:
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     # newline="" keeps \r\n and \r exactly as they are in the file
     with io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="") as stream:
-        return SourceFile(stream.read(), encoding)
+        return SourceFile(stream.read(), encoding, raw)
 
 
-def write_atomically(path: Path, text: str, encoding: str, beneath: str | None = None) -> None:
-    """Replace `path` by `text` through a temporary file in the same directory, keeping the file mode;
-    never through a link out of `beneath` (`files.write_beneath`)."""
-    data = text.encode(encoding)  # 'utf-8-sig' writes the BOM back
-    mode = path.stat().st_mode
-    if beneath is not None:
-        write_beneath(beneath, path, data, mode)
-        return
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".closelint")
+class NotWritten(Exception):
+    """A fixed file was left as it was; the message says why (reported as a warning)."""
+
+
+def write_target(path: Path, roots: Sequence[Path]) -> Path:
+    """The regular file a write to `path` replaces: `path`, or the target of a symlink inside `roots`.
+
+    Raises NotWritten for a link that leaves the tree, or anything but a regular file."""
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if target is not path:
+        inside = any(target.is_relative_to(os.path.realpath(root)) for root in roots)
+        if not inside:
+            raise NotWritten(f"{shown_path(str(path))}: not fixed: a symlink to a file outside the tree")
+    if not target.is_file():
+        raise NotWritten(f"{shown_path(str(path))}: not fixed: not a regular file")
+    return target
+
+
+def write_atomically(path: Path, text: str, source: SourceFile, beneath: str | None = None) -> None:
+    """Replace `path` by `text` through a temporary file in the same directory, keeping its mode and owner;
+    every step is taken relative to that directory, opened once, and below `beneath` without following a
+    link out of it (`files.open_directory`): a directory swapped for a link meanwhile cannot redirect it.
+
+    Raises NotWritten, leaving the file as it is, when it no longer holds `source.raw` (edited meanwhile)
+    or its owner cannot be kept; OSError when the directory cannot be opened or written."""
+    data = text.encode(source.encoding)  # 'utf-8-sig' writes the BOM back
+    directory = open_directory(path.parent, beneath)
+    name, temporary = path.name, f".{path.name}.{os.urandom(6).hex()}.closelint"
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        info = os.stat(name, dir_fd=directory, follow_symlinks=False)
+        descriptor = os.open(temporary, CREATE_FLAGS, 0o600, dir_fd=directory)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fchmod(descriptor, info.st_mode & 0o7777)
+                if (os.fstat(descriptor).st_uid, os.fstat(descriptor).st_gid) != (info.st_uid, info.st_gid):
+                    try:
+                        os.fchown(descriptor, info.st_uid, info.st_gid)
+                    except PermissionError:
+                        raise NotWritten(f"{shown_path(str(path))}: not fixed: cannot keep its owner") from None
+                    os.fchmod(descriptor, info.st_mode & 0o7777)  # chown clears set-user/group-ID bits
+            if read_entry(directory, name) != source.raw:
+                raise NotWritten(f"{shown_path(str(path))}: not fixed: it changed while it was being fixed; run again")
+            os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=directory)
+            raise
+    finally:
+        os.close(directory)
 
 
 @dataclass
@@ -154,22 +248,38 @@ class FixRun:
     applied: int = 0
     diffs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: fixes left out because they are not safe (or display-only), with the reason
+    held_back: list[str] = field(default_factory=list)
     #: files whose fixes could not be written (exit status 2)
     errors: list[str] = field(default_factory=list)
 
 
 def fix_files(
-    results: Sequence[FileResult], settings: Settings, unsafe: bool, write: bool, beneath: Mapping[str, str] = {}
+    results: Sequence[FileResult],
+    settings: Settings,
+    unsafe: bool,
+    write: bool,
+    roots: Sequence[Path] = (Path("."),),
+    beneath: Mapping[str, str] | None = None,
 ) -> FixRun:
-    """Fix every file whose findings have applicable fixes; their findings become what remains. `beneath`
-    maps a file found by walking a directory to that directory (`discovery.Discovery.beneath`)."""
+    """Fix every file whose findings have applicable fixes; their findings become what remains.
+
+    `roots` are the trees being fixed: a symlink is written through only to a target inside one of them.
+    `beneath` maps a file found by walking a directory to that directory, which reading and writing it
+    never leave through a link (`discovery.Discovery.beneath`)."""
     run = FixRun()
     for result in results:
+        run.held_back += [_held_back(v, unsafe) for v in result.violations if v.fix and v not in selected([v], unsafe)]
         if not selected(result.violations, unsafe):
             continue
         path = Path(result.path)
         try:
-            source = read_source_file(path, beneath.get(result.path))
+            target = write_target(path, roots)
+            root = (beneath or {}).get(result.path)
+            source = read_source_file(path, root)  # a link inside `root` is resolved as `target` was
+        except NotWritten as skipped:
+            run.warnings.append(str(skipped))
+            continue
         except (OSError, SyntaxError, UnicodeError) as error:
             run.warnings.append(f"{path}: not fixed, cannot read it again: {error}")
             continue
@@ -180,7 +290,10 @@ def fix_files(
             continue
         if write:
             try:
-                write_atomically(path, fixed.fixed, source.encoding, beneath.get(result.path))
+                write_atomically(target if root is None else within(root, target), fixed.fixed, source, root)
+            except NotWritten as skipped:
+                run.warnings.append(str(skipped))
+                continue
             except (OSError, UnicodeError) as error:  # the file is left as it was; the others are still fixed
                 run.errors.append(
                     f"{shown_path(str(path))}: fixes not written: {getattr(error, 'strerror', None) or error}"
@@ -190,6 +303,14 @@ def fix_files(
         run.applied += fixed.applied
         result.violations = fixed.remaining
     return run
+
+
+def _held_back(v: Violation, unsafe: bool) -> str:
+    assert v.fix is not None
+    kind = v.fix.applicability.value
+    hint = "" if unsafe or v.fix.applicability is Applicability.DISPLAY_ONLY else ", applied with --unsafe-fixes"
+    why = v.fix.reason or v.fix.description
+    return f"{shown_path(v.path)}:{v.line}:{v.col + 1}: {v.code} fix not applied ({kind}{hint}): {why}"
 
 
 def line_edits(before: str, after: str) -> tuple[Edit, ...]:
@@ -203,7 +324,9 @@ def line_edits(before: str, after: str) -> tuple[Edit, ...]:
     )
 
 
-def with_edits(violations: Sequence[Violation], settings: Settings, beneath: Mapping[str, str] = {}) -> list[Violation]:
+def with_edits(
+    violations: Sequence[Violation], settings: Settings, beneath: Mapping[str, str] | None = None
+) -> list[Violation]:
     """The findings with each fix's text edits computed (for SARIF, rdjson and `--show-fixes`)."""
     from closelint.fixes import apply_fixes
 
@@ -212,7 +335,7 @@ def with_edits(violations: Sequence[Violation], settings: Settings, beneath: Map
     for v in violations:
         if v.fix is not None and v.path not in texts:
             try:
-                texts[v.path] = read_source_file(Path(v.path), beneath.get(v.path)).text
+                texts[v.path] = read_source_file(Path(v.path), (beneath or {}).get(v.path)).text
             except (OSError, SyntaxError, UnicodeError):
                 texts[v.path] = None
         text = texts.get(v.path)

@@ -1,14 +1,20 @@
 """The rewrites behind `--fix`: libcst transformations, each found by the position of its finding.
 
 A finding's `Fix.key` names the rewrite; its line and column (those of the finding) locate the node.
-Rewrites only ever replace whole statements, so comments and formatting elsewhere are untouched, and
-the helper import is added with libcst's own `AddImportsVisitor` (after the docstring and `__future__`
-imports, merged into an existing `from <helper-module> import ...`). Importing this module imports
-libcst: only `--fix`, `--diff` and fix previews do.
+Rewrites only ever replace whole statements, so comments and formatting elsewhere are untouched (the
+comments of a statement a rewrite absorbs move with it), and the helper import is added with libcst's
+own `AddImportsVisitor` (after the docstring and `__future__` imports, merged into an existing
+`from <helper-module> import ...`). The inserted call never captures or shadows another
+`graceful_close` of the module: when that name is bound to anything but the helper, the helper is
+imported under a free alias. Importing this module imports libcst: only `--fix`, `--diff` and fix
+previews do.
 """
 
 from __future__ import annotations
 
+import ast
+import itertools
+import re
 from collections.abc import Sequence
 
 import libcst as cst
@@ -16,10 +22,12 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from closelint.analysis.names import bindings
 from closelint.model import FixKey, Violation
 
 HELPER = "graceful_close"
 GRACEFUL_CLOSE = FixKey.GRACEFUL_CLOSE
+GRACEFUL_CLOSE_IN_FINALLY = FixKey.GRACEFUL_CLOSE_IN_FINALLY
 GRACEFUL_CLOSE_IN_WITH = FixKey.GRACEFUL_CLOSE_IN_WITH
 WITH_STATEMENT = FixKey.WITH_STATEMENT
 AWAIT_WAIT_CLOSED = FixKey.AWAIT_WAIT_CLOSED
@@ -34,23 +42,59 @@ def apply_fixes(text: str, violations: Sequence[Violation], helper_module: str, 
     `timeout`, when given, is passed to every `graceful_close()` the fixes write."""
     targets = {(v.line, v.col): v.fix.key for v in violations if v.fix is not None}
     module = cst.parse_module(text)
-    rewriter = _Rewriter(targets, timeout)
+    name, imported = helper_name(ast.parse(text), text, helper_module)
+    rewriter = _Rewriter(targets, timeout, name)
     rewritten = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
-    if rewriter.uses_helper:
-        context = CodemodContext()
-        AddImportsVisitor.add_needed_import(context, helper_module, HELPER)
+    context = CodemodContext()
+    if rewriter.uses_helper and not imported:
+        AddImportsVisitor.add_needed_import(context, helper_module, HELPER, None if name == HELPER else name)
+    if rewriter.uses_sys:
+        AddImportsVisitor.add_needed_import(context, "sys")
+    if rewriter.uses_helper or rewriter.uses_sys:
         rewritten = AddImportsVisitor(context).transform_module(rewritten)
     return rewritten.code
+
+
+def helper_name(tree: ast.Module, text: str, helper_module: str) -> tuple[str, bool]:
+    """The name the inserted calls use for the helper, and whether the module already imports it so.
+
+    `graceful_close` itself, unless the module binds that name to anything but the helper (a function,
+    a class, another import, a local, a parameter): then an existing `from <helper-module> import
+    graceful_close as <alias>`, or a new alias that no identifier of the module uses.
+    """
+    own = _helper_imports(tree, helper_module)
+    for name in (HELPER, *own):
+        found = bindings(tree, name)
+        if found and all(node in own.get(name, ()) for node in found):
+            return name, True
+        if not found and name == HELPER:
+            return name, False
+    words = set(re.findall(r"\w+", text))
+    candidates = (f"{HELPER}_{n}" if n else f"{HELPER}_" for n in itertools.count())
+    return next(c for c in candidates if c not in words), False
+
+
+def _helper_imports(tree: ast.Module, helper_module: str) -> dict[str, list[ast.ImportFrom]]:
+    """Module-level `from <helper-module> import graceful_close [as alias]`, by the name each binds."""
+    found: dict[str, list[ast.ImportFrom]] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == helper_module and not statement.level:
+            for alias in statement.names:
+                if alias.name == HELPER:
+                    found.setdefault(alias.asname or HELPER, []).append(statement)
+    return found
 
 
 class _Rewriter(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, targets: dict[Position, str], timeout: float | None) -> None:
+    def __init__(self, targets: dict[Position, str], timeout: float | None, helper: str) -> None:
         super().__init__()
         self.targets = targets
         self.timeout = timeout
+        self.helper = helper
         self.uses_helper = False
+        self.uses_sys = False
 
     def _key(self, node: cst.CSTNode) -> str | None:
         start = self.get_metadata(PositionProvider, node).start
@@ -74,12 +118,14 @@ class _Rewriter(cst.CSTTransformer):
             key = self._key(call) if call is not None else None
             if key == GRACEFUL_CLOSE:
                 out.append(self._graceful_close(current, out))
+            elif key == GRACEFUL_CLOSE_IN_FINALLY:
+                out.append(self._graceful_on_normal_path(current, out))
             elif key == AWAIT_WAIT_CLOSED:
-                out.extend([current, _statement(cst.Await(_method_call(_receiver(current), "wait_closed")))])
+                out.extend([current, _wait_closed(_receiver(current))])
             else:
                 created = _assigned_call(original)
                 if created is not None and self._key(created) == WITH_STATEMENT:
-                    end = _closing_index(originals, index)
+                    end = _closing_index(originals, index, self.helper)
                     if end is not None:
                         out.append(self._with_statement(updated, index, end))
                         index = end + 1
@@ -89,16 +135,40 @@ class _Rewriter(cst.CSTTransformer):
         return out
 
     def _graceful_close(self, statement: cst.BaseStatement, before: list[cst.BaseStatement]) -> cst.BaseStatement:
-        """`sock.close()` -> `graceful_close(sock)`, absorbing a `sock.shutdown(...)` right before it."""
+        """`sock.close()` -> `graceful_close(sock)`, absorbing a `sock.shutdown(...)` right before it (its
+        comments move above the call)."""
         receiver = _receiver(statement)
         assert isinstance(statement, cst.SimpleStatementLine)
         leading = list(statement.leading_lines)
-        if before and _is_method_call_on(before[-1], receiver, "shutdown"):
-            previous = before.pop()
-            assert isinstance(previous, cst.SimpleStatementLine)
-            leading = [*previous.leading_lines, *leading]
-        self.uses_helper = True
+        shutdown = _pop_shutdown(before, receiver)
+        if shutdown is not None:
+            leading = [*shutdown.leading_lines, *_as_lines(shutdown.trailing_whitespace), *leading]
         return statement.with_changes(body=[cst.Expr(self._helper_call(receiver))], leading_lines=leading)
+
+    def _graceful_on_normal_path(
+        self, statement: cst.BaseStatement, before: list[cst.BaseStatement]
+    ) -> cst.BaseStatement:
+        """A close in `finally`: graceful when no exception is propagating, the original close (with a
+        `shutdown()` right before it) otherwise."""
+        receiver = _receiver(statement)
+        assert isinstance(statement, cst.SimpleStatementLine)
+        shutdown = _pop_shutdown(before, receiver)
+        plain = [statement.with_changes(leading_lines=())]
+        leading = list(statement.leading_lines)
+        if shutdown is not None:
+            plain.insert(0, shutdown.with_changes(leading_lines=()))
+            leading = [*shutdown.leading_lines, *leading]
+        self.uses_sys = True
+        graceful = statement.with_changes(
+            body=[cst.Expr(self._helper_call(receiver))], leading_lines=(), trailing_whitespace=cst.TrailingWhitespace()
+        )  # the close's own comment stays with it, in the `else`
+        normal = cst.parse_expression("sys.exc_info()[1] is None")
+        return cst.If(
+            test=normal,
+            body=cst.IndentedBlock(body=[graceful]),
+            orelse=cst.Else(body=cst.IndentedBlock(body=plain)),
+            leading_lines=leading,
+        )
 
     def _with_statement(self, statements: Statements, start: int, end: int) -> cst.With:
         """`s = make(); ...; s.close()` -> `with make() as s: ...` (a graceful_close() at the end stays)."""
@@ -108,14 +178,22 @@ class _Rewriter(cst.CSTTransformer):
         assert isinstance(assign, cst.Assign)
         body = list(statements[start + 1 : end])
         closing = statements[end]
-        if _sole_call(closing) is not None and _is_helper_statement(closing):
+        footer: list[cst.EmptyLine] = []
+        if _sole_call(closing) is not None and _is_helper_statement(closing, self.helper):
             body.append(closing)
+        else:  # the plain close goes: its comments stay, at the end of the block
+            assert isinstance(closing, cst.SimpleStatementLine)
+            footer = [*closing.leading_lines, *_as_lines(closing.trailing_whitespace)]
         target = assign.targets[0].target
         assert isinstance(target, cst.Name)
         item = cst.WithItem(item=assign.value, asname=cst.AsName(name=target))
         return cst.With(
             items=[item],
-            body=cst.IndentedBlock(body=body or [cst.SimpleStatementLine([cst.Pass()])]),
+            body=cst.IndentedBlock(
+                body=body or [cst.SimpleStatementLine([cst.Pass()])],
+                header=creation.trailing_whitespace,
+                footer=footer,
+            ),
             leading_lines=creation.leading_lines,
         )
 
@@ -126,7 +204,7 @@ class _Rewriter(cst.CSTTransformer):
             tight = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
             value = cst.parse_expression(repr(self.timeout))
             arguments.append(cst.Arg(value, keyword=cst.Name("timeout"), equal=tight))
-        return cst.Call(cst.Name(HELPER), arguments)
+        return cst.Call(cst.Name(self.helper), arguments)
 
     # -- `with sock:` blocks whose exit is the close
     def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.With:
@@ -141,7 +219,6 @@ class _Rewriter(cst.CSTTransformer):
         if statements and _is_jump(statements[-1]):
             position -= 1
         statements.insert(position, _statement(self._helper_call(handle)))
-        self.uses_helper = True
         return updated_node.with_changes(body=body.with_changes(body=statements))
 
 
@@ -149,8 +226,28 @@ def _statement(expression: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine([cst.Expr(expression)])
 
 
-def _method_call(receiver: cst.BaseExpression, method: str) -> cst.Call:
-    return cst.Call(cst.Attribute(receiver, cst.Name(method)))
+def _wait_closed(writer: cst.BaseExpression) -> cst.Try:
+    """`try: await writer.wait_closed()` / `except OSError: pass`: wait_closed() re-raises the error that
+    ended the connection (a peer's reset), which the plain close() it follows never raised."""
+    waited = _statement(cst.Await(cst.Call(cst.Attribute(writer, cst.Name("wait_closed")))))
+    handler = cst.ExceptHandler(
+        body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]), type=cst.Name("OSError")
+    )
+    return cst.Try(body=cst.IndentedBlock(body=[waited]), handlers=[handler])
+
+
+def _pop_shutdown(before: list[cst.BaseStatement], receiver: cst.BaseExpression) -> cst.SimpleStatementLine | None:
+    """Remove and return a `receiver.shutdown(...)` statement that ends `before`."""
+    if before and _is_method_call_on(before[-1], receiver, "shutdown"):
+        shutdown = before.pop()
+        assert isinstance(shutdown, cst.SimpleStatementLine)
+        return shutdown
+    return None
+
+
+def _as_lines(trailing: cst.TrailingWhitespace) -> list[cst.EmptyLine]:
+    """A statement's end-of-line comment as a comment line of its own (nothing when it has none)."""
+    return [cst.EmptyLine(comment=trailing.comment)] if trailing.comment is not None else []
 
 
 def _sole_call(statement: cst.CSTNode) -> cst.Call | None:
@@ -178,9 +275,9 @@ def _is_method_call_on(statement: cst.CSTNode, receiver: cst.BaseExpression, met
     )
 
 
-def _is_helper_statement(statement: cst.CSTNode) -> bool:
+def _is_helper_statement(statement: cst.CSTNode, helper: str) -> bool:
     call = _sole_call(statement)
-    return call is not None and isinstance(call.func, cst.Name) and call.func.value == HELPER
+    return call is not None and isinstance(call.func, cst.Name) and call.func.value == helper
 
 
 def _assigned_call(statement: cst.CSTNode) -> cst.Call | None:
@@ -197,7 +294,7 @@ def _assigned_call(statement: cst.CSTNode) -> cst.Call | None:
     return None
 
 
-def _closing_index(statements: Statements, start: int) -> int | None:
+def _closing_index(statements: Statements, start: int, helper: str) -> int | None:
     """Index of the statement after `start` that closes the name `start` assigns."""
     creation = statements[start]
     assert isinstance(creation, cst.SimpleStatementLine) and isinstance(creation.body[0], cst.Assign)
@@ -209,7 +306,7 @@ def _closing_index(statements: Statements, start: int) -> int | None:
             continue
         if _is_method_call_on(statement, name, "close"):
             return index
-        if _is_helper_statement(statement) and call.args and call.args[0].value.deep_equals(name):
+        if _is_helper_statement(statement, helper) and call.args and call.args[0].value.deep_equals(name):
             return index
     return None
 

@@ -34,6 +34,7 @@ import os
 import selectors
 import socket
 import ssl
+import struct
 import time
 from collections.abc import Awaitable, Iterator
 from typing import TypeVar
@@ -62,6 +63,10 @@ _TLS_SHARE = 0.5
 _ABORT_GRACE = 0.25
 # Pending socket errors that mean "the peer reset the connection" when read with SO_ERROR.
 _RESET_ERRNOS = frozenset({errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE})
+# Longer timeouts are clamped to this (seconds, a day): selectors and asyncio raise OverflowError on huge ones.
+_MAX_TIMEOUT = 86400.0
+# struct linger {int l_onoff; int l_linger;} as getsockopt/setsockopt(SOL_SOCKET, SO_LINGER) exchange it.
+_LINGER = struct.Struct("ii")
 
 _SocketT = TypeVar("_SocketT", bound=socket.socket)
 _T = TypeVar("_T")
@@ -128,17 +133,22 @@ def graceful_close(
     Programming errors are raised: ``TypeError`` if ``sock`` is not a socket, ``ValueError`` for a negative
     or infinite timeout or a negative ``max_drain_bytes``.
 
-    ``timeout`` bounds the whole call (seconds); ``idle_timeout`` (default: ``timeout``) ends the drain
-    earlier when the peer goes quiet; ``max_drain_bytes`` bounds what is read and discarded. As with
-    ``socket.close()``, a file object from ``sock.makefile()`` that is still open keeps the descriptor open
-    until that file is closed, and an ``SO_LINGER`` time you set yourself still applies to the final close.
+    ``timeout`` bounds the whole call (seconds; longer than a day counts as a day); ``idle_timeout``
+    (default: ``timeout``) ends the drain earlier when the peer goes quiet; ``max_drain_bytes`` bounds what
+    is read and discarded. As with ``socket.close()``, a file object from ``sock.makefile()`` that is still
+    open keeps the descriptor open until that file is closed. An ``SO_LINGER`` time set on the socket, which
+    makes the final ``close()`` block until the peer acknowledged everything, is cut to what is left of
+    ``timeout`` (lingering is switched off, so the kernel finishes sending in the background, when less than
+    a second is left); a zero linger time (an abortive close) is left as it is.
     """
     _require(sock, socket.socket, "graceful_close", "a socket.socket")
-    idle = _check_limits(timeout, max_drain_bytes, idle_timeout)
+    timeout, idle = _check_limits(timeout, max_drain_bytes, idle_timeout)
     start = time.monotonic()
     try:
         return _linger(sock, start + timeout, start + timeout * _TLS_SHARE, idle, max_drain_bytes)
     finally:
+        with contextlib.suppress(OSError):
+            _bound_linger(sock, start + timeout - time.monotonic())
         with contextlib.suppress(OSError):
             sock.close()
 
@@ -194,7 +204,7 @@ async def graceful_aclose(
     _require(writer, asyncio.StreamWriter, "graceful_aclose", "an asyncio.StreamWriter")
     if reader is not None:
         _require(reader, asyncio.StreamReader, "graceful_aclose", "an asyncio.StreamReader or None")
-    _check_limits(timeout, max_drain_bytes, None)
+    timeout, _ = _check_limits(timeout, max_drain_bytes, None)
     deadline = time.monotonic() + timeout
     try:
         if writer.transport.is_closing():
@@ -202,7 +212,7 @@ async def graceful_aclose(
         else:
             outcome = await _half_close_and_drain(writer, reader, deadline, max_drain_bytes)
         if outcome.status is CloseStatus.TIMEOUT:
-            await _abort(writer, _closed_future(writer))
+            await _abort(writer, _retrieved(asyncio.ensure_future(writer.wait_closed())))
             return outcome
         return await _close_and_wait(writer, outcome, deadline)
     except BaseException:  # cancelled (or a bug): do not leave the connection open behind the caller's back
@@ -234,6 +244,20 @@ def _linger(
             return _drain(sock, selector, deadline, idle, max_drain_bytes)
     except OSError as exc:  # the connection failed under us (reset, broken pipe, ...)
         return _failed(exc, drained=0)
+
+
+def _bound_linger(sock: socket.socket, remaining: float) -> None:
+    """Keep the final ``close()`` within ``remaining`` seconds when ``SO_LINGER`` would block it longer.
+
+    Raises ``OSError`` when the socket has no such option (closed, not TCP): there is then nothing to bound.
+    """
+    if sock.fileno() == -1 or sock.type != socket.SOCK_STREAM:
+        return
+    on, seconds = _LINGER.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER.size))
+    if not on or seconds <= 0 or seconds <= remaining:
+        return
+    allowed = int(remaining)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER.pack(1 if allowed >= 1 else 0, max(allowed, 0)))
 
 
 def _plain_close_outcome(sock: socket.socket) -> CloseOutcome | None:
@@ -355,7 +379,7 @@ async def _close_and_wait(writer: asyncio.StreamWriter, prior: CloseOutcome, dea
     finish in time is aborted.
     """
     writer.close()
-    closed = _closed_future(writer)
+    closed = _retrieved(asyncio.ensure_future(writer.wait_closed()))
     try:
         # Shielded: giving up on the wait must not cancel wait_closed(), which then finishes after abort().
         await _within(asyncio.shield(closed), max(deadline, time.monotonic() + _ABORT_GRACE))
@@ -368,13 +392,12 @@ async def _close_and_wait(writer: asyncio.StreamWriter, prior: CloseOutcome, dea
     return prior
 
 
-def _closed_future(writer: asyncio.StreamWriter) -> asyncio.Future[None]:
-    """Start ``writer.wait_closed()`` as a task whose error, if any, is marked as retrieved.
+def _retrieved(closed: asyncio.Future[None]) -> asyncio.Future[None]:
+    """``closed`` (the task of ``writer.wait_closed()``), its error, if any, marked as retrieved.
 
     The task may outlive our interest in it (after a timeout); without the callback asyncio would log
     "exception was never retrieved" for a connection that ended with a reset.
     """
-    closed = asyncio.ensure_future(writer.wait_closed())
     closed.add_done_callback(lambda future: future.cancelled() or future.exception())
     return closed
 
@@ -409,11 +432,13 @@ def _require(value: object, expected: type, function: str, description: str) -> 
         raise TypeError(f"{function}() expects {description}, got {type(value).__name__!r}")
 
 
-def _check_limits(timeout: float, max_drain_bytes: int, idle_timeout: float | None) -> float:
-    """Validate the limits (they are what makes every call bounded); return the effective idle timeout."""
+def _check_limits(timeout: float, max_drain_bytes: int, idle_timeout: float | None) -> tuple[float, float]:
+    """Validate the limits (they are what makes every call bounded); return the effective timeout and idle
+    timeout in seconds, clamped to ``_MAX_TIMEOUT``."""
     for name, value in (("timeout", timeout), ("idle_timeout", idle_timeout)):
         if value is not None and not (isinstance(value, (int, float)) and 0 <= value < math.inf):
             raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
     if not isinstance(max_drain_bytes, int) or max_drain_bytes < 0:
         raise ValueError(f"max_drain_bytes must be an int >= 0, got {max_drain_bytes!r}")
-    return timeout if idle_timeout is None else idle_timeout
+    timeout = min(float(timeout), _MAX_TIMEOUT)
+    return timeout, timeout if idle_timeout is None else min(float(idle_timeout), _MAX_TIMEOUT)

@@ -11,6 +11,8 @@ class Applicability(enum.Enum):
 
     SAFE = "safe"
     UNSAFE = "unsafe"
+    #: shown by `--diff`/`--show-fixes` but never applied, not even with `--unsafe-fixes`
+    DISPLAY_ONLY = "display-only"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class FixKey:
     """Names of the rewrites the fix engine (closelint.fixes) performs."""
 
     GRACEFUL_CLOSE = "graceful-close"
+    #: a close in `finally`: graceful on the normal path, the plain close kept on the error path
+    GRACEFUL_CLOSE_IN_FINALLY = "graceful-close-in-finally"
     GRACEFUL_CLOSE_IN_WITH = "graceful-close-in-with"
     WITH_STATEMENT = "with-statement"
     AWAIT_WAIT_CLOSED = "await-wait-closed"
@@ -48,6 +52,8 @@ class Fix:
     span: tuple[int, int] = (0, 0)
     #: the text edits, when the fix engine has computed them (SARIF, rdjson and `--show-fixes` report them)
     edits: tuple[Edit, ...] = ()
+    #: why the fix is not safe (what the analysis could not prove); empty for a safe fix
+    reason: str = ""
 
 
 @dataclass(frozen=True, order=True)

@@ -50,10 +50,15 @@ def render_fixes(violations: Sequence[Violation]) -> str:
     fixes = [(v, v.fix) for v in violations if v.fix is not None]
     if not fixes:
         return ""
-    safe = sum(fix.applicability is Applicability.SAFE for _, fix in fixes)
-    out = [f"\nFixes available ({safe} safe; {len(fixes) - safe} unsafe, applied only with `--unsafe-fixes`):\n"]
+    count = Counter(fix.applicability for _, fix in fixes)
+    out = [
+        f"\nFixes available ({count[Applicability.SAFE]} safe; {count[Applicability.UNSAFE]} unsafe, applied only "
+        f"with `--unsafe-fixes`; {count[Applicability.DISPLAY_ONLY]} display-only, never applied):\n"
+    ]
     for v, fix in fixes:
         out.append(f"  {v.path}:{v.line}:{v.col + 1}: {v.code} [{fix.applicability.value}] {fix.description}\n")
+        if fix.reason:
+            out.append(f"      not safe: {fix.reason}\n")
         for edit in fix.edits:
             (line, col), (end_line, end_col) = edit.start, edit.end
             replacement = json.dumps(edit.content, ensure_ascii=False)

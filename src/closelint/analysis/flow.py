@@ -19,10 +19,11 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from closelint.analysis import factories as F
+from closelint.analysis.bindings import Bindings
 from closelint.analysis.budget import WorkBudget
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
-from closelint.analysis.reads import WRITE_METHODS, ReadTracker, receiver_name
+from closelint.analysis.reads import READ_METHODS, SEND_METHODS, WRITE_METHODS, ReadTracker, receiver_name
 from closelint.analysis.scopes import NESTED_SCOPES, FunctionNode, captured_names, free_names, parameters
 from closelint.analysis.state import (
     EMPTY,
@@ -42,6 +43,7 @@ from closelint.analysis.state import (
     to_escaped,
     to_exceptional,
     to_sent,
+    to_unanswered,
 )
 
 
@@ -78,6 +80,15 @@ class CloseSite:
     statement: ast.stmt  # the statement holding the close() call, or the `with`
     handle: str  # the expression naming the socket there: `s`, `self.sock`
     previous: ast.stmt | None = None  # the statement right before the close() in its block
+
+    def exposed(self) -> list[Facts]:
+        """The paths on which the close can still cost the peer data: not read until EOF, and no complete
+        reply read since the last send."""
+        return [f for f in self.facts if not f.drained and not f.answered]
+
+    def read_side_shut(self) -> bool:
+        """Whether a shutdown of the read side (SHUT_RD, SHUT_RDWR) is what kept a read loop from draining."""
+        return any(f.read_shut for f in self.exposed())
 
 
 @dataclass
@@ -116,7 +127,7 @@ _CATCH_ALL = frozenset(
 )
 _CATCH_ALL_ASYNC = frozenset({"builtins.BaseException"})
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
-_SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
+_SEND_METHODS = SEND_METHODS
 #: what proves that an object of unknown kind is a connected stream socket: `send` also belongs to zmq
 #: sockets, channels, pipes and generators, `sendto`/`sendmsg` are datagram-ish; these are not
 _STREAM_SEND_METHODS = frozenset({"sendall", "sendfile"})
@@ -138,10 +149,13 @@ class ScopeWalker:
         self_name: str | None,
         ids: Iterator[int],
         streams: StreamFacts | None = None,
+        bindings: Callable[[], Bindings] | None = None,
         budget: WorkBudget | None = None,
     ) -> None:
-        """`streams` says which parameters and attributes are asyncio StreamWriters; `budget` bounds the
-        work over the whole file (TooComplex is raised past it)."""
+        """`streams` says which parameters and attributes are asyncio StreamWriters; `bindings` gives the
+        module's name bindings (built when first asked for); `budget` bounds the work over the whole file
+        (TooComplex is raised past it)."""
+        self.bindings = bindings
         self.budget = budget or WorkBudget()
         self.body = body
         self.streams = streams or StreamFacts()
@@ -152,7 +166,10 @@ class ScopeWalker:
         self.by_rid: dict[int, Resource] = {}
         self.loops: list[ast.stmt] = []
         self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
-        self.tracker = ReadTracker(self_name)
+        self.tracker = ReadTracker(self_name, imports)
+        self.waiters: dict[str, str] = {}  # name -> the writer whose wait_closed() it holds (a task, a future)
+        #: per loop, the sockets whose read hitting EOF leaves it by `break` (a bounded drain)
+        self.eof_breaks: dict[ast.stmt, set[str]] = {}
         self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
@@ -188,7 +205,9 @@ class ScopeWalker:
         """The sockets a helper reads until EOF on every path through it (a walk of its own body)."""
         found = self._drains.get(helper)
         if found is None:
-            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids, budget=self.budget)
+            walker = ScopeWalker(
+                helper, helper.body, self.imports, self.self_name, self.ids, bindings=self.bindings, budget=self.budget
+            )
             walker.borrowable |= lent_names(helper)
             state = EMPTY
             for name in sorted(walker.tracker.read_receivers(helper) & (walker.borrowable | self._attributes(helper))):
@@ -309,16 +328,35 @@ class ScopeWalker:
         state = self.evaluate(stmt.test, state, exits, sink=False)
         branches = []
         self.exhaustive.update(_enum_chain_end(stmt))
+        eof = self.tracker.emptiness(stmt.test) if self.loops else None
+        if eof and any(isinstance(s, ast.Break) for s in (stmt.body if eof[1] else stmt.orelse)):
+            self.eof_breaks.setdefault(self.loops[-1], set()).add(eof[0])
         for outcome, body in ((True, stmt.body), (False, stmt.orelse)):
             feasible = state.given(stmt.test, outcome)
             if feasible is None or (not outcome and stmt in self.exhaustive):
                 continue
             entry = self._refine(stmt.test, self._eof(stmt.test, feasible, outcome), outcome)
+            if self._propagating(stmt.test) is outcome:  # `if sys.exc_info()[1] is not None:` in a finally
+                entry = entry.update(entry.facts, to_exceptional)
             flag = _flag_name(stmt.test)
             if flag and len(entry.values.get(flag, ())) != 1:  # `if ok:` ... `if ok:` again: the same answer
                 entry = entry.assign(flag, TRUTHY if outcome != _negated(stmt.test) else FALSY, known=True)
             branches.append(self.block(body, entry, exits))
-        return merge(branches)
+        return merge(_waits_under_if(state, branches))
+
+    def _propagating(self, test: ast.expr) -> bool | None:
+        """For `sys.exc_info()[i] is None` / `sys.exception() is None` (or `is not None`): the outcome on
+        which an exception is being handled or propagating; None for any other test."""
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))):
+            return None
+        left, right = test.left, test.comparators[0]
+        if isinstance(left, ast.Subscript):
+            left = left.value
+        if not (isinstance(right, ast.Constant) and right.value is None and isinstance(left, ast.Call)):
+            return None
+        if self.imports.call_name(left) not in ("sys.exc_info", "sys.exception"):
+            return None
+        return isinstance(test.ops[0], ast.IsNot)
 
     def stmt_Match(self, stmt: ast.Match, state: State, exits: Exits) -> State | None:
         state = self.evaluate(stmt.subject, state, exits, sink=False)
@@ -382,8 +420,14 @@ class ScopeWalker:
         finished = merge([state if skippable else None, None if endless else again])
         if eof and finished is not None:
             finished = finished.update_name(eof, to_drained)
+        drains = self.eof_breaks.pop(stmt, set())
         if framed and finished is not None:
             finished = finished.update_name(framed, to_answered)
+        elif finished is not None:
+            # a loop that leaves at b"" and otherwise ends by a clock or a count is a bounded drain
+            for sock in drains:
+                if not self.tracker.sends_in(stmt.body, sock):
+                    finished = finished.update_name(sock, to_drained)
         orelse = self.block(stmt.orelse, finished, exits)
         return merge([orelse, *inner.brk])
 
@@ -519,6 +563,7 @@ class ScopeWalker:
             return state
         for target in targets:
             self.tracker.note_assignment(target, value)
+            self._note_waiter(target, value)
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
             state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
@@ -546,6 +591,22 @@ class ScopeWalker:
         ):
             state = state.assign(targets[0].id, constant, known=True)
         return state
+
+    def _wait_closed_of(self, node: ast.AST) -> str | None:
+        """The writer whose `wait_closed()` the call `node` is."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "wait_closed":
+            return receiver_name(node.func.value, self.self_name)
+        return None
+
+    def _note_waiter(self, target: ast.expr, value: ast.expr) -> None:
+        """Remember `task = ensure_future(w.wait_closed())`: awaiting `task` later waits for `w`."""
+        if not isinstance(target, ast.Name):
+            return
+        self.waiters.pop(target.id, None)
+        if not isinstance(value, ast.Await):
+            writer = next((w for w in map(self._wait_closed_of, ast.walk(value)) if w), None)
+            if writer:
+                self.waiters[target.id] = writer
 
     @staticmethod
     def _plain(value: ast.expr) -> bool:
@@ -731,6 +792,8 @@ class ScopeWalker:
             escaping = state
             for kind, name, at in events:
                 escaping = self._escape_event(escaping, kind, name, at)
+                if kind == "waited":  # an await of wait_closed() that raised has waited: the close is over
+                    escaping = escaping.update_name(name, _waited)
             exits.raise_from(escaping)
         for kind, name, at in events:
             if kind in ("escape", "closure"):
@@ -745,7 +808,7 @@ class ScopeWalker:
             elif kind == "answered":
                 state = state.update_name(name, to_answered)
             elif kind == "waited":
-                state = state.update_name(name, lambda f: replace(f, pending=None))
+                state = state.update_name(name, _waited)
         return state
 
     def _escape_event(self, state: State, kind: str, name: str, at: ast.AST) -> State:
@@ -760,6 +823,8 @@ class ScopeWalker:
     def _method(self, state: State, name: str, call: ast.AST) -> State:
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
         method = call.func.attr
+        if method in READ_METHODS and _any_answered(state):  # the last read after the last send decides
+            state = state.update_name(self.tracker.socket_of(name), to_unanswered)
         if name in self.tracker.files:
             sock, writable = self.tracker.files[name]
             return state.update_name(sock, to_sent) if writable and method in WRITE_METHODS else state
@@ -785,16 +850,22 @@ class ScopeWalker:
 
     def _shut_sides(self, call: ast.Call) -> tuple[bool, bool]:
         """Which sides a `shutdown(how)` shuts, (write, read): `SHUT_WR`/`1`/`True` writing, `SHUT_RD`/`0`
-        reading, `SHUT_RDWR`/`2` both; (False, False) when `how` is not known."""
-        if len(call.args) != 1:
-            return False, False
-        how = call.args[0]
+        reading, `SHUT_RDWR`/`2` both, also through a name every binding of which agrees
+        (`HOW = socket.SHUT_RDWR`); (False, False) when `how` is not known."""
+        return self._sides(call.args[0], 0) if len(call.args) == 1 else (False, False)
+
+    def _sides(self, how: ast.expr, depth: int) -> tuple[bool, bool]:
+        unknown = (False, False)
         if isinstance(how, ast.Constant):
             constant = int(how.value) if isinstance(how.value, int) else -1  # True is 1, SHUT_WR
-            return _SHUT_SIDES.get(_SHUT_NAMES.get(constant, ""), (False, False))
+            return _SHUT_SIDES.get(_SHUT_NAMES.get(constant, ""), unknown)
         qualname = self.imports.qualname(how) or ""
         last = how.attr if isinstance(how, ast.Attribute) else how.id if isinstance(how, ast.Name) else ""
-        return _SHUT_SIDES.get(qualname.rsplit(".", 1)[-1], _SHUT_SIDES.get(last, (False, False)))
+        sides = _SHUT_SIDES.get(qualname.rsplit(".", 1)[-1], _SHUT_SIDES.get(last))
+        if sides is not None or qualname or not isinstance(how, ast.Name) or depth > 3 or self.bindings is None:
+            return sides or unknown
+        found = {self._sides(value, depth + 1) for value in self.bindings().values(how)}
+        return found.pop() if len(found) == 1 else unknown
 
     def _ensure(self, state: State, name: str, node: ast.AST) -> State:
         """Start following a parameter or `self.attr` socket the first time it is used as one."""
@@ -860,14 +931,11 @@ class ScopeWalker:
             return
         if isinstance(node, ast.Await):
             for call in ast.walk(node.value):
-                if (
-                    isinstance(call, ast.Call)
-                    and isinstance(call.func, ast.Attribute)
-                    and call.func.attr == "wait_closed"
-                ):
-                    waited = receiver_name(call.func.value, self.self_name)
-                    if waited:
-                        events.append(("waited", waited, call))
+                waited = self._wait_closed_of(call)
+                if waited:
+                    events.append(("waited", waited, call))
+                elif isinstance(call, ast.Name) and call.id in self.waiters:  # `await task` of wait_closed()
+                    events.append(("waited", self.waiters[call.id], call))
         if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Starred, ast.Await, ast.NamedExpr)):
             children: Iterable[ast.AST] = ast.iter_child_nodes(node)
             keep = sink
@@ -924,9 +992,11 @@ class ScopeWalker:
         return (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) == "graceful"
 
     def _closing_function(self, call: ast.Call) -> bool:
+        """`graceful_close(s)` / `graceful_aclose(w)`, also imported under another name."""
         func = call.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        return name in F.CLOSING_FUNCTIONS_SUFFIX
+        imported = (self.imports.call_name(call) or "").rsplit(".", 1)[-1]
+        return name in F.CLOSING_FUNCTIONS_SUFFIX or imported in F.CLOSING_FUNCTIONS_SUFFIX
 
     def _may_raise(self, node: ast.AST, state: State) -> bool:
         """Whether evaluating `node` may raise in a way that leaks a socket: an `await` (cancellation), or a
@@ -996,6 +1066,27 @@ class ScopeWalker:
         if name is not None and (outcome != negate) == none_when:
             return state.update_name(name, to_absent)
         return state
+
+
+def _waited(f: Facts) -> Facts:
+    return replace(f, pending=None) if f.pending is not None else f
+
+
+def _waits_under_if(entry: State, ends: list[State | None]) -> list[State | None]:
+    """`w.close()` then `if guard: await w.wait_closed()`: a wait under an `if` is taken as the author's
+    answer for every branch (the guard is a version check, `hasattr`, a flag), so no branch stays pending."""
+    before = {f.pending for fs in entry.facts.values() for f in fs if f.pending is not None}
+    done: set[ast.AST] = set()
+    for end in ends:
+        if end is not None and before:
+            done |= before - {f.pending for fs in end.facts.values() for f in fs if f.pending is not None}
+    if not done:
+        return ends
+    return [e.map(lambda _, f: _waited(f) if f.pending in done else f) if e is not None else None for e in ends]
+
+
+def _any_answered(state: State) -> bool:
+    return any(f.answered for fs in state.facts.values() for f in fs)
 
 
 def _flag_name(test: ast.expr) -> str | None:

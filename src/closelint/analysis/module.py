@@ -8,9 +8,11 @@ import itertools
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from closelint.analysis import factories as F
+from closelint.analysis.bindings import Bindings
 from closelint.analysis.budget import WorkBudget
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
@@ -76,6 +78,13 @@ class ModuleFacts:
     in_tests: bool = False
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
+    #: the class each walked method belongs to
+    classes: dict[ast.AST, ast.ClassDef] = field(default_factory=dict)
+
+    @cached_property
+    def bindings(self) -> Bindings:
+        """The values the module binds to each name, per scope (built when a rule first needs them)."""
+        return Bindings(self.tree)
 
     def owned(self, kind: str) -> Iterator[tuple[ScopeFacts, Resource]]:
         """Every socket (or writer) some scope owns, with the facts of that scope."""
@@ -111,8 +120,12 @@ def analyse(tree: ast.Module, text: str, path: str = "") -> ModuleFacts:
         if scope_streams is None and bisect.bisect_left(mentions, first) == bisect.bisect_right(mentions, end):
             continue
         self_name = _self_parameter(scope) if owner is not None else None
-        walked = ScopeWalker(scope, scope.body, imports, self_name, ids, scope_streams, budget).run()
+        walked = ScopeWalker(
+            scope, scope.body, imports, self_name, ids, scope_streams, lambda: facts.bindings, budget
+        ).run()
         facts.scopes.append(walked)
+        if owner is not None:
+            facts.classes[scope] = owner
         if owner is not None and walked.stored_on_self:
             stored.setdefault(owner, []).extend(walked.stored_on_self)
     if stored:

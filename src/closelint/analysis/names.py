@@ -69,3 +69,29 @@ def _star_names(module: str) -> dict[str, str]:
     imported = importlib.import_module(module)
     public = getattr(imported, "__all__", None) or [n for n in dir(imported) if not n.startswith("_")]
     return {name: f"{module}.{name}" for name in public}
+
+
+def bindings(tree: ast.AST, name: str) -> list[ast.AST]:
+    """Every node that binds `name` in any scope of `tree`: a def or class, an import, a parameter, an
+    assignment or other store (for, with, except, walrus, comprehension, match capture), global/nonlocal."""
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound = [node.name]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound = [(a.asname or a.name).split(".", 1)[0] for a in node.names]
+        elif isinstance(node, ast.arg):
+            bound = [node.arg]
+        elif isinstance(node, ast.Name):
+            bound = [node.id] if not isinstance(node.ctx, ast.Load) else []
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound = list(node.names)
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+            bound = [node.name] if node.name else []
+        elif isinstance(node, ast.MatchMapping):
+            bound = [node.rest] if node.rest else []
+        else:
+            continue
+        if name in bound:
+            found.append(node)
+    return found

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import own_nodes
 
 READ_METHODS = frozenset({"recv", "recv_into", "read", "read1", "readinto", "readline"})
+SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
 READ_ALL_METHODS = frozenset({"read", "readlines", "readall"})
 WRITE_METHODS = frozenset({"write", "writelines"})
 _EMPTY = (b"", "", 0)
@@ -37,6 +39,7 @@ class ReadTracker:
     """Which variables hold what a socket read returned, and which names are `makefile()` objects."""
 
     self_name: str | None
+    imports: ImportTable = field(default_factory=lambda: ImportTable(()))
     reads: dict[str, str] = field(default_factory=dict)  # variable -> socket name
     files: dict[str, tuple[str, bool]] = field(default_factory=dict)  # file name -> (socket name, writable)
     unbuffered: set[str] = field(default_factory=set)  # makefile(..., buffering=0) objects: read(n) is one recv
@@ -109,24 +112,45 @@ class ReadTracker:
         if func.attr in ("recv", "recv_into"):
             position = 1 if func.attr == "recv" else 2
             flags = call.args[position] if len(call.args) > position else _keyword(call, "flags")
-            waits = flags is not None and any(_spelled(n, "MSG_WAITALL") for n in ast.walk(flags))
+            named = {self._constant_name(n) for n in ast.walk(flags)} if flags is not None else set()
+            # MSG_PEEK leaves what it returns queued: the bytes are still unread when the socket closes
+            waits = "MSG_WAITALL" in named and "MSG_PEEK" not in named
             return self.socket_of(name) if waits else None
         if func.attr == "read" and name in self.files and call.args and not _unbounded(call):
             return self.files[name][0] if name not in self.unbuffered else None
         return None
 
+    def _constant_name(self, node: ast.AST) -> str:
+        """The last part of the name a flag constant resolves to through the imports (`W` for
+        `from socket import MSG_WAITALL as W`), or as spelled when it is not imported."""
+        qualname = self.imports.qualname(node)
+        if qualname:
+            return qualname.rsplit(".", 1)[-1]
+        return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
     def framed_loop(self, loop: ast.While) -> str | None:
         """The socket a `while` loop reads a length known in advance from: its test compares (or is) a count
         or buffer that its body advances with what it reads (`while got < size: got += s.recv_into(...)`,
-        `while len(buf) < n: buf += s.recv(n - len(buf))`, `while remaining: ...`). Leaving the loop
-        through its test means the whole message is in."""
+        `while len(buf) < n: buf += s.recv(n - len(buf))`, `while remaining: ...`), possibly joined by
+        `and` to a read that is false at EOF (`while len(buf) < n and (d := s.recv(n - len(buf)))`).
+        Leaving the loop through its test means the whole message is in, or the peer's EOF."""
         test = loop.test
-        if isinstance(test, ast.Compare):
-            if len(test.ops) != 1 or not isinstance(test.ops[0], _ORDERING):
-                return None
-        elif not isinstance(test, ast.Name):
-            return None
+        parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+        counts: list[ast.expr] = []
+        at_eof: set[str] = set()
         progress: dict[str, str] = {}
+        for part in parts:
+            eof = self.emptiness(part)
+            if eof and not eof[1]:
+                at_eof.add(eof[0])
+                if isinstance(part, ast.NamedExpr) and isinstance(part.target, ast.Name):
+                    progress[part.target.id] = eof[0]
+            elif (
+                isinstance(part, ast.Compare) and len(part.ops) == 1 and isinstance(part.ops[0], _ORDERING)
+            ) or isinstance(part, ast.Name):
+                counts.append(part)
+            else:
+                return None
         for _ in range(2):  # `chunk = s.recv(n)` then `buf += chunk`, in either order
             for node in own_nodes(loop.body):
                 if not isinstance(node, ast.stmt):
@@ -135,9 +159,18 @@ class ReadTracker:
                 source = self._advanced_by(value, progress) if value is not None else None
                 if source:
                     progress.update(dict.fromkeys((t.id for t in targets if isinstance(t, ast.Name)), source))
-        tested = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+        tested = {n.id for count in counts for n in ast.walk(count) if isinstance(n, ast.Name)}
         sockets = {progress[name] for name in tested if name in progress}
-        return sockets.pop() if len(sockets) == 1 else None
+        return sockets.pop() if len(sockets) == 1 and at_eof <= sockets else None
+
+    def sends_in(self, body: list[ast.stmt], sock: str) -> bool:
+        """Whether `body` (not its nested functions) sends on `sock` or a writable makefile() of it."""
+        for node in own_nodes(body):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                name = receiver_name(node.func.value, self.self_name)
+                if name and self.socket_of(name) == sock and node.func.attr in SEND_METHODS | WRITE_METHODS:
+                    return True
+        return False
 
     def _advanced_by(self, value: ast.expr, progress: dict[str, str]) -> str | None:
         """The socket whose reads `value` holds: a read call on it, or a name that holds such a read."""
@@ -203,11 +236,6 @@ class ReadTracker:
 
 
 _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.NotEq)
-
-
-def _spelled(node: ast.AST, name: str) -> bool:
-    """`name` or `<module>.name`."""
-    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
 
 
 def _assignment(node: ast.stmt) -> tuple[list[ast.expr], ast.expr | None]:

@@ -212,6 +212,11 @@ def to_answered(f: Facts) -> Facts:
     return replace(f, answered=True) if f.life is Life.OPEN else f
 
 
+def to_unanswered(f: Facts) -> Facts:
+    """A read that may return part of what the peer sends: no longer a complete reply."""
+    return replace(f, answered=False) if f.answered else f
+
+
 def to_absent(f: Facts) -> Facts:
     return Facts(Life.ABSENT)
 

@@ -28,7 +28,11 @@ def as_dict(v: Violation) -> dict[str, Any]:
         "name": rule.name if rule else "parse-error",
         "message": v.message,
         "fixable": v.fixable,
-        "fix": {"applicability": v.fix.applicability.value, "description": v.fix.description} if v.fix else None,
+        "fix": (
+            {"applicability": v.fix.applicability.value, "description": v.fix.description, "reason": v.fix.reason}
+            if v.fix
+            else None
+        ),
     }
 
 

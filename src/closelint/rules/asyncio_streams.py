@@ -43,11 +43,18 @@ async def ping(host, port):
     writer.write(b"PING\\r\\n")
     reply = await reader.readline()
     writer.close()
-    await writer.wait_closed()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
     return reply
 """
     fix_applicability = Applicability.SAFE
-    fix_title = "`await writer.wait_closed()` is inserted right after the `close()`"
+    fix_title = (
+        "`await writer.wait_closed()` under `try`/`except OSError` is inserted right after the `close()`: "
+        "`wait_closed()` re-raises the error that ended the connection (a peer's reset), which `close()` never "
+        "raised. Not offered when the function already waits for that writer somewhere"
+    )
     references = ("https://docs.python.org/3/library/asyncio-stream.html#asyncio.StreamWriter.close",)
     valid = (
         Valid(
@@ -55,12 +62,16 @@ async def ping(host, port):
             "        w.write(b'x')\n    finally:\n        w.close()\n        await w.wait_closed()\n"
         ),
         Valid("import asyncio\n\ndef f(w: asyncio.StreamWriter):\n    w.close()\n"),
+        Valid(
+            "import asyncio, sys\n\nasync def f(w: asyncio.StreamWriter):\n    w.close()\n"
+            "    if sys.version_info >= (3, 7):\n        await w.wait_closed()\n"
+        ),
     )
     invalid = (
         Invalid(
             "import asyncio\n\nasync def f(h, p):\n    r, w = await asyncio.open_connection(h, p)\n    w.close()\n",
             "import asyncio\n\nasync def f(h, p):\n    r, w = await asyncio.open_connection(h, p)\n    w.close()\n"
-            "    await w.wait_closed()\n",
+            "    try:\n        await w.wait_closed()\n    except OSError:\n        pass\n",
         ),
     )
 
@@ -73,7 +84,12 @@ async def ping(host, port):
                 handle = ast.unparse(close.func.value)
                 site = next((s for s in scope.closes.values() if s.node is close), None)
                 fix = None
-                if site is not None and isinstance(site.statement, ast.Expr) and site.statement.value is close:
+                if (
+                    site is not None
+                    and isinstance(site.statement, ast.Expr)
+                    and site.statement.value is close
+                    and not _waits_anywhere(scope.node, handle)
+                ):
                     fix = Fix(
                         Applicability.SAFE,
                         f"Insert `await {handle}.wait_closed()` after `{handle}.close()`",
@@ -81,6 +97,17 @@ async def ping(host, port):
                         (site.statement.lineno, site.statement.end_lineno or site.statement.lineno),
                     )
                 yield self.report(close, fix, handle=handle)
+
+
+def _waits_anywhere(function: ast.AST, handle: str) -> bool:
+    """Whether the function calls `<handle>.wait_closed()` anywhere: the fix never adds a second one."""
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "wait_closed"
+        and ast.unparse(node.func.value) == handle
+        for node in ast.walk(function)
+    )
 
 
 class WriterNeverClosed(Rule):

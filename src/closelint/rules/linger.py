@@ -6,6 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from closelint.analysis.bindings import UNKNOWN, Bindings
 from closelint.analysis.module import ModuleFacts
 from closelint.analysis.names import ImportTable
 from closelint.model import Invalid, Valid
@@ -25,10 +26,14 @@ class LingerZero(Rule):
         'with a zero timeout: `struct.pack("ii", 1, 0)`, the `"hh"` layout of Windows, `pack` imported '
         'from `struct`, a packed `struct linger` literal (`b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00"`), '
         "and names holding any of these or the two fields (`l_onoff, l_linger = 1, 0`, module constants). "
-        "A name counts only when every value the module binds to it agrees: a parameter, a loop target, "
-        "`+=` or a second assignment with another value makes it unknown, and an unknown value is not "
-        "reported. Not reported in one branch of an `if`/`else`: code that chooses between an orderly and "
-        "an abortive close (twisted's `abortConnection`) means it."
+        'The `"ll"`/`"LL"`/`"qq"` formats count too (Linux on 64 bits reads the first eight bytes). A name '
+        "is resolved where Python resolves it: the function's own local (even one shadowing a module "
+        "constant), then enclosing functions, then the module's globals; never another function's local. "
+        "It counts only when every value that scope binds to it agrees: a parameter, a loop target, "
+        "`+=` or a second assignment with another value makes it unknown, as does a name bound nowhere "
+        "in the module (`from cfg import *`), and an unknown value is not reported. "
+        "Not reported in one branch of an `if`/`else`: code that chooses between an orderly and an "
+        "abortive close (twisted's `abortConnection`) means it."
     )
     rationale = (
         "With `l_onoff=1, l_linger=0`, `close()` is abortive: the kernel drops everything still queued "
@@ -78,7 +83,7 @@ def handle(conn):
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         if "SO_LINGER" not in facts.text:
             return
-        bindings = _bindings(facts.tree)
+        bindings = facts.bindings
         for node in _unchosen_nodes(facts.tree):
             if (
                 isinstance(node, ast.Call)
@@ -110,52 +115,13 @@ def _is_so_linger(expr: ast.expr, imports: ImportTable) -> bool:
     return isinstance(expr, ast.Attribute) and expr.attr == "SO_LINGER"
 
 
-#: a binding whose value the rule does not follow (a parameter, a loop target, `+=`, an import, …)
-_UNKNOWN = ast.Constant(value=...)
-
-
-def _bindings(tree: ast.Module) -> dict[str, list[ast.expr]]:
-    """Every value bound to each plain name, anywhere in the module: the value of `name = v`, of
-    `name: T = v` and of each element of `a, b = x, y`; `_UNKNOWN` for every other way of binding it."""
-    paired: dict[int, ast.expr] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                _pair(target, node.value, paired)
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            _pair(node.target, node.value, paired)
-    found: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            found.setdefault(node.id, []).append(paired.get(id(node), _UNKNOWN))
-        elif isinstance(node, ast.arg):
-            found.setdefault(node.arg, []).append(_UNKNOWN)
-        elif isinstance(node, ast.alias):
-            found.setdefault(node.asname or node.name.split(".", 1)[0], []).append(_UNKNOWN)
-    return found
-
-
-def _pair(target: ast.expr, value: ast.expr, paired: dict[int, ast.expr]) -> None:
-    """Match the names of an assignment target with the parts of its value (`a, b = 1, 0`)."""
-    if isinstance(target, ast.Name):
-        paired[id(target)] = value
-    elif (
-        isinstance(target, (ast.Tuple, ast.List))
-        and isinstance(value, (ast.Tuple, ast.List))
-        and len(target.elts) == len(value.elts)
-        and not any(isinstance(e, ast.Starred) for e in [*target.elts, *value.elts])
-    ):
-        for element, part in zip(target.elts, value.elts):
-            _pair(element, part, paired)
-
-
-def _linger_zero(expr: ast.expr, imports: ImportTable, bindings: dict[str, list[ast.expr]], depth: int) -> bool:
+def _linger_zero(expr: ast.expr, imports: ImportTable, bindings: Bindings, depth: int) -> bool:
     """Whether `expr` is known to pack l_onoff != 0 and l_linger == 0 (names are followed through every
     value the module binds to them: all must agree)."""
     if depth > _MAX_DEPTH:
         return False
     if isinstance(expr, ast.Name):
-        values = bindings.get(expr.id, [])
+        values = bindings.values(expr)
         return bool(values) and all(_linger_zero(v, imports, bindings, depth + 1) for v in values)
     if isinstance(expr, ast.Constant) and isinstance(expr.value, bytes):
         return _bytes_linger_zero(expr.value)
@@ -170,14 +136,19 @@ def _linger_zero(expr: ast.expr, imports: ImportTable, bindings: dict[str, list[
     )
 
 
-def _constants(expr: ast.expr, bindings: dict[str, list[ast.expr]], depth: int) -> list[object]:
+def _constants(expr: ast.expr, bindings: Bindings, depth: int) -> list[object]:
     """Every constant `expr` may evaluate to, through names; empty when one of them is not a constant."""
     if depth > _MAX_DEPTH:
         return []
-    if isinstance(expr, ast.Constant) and expr is not _UNKNOWN:
+    if isinstance(expr, ast.Constant) and expr is not UNKNOWN:
         return [expr.value]
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):  # `-0`, `-1`
+        sign = -1 if isinstance(expr.op, ast.USub) else 1
+        operand = _constants(expr.operand, bindings, depth + 1)
+        numbers = [v for v in operand if type(v) is int]
+        return [sign * v for v in numbers] if numbers and len(numbers) == len(operand) else []
     if isinstance(expr, ast.Name):
-        found = [_constants(v, bindings, depth + 1) for v in bindings.get(expr.id, [])]
+        found = [_constants(v, bindings, depth + 1) for v in bindings.values(expr)]
         return [c for cs in found for c in cs] if found and all(found) else []
     return []
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
+from closelint.analysis.applicability import graceful_close_fix
 from closelint.analysis.flow import CloseSite, ScopeFacts
 from closelint.analysis.module import ModuleFacts
-from closelint.analysis.state import Facts
-from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
+from closelint.model import Applicability, Invalid, Valid
 from closelint.rule import Report, Rule
 from closelint.rules.lifecycle import describe
 
@@ -30,7 +29,7 @@ def verdict(site: CloseSite) -> str | None:
         return None
     if not any(f.sent for f in site.facts):
         return None  # nothing sent, nothing to lose (and a parameter proves it is a stream only by sending)
-    exposed = _exposed(site)
+    exposed = site.exposed()
     if any(f.shut for f in exposed):
         return "CL202"
     if any(f.sent and not f.shut for f in exposed):
@@ -38,70 +37,14 @@ def verdict(site: CloseSite) -> str | None:
     return None
 
 
-def _exposed(site: CloseSite) -> list[Facts]:
-    """The paths on which the close can still cost the peer data: not read until EOF, and no complete
-    reply read since the last send."""
-    return [f for f in site.facts if not f.drained and not f.answered]
-
-
-def _read_side_shut(site: CloseSite) -> bool:
-    """Whether a shutdown of the read side (SHUT_RD, SHUT_RDWR) is what kept a read loop from draining."""
-    return any(f.read_shut for f in _exposed(site))
-
-
-def _advice(site: CloseSite) -> str:
-    if _read_side_shut(site):
+def _advice(site: CloseSite, otherwise: str) -> str:
+    """What to do instead: `otherwise`, unless a read-side shutdown is what made the reading useless."""
+    if site.read_side_shut():
         return (
             "after shutdown(SHUT_RD or SHUT_RDWR) recv() returns b'' at once, so reading cannot drain it: shut "
             f"down with SHUT_WR, read until EOF, then close, or use graceful_close({site.handle})"
         )
-    return f"drain it first, or use graceful_close({site.handle})"
-
-
-def graceful_fix(site: CloseSite, scope: ScopeFacts) -> Fix | None:
-    """Replace the close (and a shutdown right before it) with graceful_close(), when that is safe."""
-    if isinstance(scope.node, ast.AsyncFunctionDef) or not site.handle:
-        return None  # a blocking helper never goes into an `async def`
-    statement = site.statement
-    if isinstance(statement, (ast.With, ast.AsyncWith)):
-        if isinstance(statement, ast.AsyncWith) or not _can_append(statement, site.handle):
-            return None
-        return Fix(
-            Applicability.SAFE,
-            f"Call `graceful_close({site.handle})` at the end of the `with` block",
-            FixKey.in_with(site.handle),
-            (statement.lineno, statement.end_lineno or statement.lineno),
-        )
-    if not (isinstance(statement, ast.Expr) and statement.value is site.node):
-        return None
-    if _read_side_shut(site) and not _is_shutdown(site.previous, site.handle):
-        return None  # graceful_close() cannot drain a socket whose read side an earlier shutdown() shut
-    return Fix(
-        Applicability.SAFE,
-        f"Replace `{site.handle}.close()` with `graceful_close({site.handle})`",
-        FixKey.GRACEFUL_CLOSE,
-        (max(statement.lineno - 1, 1), statement.end_lineno or statement.lineno),
-    )
-
-
-def _is_shutdown(statement: ast.stmt | None, handle: str) -> bool:
-    """`<handle>.shutdown(...)` as a statement (what the fix absorbs into graceful_close())."""
-    call = statement.value if isinstance(statement, ast.Expr) else None
-    return (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Attribute)
-        and call.func.attr == "shutdown"
-        and ast.unparse(call.func.value) == handle
-    )
-
-
-def _can_append(statement: ast.With, handle: str) -> bool:
-    """The call goes last in the block, or right before a final jump that does not use the socket."""
-    last = statement.body[-1]
-    if not isinstance(last, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
-        return True
-    root = handle.split(".", 1)[0]
-    return not any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(last))
+    return otherwise
 
 
 def _sites(facts: ModuleFacts, code: str) -> Iterator[tuple[CloseSite, ScopeFacts]]:
@@ -117,21 +60,28 @@ class CloseWithoutShutdown(Rule):
     name = "close-without-shutdown"
     message = (
         "{what} is closed after sending without shutdown(SHUT_WR) and reading to EOF; unread input makes "
-        "close() reset the connection and the peer can lose the reply: use graceful_close({handle})"
+        "close() reset the connection and the peer can lose the reply: {advice}"
     )
     summary = (
         "Checks for a connected TCP socket that has sent data and is then closed (`close()`, or the end of "
         "its `with` block) without first calling `shutdown(SHUT_WR)` and reading until EOF. Not reported "
         "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets.\n\n"
+        'A loop that leaves when a read returns `b""` reads to EOF even when a clock or a count also '
+        "bounds it (`while time.monotonic() < deadline: if not s.recv(n): break`): that is the lingering "
+        "close, not reported, unless the loop also sends.\n\n"
         "The loss window: what is at risk is data this side sent that the peer may not have read yet. "
-        "When, after its last send, the code has read a complete reply of a length known in advance, the "
+        "When the LAST read after the last send completes a reply of a length known in advance, the "
         "peer has read the request (it answered it) and nothing is lost: not reported. A complete reply "
         "is read by a `while` loop left through its test, where the test compares (or is) a count or "
         "buffer the loop advances with what it reads (`while len(buf) < size`, `while got < n`, "
-        "`while remaining`), by `recv(n, MSG_WAITALL)` or `recv_into(buf, n, MSG_WAITALL)`, or by "
-        "`read(n)` on a buffered `makefile()` object. Still reported: one bounded `recv(n)` of a reply that "
-        "may go on, a loop bounded by a clock or left by `break` before the length is in, a send after the "
-        "reply, and a server that reads a request and then answers (its answer comes after the read)."
+        "`while remaining`, also joined by `and` to a read that ends the loop at EOF), by "
+        "`recv(n, MSG_WAITALL)` or `recv_into(buf, n, MSG_WAITALL)` (the flag under any imported name; "
+        "not with `MSG_PEEK`, which leaves the data queued), or by `read(n)` on a buffered `makefile()` "
+        "object. Still reported: one bounded `recv(n)` of a reply that may go on, also after a complete "
+        "header (`recv(4, MSG_WAITALL)` then `recv(65536)`), a loop bounded by a clock or left by `break` "
+        "before the length is in, a send after the reply, and a server that reads a request and then "
+        "answers (its answer comes after the read). After `shutdown(SHUT_RD)` a read loop is no drain, and "
+        "the message says so."
     )
     rationale = _RST_RATIONALE
     example = """\
@@ -157,9 +107,13 @@ def serve_one(srv):
 """
     fix_applicability = Applicability.SAFE
     fix_title = (
-        "the close becomes `graceful_close(sock)` (for a `with sock:` block, a call at the end of the block); "
-        "the helper shuts down writing, drains the input with a bounded timeout, and closes. Never applied "
-        "inside `async def`"
+        "the close becomes `graceful_close(sock)` (for a `with sock:` block, a call at the end of the block; in "
+        "`finally`, on the normal path only: the error path keeps the plain close); the helper shuts down "
+        "writing, drains the input with a bounded timeout, and closes. Safe only for a plain `socket.socket` "
+        "the scope or class created or accepted, whose descriptor has no other owner (`dup()`, `fromfd()`), with "
+        "no `makefile()` object used after the close, not under a held lock, not in an event-loop callback or a "
+        "non-blocking selector loop; elsewhere unsafe or display-only, with the reason. Never applied inside "
+        "`async def`"
     )
     references = (
         "https://www.rfc-editor.org/rfc/rfc2525#section-2.17",
@@ -184,10 +138,12 @@ def serve_one(srv):
     )
     invalid = (
         Invalid(
-            "import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.close()\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(conn):\n"
-            "    conn.sendall(b'bye')\n    graceful_close(conn)\n",
+            "import socket\n\ndef f(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n",
+            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(srv):\n"
+            "    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    graceful_close(conn)\n",
         ),
+        # a parameter is not proven to be a plain socket.socket: the fix is unsafe, plain --fix leaves it
+        Invalid("import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.close()\n"),
         Invalid(
             "import socket\n\ndef f(addr):\n    with socket.create_connection(addr) as s:\n        s.sendall(b'x')\n",
             "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(addr):\n"
@@ -198,7 +154,9 @@ def serve_one(srv):
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            yield self.report(site.node, graceful_fix(site, scope), what=describe(site.resource), handle=site.handle)
+            advice = _advice(site, f"use graceful_close({site.handle})")
+            fix = graceful_close_fix(site, scope, facts)
+            yield self.report(site.node, fix, what=describe(site.resource), advice=advice)
 
 
 class ShutdownWithoutDrain(Rule):
@@ -217,7 +175,9 @@ class ShutdownWithoutDrain(Rule):
         "A read loop after `shutdown(SHUT_RDWR)` or `shutdown(SHUT_RD)` is no drain, written in the function "
         'or in a nested helper it calls: once the read side is shut, Linux `recv()` returns `b""` as soon '
         "as the receive queue is empty, so the loop ends at once instead of at the peer's FIN, and the "
-        "message says to shut down with `SHUT_WR` instead. Then no fix is offered unless the `shutdown()` "
+        "message says to shut down with `SHUT_WR` instead. The side `how` shuts is known from `socket.SHUT_*` "
+        "under any imported name, its Linux value, or a name every binding of which agrees "
+        "(`HOW = socket.SHUT_RDWR`). Then no fix is offered unless the `shutdown()` "
         "is the statement right before the close (the fix replaces both)."
     )
     rationale = (
@@ -246,7 +206,10 @@ def send_report(addr, report):
         graceful_close(sock)
 """
     fix_applicability = Applicability.SAFE
-    fix_title = "the `shutdown()` and the close become `graceful_close(sock)`. Never applied inside `async def`"
+    fix_title = (
+        "the `shutdown()` and the close become `graceful_close(sock)`, with the same conditions of safety as "
+        "CL201's fix. Never applied inside `async def`"
+    )
     references = ("https://www.rfc-editor.org/rfc/rfc2525#section-2.17",)
     valid = (
         Valid(
@@ -261,10 +224,13 @@ def send_report(addr, report):
     )
     invalid = (
         Invalid(
-            "import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.shutdown(socket.SHUT_RDWR)\n"
-            "    conn.close()\n",
-            "import socket\nfrom closelint.graceful import graceful_close\n\ndef f(conn):\n"
-            "    conn.sendall(b'bye')\n    graceful_close(conn)\n",
+            "import socket\n\ndef f(addr):\n    conn = socket.create_connection(addr)\n    try:\n"
+            "        conn.sendall(b'bye')\n    finally:\n        conn.shutdown(socket.SHUT_RDWR)\n"
+            "        conn.close()\n",
+            "import socket\nimport sys\nfrom closelint.graceful import graceful_close\n\ndef f(addr):\n"
+            "    conn = socket.create_connection(addr)\n    try:\n        conn.sendall(b'bye')\n"
+            "    finally:\n        if sys.exc_info()[1] is None:\n            graceful_close(conn)\n"
+            "        else:\n            conn.shutdown(socket.SHUT_RDWR)\n            conn.close()\n",
         ),
         Invalid(
             "import socket\n\ndef f(conn):\n    conn.sendall(b'bye')\n    conn.shutdown(socket.SHUT_RDWR)\n"
@@ -274,4 +240,6 @@ def send_report(addr, report):
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            yield self.report(site.node, graceful_fix(site, scope), what=describe(site.resource), advice=_advice(site))
+            advice = _advice(site, f"drain it first, or use graceful_close({site.handle})")
+            fix = graceful_close_fix(site, scope, facts)
+            yield self.report(site.node, fix, what=describe(site.resource), advice=advice)

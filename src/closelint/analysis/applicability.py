@@ -1,0 +1,444 @@
+"""Fix applicability from proof: when turning a close into `graceful_close()` leaves the program's behaviour
+unchanged apart from the data the peer no longer loses.
+
+A graceful close shuts down writing, then reads and discards input for up to the drain timeout (seconds)
+before it closes. That is only the same program when:
+
+- the object is a plain `socket.socket` (`graceful_close` raises `TypeError` on anything else) that this
+  scope, or the class keeping it on `self`, created or accepted;
+- no other owner shares its descriptor (`dup()`, `fromfd()`): the shutdown would end the connection for that
+  owner too, and the drain would eat its input;
+- no `makefile()` object of it is used after the close: the drain would consume what that file reads next;
+- it is not closed under a held lock, in an event-loop callback or in a non-blocking selector loop: the
+  drain would block the lock, or the whole loop, for the drain timeout.
+
+A close in `finally` also runs on the error path, where the original code closes at once: the fix makes it
+graceful on the normal path only. Every rule asks `graceful_close_fix` here, so what is proven is decided
+in one place, from the analysis facts (`CloseSite`, `ScopeFacts`, `ModuleFacts`).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from closelint.analysis.flow import CloseSite, ScopeFacts
+from closelint.analysis.module import ModuleFacts
+from closelint.analysis.names import bindings
+from closelint.analysis.scopes import NESTED_SCOPES, own_nodes
+from closelint.model import Applicability, Fix, FixKey
+
+#: factories whose result is a plain `socket.socket` with a descriptor of its own
+PLAIN_FACTORIES = frozenset({"socket.socket", "socket.SocketType", "socket.create_connection"})
+#: calls that make a second owner of a descriptor given as `sock.fileno()`
+_DESCRIPTOR_SHARERS = frozenset(
+    {"socket.fromfd", "socket.socket", "socket.SocketType", "socket.dup", "os.dup", "os.dup2", "socket.fromshare"}
+)
+#: methods that register a callback with an event loop or a selector (the callback is a positional
+#: argument, or `data=` of `selector.register`)
+_CALLBACK_REGISTRARS = frozenset(
+    {
+        "register",
+        "modify",
+        "add_reader",
+        "add_writer",
+        "call_soon",
+        "call_soon_threadsafe",
+        "call_later",
+        "call_at",
+        "add_done_callback",
+        "add_signal_handler",
+    }
+)
+#: base classes whose methods the event loop calls (asyncio protocols, asyncore dispatchers)
+_CALLBACK_BASES = re.compile(r"(Protocol|dispatcher|dispatcher_with_send|async_chat)$")
+_POLLS = frozenset({"select", "poll", "epoll", "kqueue", "control"})
+_LOCKS = frozenset(
+    {"threading.Lock", "threading.RLock", "threading.Condition", "threading.Semaphore", "threading.BoundedSemaphore"}
+)
+_LOCK_NAME = re.compile(r"(lock|mutex|cond|condition|sem|semaphore)$", re.IGNORECASE)
+
+
+#: the value of a binding that is not an assignment (a loop variable, a parameter, a tuple's other items)
+_UNKNOWN: ast.expr = ast.Name(id="<unknown>", ctx=ast.Load())
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What the analysis proves about one close: how far its graceful fix can be trusted, and why not more."""
+
+    applicability: Applicability
+    reason: str = ""
+
+
+def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Fix | None:
+    """The fix that makes the close at `site` graceful, with the applicability its proof allows.
+
+    None when no rewrite applies: an `async def` (a blocking drain never goes there), a close that is not a
+    statement of its own line, a `with` block that cannot take a call at its end.
+    """
+    if isinstance(scope.node, ast.AsyncFunctionDef) or not site.handle:
+        return None
+    statement = site.statement
+    if isinstance(statement, ast.AsyncWith):
+        return None
+    if isinstance(statement, ast.With):
+        if not _can_append(statement, site.handle):
+            return None
+        key, description = (
+            FixKey.in_with(site.handle),
+            f"Call `graceful_close({site.handle})` at the end of the `with` block",
+        )
+        span = (statement.lineno, statement.end_lineno or statement.lineno)
+    elif (
+        isinstance(statement, ast.Expr) and statement.value is site.node and _alone_on_its_lines(statement, facts.text)
+    ):
+        if site.read_side_shut() and not _is_shutdown(site.previous, site.handle):
+            return None  # graceful_close() cannot drain a socket whose read side an earlier shutdown() shut
+        in_finally = _in_finally(statement, scope.node)
+        if in_finally and not _sys_is_the_module(facts.tree):
+            return None  # the rewrite tests `sys.exc_info()`: `sys` must name the module wherever it is bound
+        key = FixKey.GRACEFUL_CLOSE_IN_FINALLY if in_finally else FixKey.GRACEFUL_CLOSE
+        description = f"Replace `{site.handle}.close()` with `graceful_close({site.handle})`" + (
+            " on the normal path (the error path keeps the plain close)" if in_finally else ""
+        )
+        span = (max(statement.lineno - 1, 1), statement.end_lineno or statement.lineno)
+    else:
+        return None
+    proof = prove(site, scope, facts)
+    return Fix(proof.applicability, description, key, span, reason=proof.reason)
+
+
+def prove(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Proof:
+    """How safe a graceful close of `site` is: display-only if any doubt says so (never applied, not even
+    with `--unsafe-fixes`), else unsafe if there is any doubt; the reasons are every unproven condition."""
+    doubts = list(_doubts(site, scope, facts))
+    if not doubts:
+        return Proof(Applicability.SAFE)
+    display = any(applicability is Applicability.DISPLAY_ONLY for applicability, _ in doubts)
+    return Proof(
+        Applicability.DISPLAY_ONLY if display else Applicability.UNSAFE, "; ".join(reason for _, reason in doubts)
+    )
+
+
+def _doubts(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Iterator[tuple[Applicability, str]]:
+    handle = site.handle
+    function = scope.node
+    cls = facts.classes.get(function)
+    attribute = handle.split(".", 1)[1] if "." in handle else None
+    region: ast.AST = cls if attribute is not None and cls is not None else function
+    unsafe, display = Applicability.UNSAFE, Applicability.DISPLAY_ONLY
+    origin = _origin(site, cls, attribute, facts)
+    if origin:
+        yield unsafe, origin
+    if _shares_descriptor(region, handle, facts):
+        yield unsafe, f"the descriptor of '{handle}' has another owner (dup()/fromfd()): a shutdown ends it for both"
+    if _makefile_used_after(region, handle, site.statement):
+        yield display, f"a makefile() object of '{handle}' is used after the close: the drain would eat its input"
+    ancestors = _ancestors(function, site.statement)
+    if _under_lock(function, ancestors, site.statement, facts):
+        yield unsafe, "the close runs under a held lock, which the drain would hold for up to its timeout"
+    callback = _event_loop_context(function, cls, ancestors, region, handle, facts)
+    if callback:
+        yield display, f"{callback}: the drain would block the whole loop for up to its timeout"
+
+
+def _origin(site: CloseSite, cls: ast.ClassDef | None, attribute: str | None, facts: ModuleFacts) -> str | None:
+    """Why the socket is not proven a plain `socket.socket` this scope or class created or accepted."""
+    resource = site.resource
+    if resource.owned:
+        if _plain_creation(resource.node, facts):
+            return None
+        made_by = facts.imports.call_name(resource.node) if isinstance(resource.node, ast.Call) else None
+        return f"'{site.handle}' is not a plain socket.socket" + (f" (it comes from {made_by}())" if made_by else "")
+    if attribute is None or cls is None:
+        return f"'{site.handle}' comes from the caller: it is not proven to be a plain socket.socket"
+    stores = [(v, f) for v, f in _attribute_stores(cls, attribute) if not _is_none(v)]
+    if not stores or not all(_plain_value(value, function, facts) for value, function in stores):
+        return f"'{site.handle}' is not proven to be a plain socket.socket that this class created or accepted"
+    return None
+
+
+def _is_none(value: ast.expr) -> bool:
+    """`self.sock = None`: a reset, not another kind of object."""
+    return isinstance(value, ast.Constant) and value.value is None
+
+
+def _plain_creation(node: ast.AST, facts: ModuleFacts) -> bool:
+    """`socket.socket(...)` (no `fileno`), `socket.create_connection(...)`, `x.accept()`, `x.accept()[0]`."""
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    if not isinstance(node, ast.Call):
+        return False
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "accept" and not node.args:
+        return True
+    qualname = facts.imports.call_name(node)
+    if qualname not in PLAIN_FACTORIES:
+        return False
+    return not (len(node.args) > 3 or any(k.arg == "fileno" for k in node.keywords))
+
+
+def _plain_value(value: ast.expr, function: ast.AST, facts: ModuleFacts) -> bool:
+    """A value stored on `self`: a plain creation, or a local that only ever holds one."""
+    if isinstance(value, ast.Name):
+        values = [v for v, _ in _name_stores(function, value.id) if not _is_none(v)]
+        return bool(values) and all(not isinstance(v, ast.Name) and _plain_value(v, function, facts) for v in values)
+    return _plain_creation(value, facts)
+
+
+def _attribute_stores(cls: ast.ClassDef, attribute: str) -> Iterator[tuple[ast.expr, ast.AST]]:
+    """(value, method) of every assignment to `<self>.<attribute>` in the class's methods (None: unknown)."""
+    for method in cls.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(method):
+            for target, value in _assignments(node):
+                if isinstance(target, ast.Attribute) and target.attr == attribute:
+                    yield value, method
+
+
+def _name_stores(function: ast.AST, name: str) -> Iterator[tuple[ast.expr, ast.AST]]:
+    for node in ast.walk(function):
+        for target, value in _assignments(node):
+            if isinstance(target, ast.Name) and target.id == name:
+                yield value, function
+        if isinstance(node, (ast.For, ast.With, ast.NamedExpr, ast.arg)) and name in _bound_by(node):
+            yield _UNKNOWN, function  # bound to something that is not a creation
+
+
+def _bound_by(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.arg):
+        return {node.arg}
+    targets: list[ast.AST] = []
+    if isinstance(node, ast.For):
+        targets = [node.target]
+    elif isinstance(node, ast.With):
+        targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
+    elif isinstance(node, ast.NamedExpr):
+        targets = [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _assignments(node: ast.AST) -> Iterator[tuple[ast.expr, ast.expr]]:
+    """(target, value) pairs of an assignment; an unpacked tuple pairs the first target with the value
+    (`conn, addr = srv.accept()`), the others with an unknown value."""
+    if isinstance(node, ast.Assign):
+        pairs = [(t, node.value) for t in node.targets]
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+        pairs = [(node.target, node.value)]
+    else:
+        return
+    for target, value in pairs:
+        if isinstance(target, (ast.Tuple, ast.List)) and target.elts:
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+                yield from zip(target.elts, value.elts)
+                continue
+            yield target.elts[0], value
+            for other in target.elts[1:]:
+                yield other, _UNKNOWN
+        else:
+            yield target, value
+
+
+def _shares_descriptor(region: ast.AST, handle: str, facts: ModuleFacts) -> bool:
+    """`handle.dup()`, or `handle.fileno()` given to fromfd(), socket(fileno=), os.dup(), ..."""
+    for node in ast.walk(region):
+        if not isinstance(node, ast.Call):
+            continue
+        if _method_on(node, handle, "dup"):
+            return True
+        if facts.imports.call_name(node) in _DESCRIPTOR_SHARERS:
+            arguments = [*node.args, *(k.value for k in node.keywords)]
+            if any(_method_on(a, handle, "fileno") for argument in arguments for a in ast.walk(argument)):
+                return True
+    return False
+
+
+def _makefile_used_after(region: ast.AST, handle: str, close: ast.stmt) -> bool:
+    """A `handle.makefile()` object that is read or kept after the close statement."""
+    files: set[str] = set()
+    for node in ast.walk(region):
+        for target, value in _assignments(node):
+            if isinstance(value, ast.Call) and _method_on(value, handle, "makefile"):
+                if not isinstance(target, ast.Name):
+                    return True  # stored on an attribute or in a container: it may be read at any time
+                files.add(target.id)
+        if isinstance(node, ast.Call) and _method_on(node, handle, "makefile") and not _is_assigned(region, node):
+            return True
+    end = close.end_lineno or close.lineno
+    return any(isinstance(n, ast.Name) and n.id in files and n.lineno > end for n in ast.walk(region))
+
+
+def _is_assigned(region: ast.AST, call: ast.Call) -> bool:
+    """Whether `call` is the whole value of an assignment (`f = sock.makefile()`), or read at once."""
+    for node in ast.walk(region):
+        if any(value is call for _, value in _assignments(node)):
+            return True
+        if isinstance(node, ast.Attribute) and node.value is call:
+            return True  # `sock.makefile().read()`: used right there, before the close
+        if isinstance(node, ast.withitem) and node.context_expr is call:
+            return True
+    return False
+
+
+def _method_on(node: ast.AST, handle: str, method: str) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == method
+        and ast.unparse(node.func.value) == handle
+    )
+
+
+def _ancestors(function: ast.AST, statement: ast.stmt) -> list[ast.AST]:
+    """The nodes from `function` down to `statement`, not entering nested scopes (outermost first)."""
+    path: list[ast.AST] = []
+
+    def search(node: ast.AST) -> bool:
+        for child in ast.iter_child_nodes(node):
+            if child is statement:
+                return True
+            if isinstance(child, NESTED_SCOPES):
+                continue
+            path.append(child)
+            if search(child):
+                return True
+            path.pop()
+        return False
+
+    search(function)
+    return path
+
+
+def _in_finally(statement: ast.stmt, function: ast.AST) -> bool:
+    """Whether the statement lies in the `finally` of a `try` (it then also runs on the error path)."""
+    chain = [function, *_ancestors(function, statement), statement]
+    return any(
+        isinstance(outer, (ast.Try, ast.TryStar)) and any(s is inner for s in outer.finalbody)
+        for outer, inner in zip(chain, chain[1:])
+    )
+
+
+def _under_lock(function: ast.AST, ancestors: list[ast.AST], close: ast.stmt, facts: ModuleFacts) -> bool:
+    """Inside `with <lock>:`, or after a `<lock>.acquire()` in the same function."""
+    for node in ancestors:
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(_is_lock(i.context_expr, facts) for i in node.items):
+            return True
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "acquire"
+        and node.lineno <= close.lineno
+        for node in own_nodes(getattr(function, "body", []))
+    )
+
+
+def _is_lock(expr: ast.expr, facts: ModuleFacts) -> bool:
+    if isinstance(expr, ast.Call):
+        return facts.imports.call_name(expr) in _LOCKS
+    name = expr.attr if isinstance(expr, ast.Attribute) else expr.id if isinstance(expr, ast.Name) else ""
+    return bool(_LOCK_NAME.search(name))
+
+
+def _event_loop_context(
+    function: ast.AST,
+    cls: ast.ClassDef | None,
+    ancestors: list[ast.AST],
+    region: ast.AST,
+    handle: str,
+    facts: ModuleFacts,
+) -> str | None:
+    """Why the close may run inside an event loop: a callback, a selector loop, a non-blocking socket."""
+    if cls is not None and any(_CALLBACK_BASES.search(ast.unparse(base)) for base in cls.bases):
+        return f"'{getattr(function, 'name', '')}' is called by an event loop ({cls.name} is a protocol/dispatcher)"
+    name = getattr(function, "name", None)
+    if name and _registered_as_callback(facts.tree, name):
+        return f"'{name}' is registered as an event-loop or selector callback"
+    for node in ancestors:
+        if isinstance(node, (ast.While, ast.For)) and any(_is_poll(n) for n in ast.walk(node)):
+            return "the close runs inside a selector loop"
+    for node in ast.walk(region):
+        if isinstance(node, ast.Call) and _non_blocking(node, handle):
+            return f"'{handle}' is a non-blocking socket"
+    return None
+
+
+def _registered_as_callback(tree: ast.Module, name: str) -> bool:
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in _CALLBACK_REGISTRARS:
+            continue
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            target = argument.attr if isinstance(argument, ast.Attribute) else getattr(argument, "id", None)
+            if target == name:
+                return True
+    return False
+
+
+def _is_poll(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) in _POLLS
+
+
+def _non_blocking(call: ast.Call, handle: str) -> bool:
+    """`handle.setblocking(False)` / `setblocking(0)` / `settimeout(0)`."""
+    if not (_method_on(call, handle, "setblocking") or _method_on(call, handle, "settimeout")) or not call.args:
+        return False
+    value = call.args[0]
+    return isinstance(value, ast.Constant) and value.value in (False, 0, 0.0) and value.value is not None
+
+
+def _is_shutdown(statement: ast.stmt | None, handle: str) -> bool:
+    """`<handle>.shutdown(...)` as a statement (what the fix absorbs into graceful_close())."""
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return call is not None and _method_on(call, handle, "shutdown")
+
+
+def _sys_is_the_module(tree: ast.Module) -> bool:
+    """Whether every binding of `sys` in the module is `import sys` (or there is none)."""
+    return all(
+        isinstance(node, ast.Import) and any(a.name == "sys" and a.asname is None for a in node.names)
+        for node in bindings(tree, "sys")
+    )
+
+
+def _can_append(statement: ast.With, handle: str) -> bool:
+    """The call goes last in the block, or right before a final jump that does not use the socket, and no
+    other `return`/`break`/`continue` leaves the block around it."""
+    last = statement.body[-1]
+    final_jump = isinstance(last, (ast.Return, ast.Raise, ast.Break, ast.Continue))
+    root = handle.split(".", 1)[0]
+    if final_jump and any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(last)):
+        return False
+    body = statement.body[:-1] if final_jump else statement.body
+    return not any(_leaves(node, in_loop=False) for node in body)
+
+
+def _leaves(node: ast.AST, in_loop: bool) -> bool:
+    """Whether `node` holds a `return`, or a `break`/`continue` of a loop outside it."""
+    if isinstance(node, ast.Return) or (isinstance(node, (ast.Break, ast.Continue)) and not in_loop):
+        return True
+    if isinstance(node, NESTED_SCOPES):
+        return False
+    loop = isinstance(node, (ast.For, ast.AsyncFor, ast.While))
+    return any(
+        _leaves(child, in_loop or (loop and child not in getattr(node, "orelse", ())))
+        for child in ast.iter_child_nodes(node)
+    )
+
+
+def _alone_on_its_lines(statement: ast.stmt, text: str) -> bool:
+    """No other statement shares the statement's lines (`a; s.close()`, `if x: s.close()`): the rewrite
+    replaces whole statement lines."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    first, last = statement.lineno, statement.end_lineno or statement.lineno
+    if last > len(lines):
+        return False
+    before = lines[first - 1].encode("utf-8")[: statement.col_offset].decode("utf-8", "replace")
+    after = lines[last - 1].encode("utf-8")[statement.end_col_offset or 0 :].decode("utf-8", "replace").strip()
+    return not before.strip() and (not after or after.startswith("#"))

@@ -1,0 +1,220 @@
+"""What `--fix` must never lose or break: comments, line endings, a concurrent edit, links, owners, names."""
+
+from __future__ import annotations
+
+import ast
+import os
+from pathlib import Path
+
+import pytest
+
+from closelint.cli import main
+from closelint.config import Settings
+from closelint.fixer import fix_text
+
+SERVER = "import socket\n\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
+FIXED = (
+    "import socket\nfrom closelint.graceful import graceful_close\n\n\ndef reply(srv):\n"
+    "    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    graceful_close(conn)\n"
+)
+TEARDOWN = Settings(select=("CL2",))
+
+
+def _fix(tmp_path: Path, name: str, data: bytes, monkeypatch: pytest.MonkeyPatch, *extra: str) -> int:
+    (tmp_path / name).write_bytes(data)
+    monkeypatch.chdir(tmp_path)
+    return main(["check", "--fix", "--quiet", "--no-cache", "--select", "CL2", *extra, name])
+
+
+# --- comments and bytes -----------------------------------------------------------------------------------
+
+
+def test_comments_of_an_absorbed_shutdown_and_of_the_close_survive() -> None:
+    source = (
+        "import socket\n\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n"
+        "    # the reply is complete\n    conn.shutdown(socket.SHUT_RDWR)  # no more from us\n"
+        "    conn.close()  # bye\n"
+    )
+    fixed = fix_text(source, "a.py", TEARDOWN).fixed
+    assert fixed.endswith("    # the reply is complete\n    # no more from us\n    graceful_close(conn)  # bye\n"), (
+        fixed
+    )
+
+
+def test_comments_survive_the_with_conversion() -> None:
+    source = (
+        "import socket\n\n\ndef fetch(addr):\n    s = socket.create_connection(addr)  # metrics port\n"
+        "    data = s.recv(10)\n    # release it\n    s.close()  # done with it\n    return data\n"
+    )
+    fixed = fix_text(source, "a.py", Settings(select=("CL102",)), unsafe=True).fixed
+    assert "    with socket.create_connection(addr) as s:  # metrics port\n" in fixed
+    assert "# release it" in fixed and "# done with it" in fixed
+    ast.parse(fixed)
+
+
+def test_cr_only_line_endings_and_the_final_newline_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _fix(tmp_path, "a.py", SERVER.replace("\n", "\r").encode(), monkeypatch) == 0
+    assert (tmp_path / "a.py").read_bytes() == FIXED.replace("\n", "\r").encode()
+
+
+def test_crlf_bom_and_no_final_newline_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = b"\xef\xbb\xbf" + SERVER.rstrip("\n").replace("\n", "\r\n").encode()
+    assert _fix(tmp_path, "a.py", source, monkeypatch) == 0
+    assert (tmp_path / "a.py").read_bytes() == b"\xef\xbb\xbf" + FIXED.rstrip("\n").replace("\n", "\r\n").encode()
+
+
+# --- what is on disk ----------------------------------------------------------------------------------------
+
+
+def test_an_edit_saved_while_fixing_is_never_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import closelint.fixer
+
+    edited = SERVER + "\n\nEDITED = True\n"
+    real = closelint.fixer.fix_text
+
+    def fix_while_someone_saves(*args: object, **kwargs: object) -> closelint.fixer.FixResult:
+        (tmp_path / "a.py").write_text(edited)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(closelint.fixer, "fix_text", fix_while_someone_saves)
+    assert _fix(tmp_path, "a.py", SERVER.encode(), monkeypatch) == 1
+    assert (tmp_path / "a.py").read_text() == edited
+    assert "changed while it was being fixed" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".closelint_cache"] == ["a.py"]
+
+
+def test_a_symlink_inside_the_tree_stays_a_symlink_and_its_target_is_fixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "server.py"
+    target.write_text(SERVER)
+    (tmp_path / "link.py").symlink_to(Path("real") / "server.py")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--fix", "--quiet", "--no-cache", "--select", "CL2", "link.py"]) == 0
+    assert (tmp_path / "link.py").is_symlink()
+    assert target.read_text() == FIXED
+
+
+def test_a_symlink_leaving_the_tree_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "outside"
+    tree = tmp_path / "tree"
+    outside.mkdir()
+    tree.mkdir()
+    (outside / "server.py").write_text(SERVER)
+    (tree / "link.py").symlink_to(outside / "server.py")
+    monkeypatch.chdir(tree)  # named on the command line, the link is linted; its target is not written
+    assert main(["check", "--fix", "--quiet", "--no-cache", "--select", "CL2", "link.py"]) == 1
+    assert (outside / "server.py").read_text() == SERVER
+    assert (tree / "link.py").is_symlink()
+    assert "outside the tree" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
+def test_owner_and_mode_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.py"
+    path.write_text(SERVER)
+    os.chown(path, 12345, 23456)
+    path.chmod(0o640)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--fix", "--quiet", "--no-cache", "--select", "CL2", "a.py"]) == 0
+    info = path.stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o7777) == (12345, 23456, 0o640)
+    assert path.read_text() == FIXED
+
+
+def test_a_fix_that_does_not_clear_its_finding_is_held_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import closelint.fixes
+
+    monkeypatch.setattr(closelint.fixes, "apply_fixes", lambda text, *_: "# touched\n" + text)
+    result = fix_text(SERVER, "a.py", TEARDOWN)
+    assert not result.changed and result.applied == 0
+    assert result.error and "would not clear its finding" in result.error
+
+
+# --- the name of the inserted call ----------------------------------------------------------------------------
+
+CALLER = "\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
+
+
+@pytest.mark.parametrize(
+    "taken",
+    [
+        "def graceful_close(sock):\n    sock.close()\n",
+        "from mylib.net import graceful_close\n",
+        "class graceful_close:\n    pass\n",
+        "def other(graceful_close):\n    return graceful_close\n",
+        "def other():\n    graceful_close = print\n    return graceful_close\n",
+        "graceful_close = None\n",
+    ],
+    ids=["def", "import", "class", "parameter", "local", "global"],
+)
+def test_the_inserted_call_never_captures_or_shadows_another_graceful_close(taken: str) -> None:
+    source = "import socket\n" + taken + CALLER
+    fixed = fix_text(source, "a.py", TEARDOWN).fixed
+    assert "from closelint.graceful import graceful_close as graceful_close_\n" in fixed
+    assert fixed.endswith("    graceful_close_(conn)\n")
+    assert taken in fixed  # the module's own name is untouched
+    assert fix_text(fixed, "a.py", TEARDOWN).fixed == fixed
+
+
+def test_an_existing_alias_of_the_helper_is_reused() -> None:
+    source = (
+        "import socket\nfrom closelint.graceful import graceful_close as linger\n\n"
+        "def graceful_close(x):\n    return x\n" + CALLER
+    )
+    fixed = fix_text(source, "a.py", TEARDOWN).fixed
+    assert fixed == source.replace("    conn.close()\n", "    linger(conn)\n")
+
+
+def test_the_alias_is_free_in_the_whole_module() -> None:
+    source = "import socket\n\ndef graceful_close(x):\n    graceful_close_ = x\n    return graceful_close_\n" + CALLER
+    fixed = fix_text(source, "a.py", TEARDOWN).fixed
+    assert "import graceful_close as graceful_close_1\n" in fixed and "    graceful_close_1(conn)\n" in fixed
+
+
+# --- applicability is said --------------------------------------------------------------------------------------
+
+
+def test_diff_says_why_a_fix_was_held_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.py").write_text("import socket\n\n\ndef reply(conn):\n    conn.sendall(b'bye')\n    conn.close()\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--diff", "--no-cache", "--select", "CL2", "a.py"]) == 0
+    err = capsys.readouterr().err
+    assert "CL201 fix not applied (unsafe, applied with --unsafe-fixes)" in err
+    assert "comes from the caller" in err
+
+
+def test_a_display_only_fix_is_shown_but_never_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = (
+        "import socket\n\n\ndef ask(addr):\n    sock = socket.create_connection(addr)\n"
+        "    reader = sock.makefile('rb')\n    sock.sendall(b'GET')\n    sock.close()\n    return reader.read()\n"
+    )
+    (tmp_path / "a.py").write_text(source)
+    monkeypatch.chdir(tmp_path)
+    main(["check", "--fix", "--unsafe-fixes", "--no-cache", "--select", "CL2", "--show-fixes", "a.py"])
+    out = capsys.readouterr().out
+    assert (tmp_path / "a.py").read_text() == source
+    assert "[display-only]" in out and "makefile() object of 'sock' is used after the close" in out
+
+
+def test_display_only_wins_over_unsafe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A parameter (unsafe) closed in a selector callback (display-only): not applied by --unsafe-fixes."""
+    source = (
+        "import selectors\nimport socket\n\nselector = selectors.DefaultSelector()\n\n\n"
+        "def on_readable(conn):\n    conn.sendall(conn.recv(100))\n    conn.close()\n\n\n"
+        "def watch(conn):\n    selector.register(conn, selectors.EVENT_READ, on_readable)\n"
+    )
+    fixed = fix_text(source, "a.py", TEARDOWN, unsafe=True)
+    assert not fixed.changed
+    (finding,) = fixed.remaining
+    assert finding.fix is not None and finding.fix.applicability.value == "display-only"
+    assert "comes from the caller" in finding.fix.reason and "callback" in finding.fix.reason
