@@ -240,7 +240,7 @@ def test_syntax_error_file_is_never_touched(tmp_path: Path, monkeypatch: pytest.
 def test_a_failed_write_leaves_the_original(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def refuse(*_: object) -> None:
+    def refuse(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)
