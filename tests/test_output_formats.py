@@ -159,6 +159,7 @@ def test_sarif_with_findings_and_a_parse_error_validates(capsys, sarif_schema) -
 
 
 def test_sarif_describes_every_rule(capsys) -> None:
+    write("clean.py", CLEAN)
     driver = sarif_run(capsys, 0)["runs"][0]["tool"]["driver"]
     assert (driver["name"], driver["informationUri"]) == ("closelint", "https://github.com/closelint/closelint")
     assert driver["version"]

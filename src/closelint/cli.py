@@ -174,10 +174,9 @@ def run_check(args: argparse.Namespace) -> int:
         violations = with_edits(violations, settings, beneath)
     context = OutputContext(len(files), show_fixes=args.show_fixes, sources=_sources(violations, beneath))
     sys.stdout.write(_report(args, violations, context))
-    if not files and not errors:  # ruff's behaviour: a warning, exit 0, and never "All checks passed"
+    if not files and not errors:  # ruff's behaviour: a warning and exit 0, never "All checks passed"
         _warn("no Python file found under the given paths")
-        return EXIT_CLEAN
-    if not args.quiet and (violations or not errors) and args.output_format in ("full", "concise"):
+    elif not args.quiet and (violations or not errors) and args.output_format in ("full", "concise"):
         print(_summary(violations, len(files), fixed))
     for error in errors:
         print(f"closelint: error: {error}", file=sys.stderr)
