@@ -9,6 +9,7 @@ A `git` that records being run is first on PATH: closelint must never call it.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -16,16 +17,19 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from trees import LEAK, LEAK_AT, write
 
-from closelint import __version__
+from closelint import __version__, cache
+from closelint.analysis.budget import MAX_STEPS
 from closelint.config import Settings
 from closelint.engine import lint_source
-from closelint.files import MAX_FILE_BYTES
+from closelint.files import MAX_FILE_BYTES, read_regular_file
+from closelint.fixer import SourceFile, write_atomically
 
 RUN_TIMEOUT = 30.0
 #: CL201 with a safe fix: the reply is sent, then the connection closed without draining
@@ -250,6 +254,41 @@ def test_corrupt_but_valid_cache_entries_are_not_used(closelint, tmp_path: Path,
     assert (again.code, again.findings) == (first.code, first.findings)
 
 
+@pytest.mark.parametrize("forgery", ["unknown-code", "duplicate"])
+def test_cache_entries_with_unknown_codes_or_repeated_findings_are_not_used(
+    closelint, tmp_path: Path, forgery: str
+) -> None:
+    root = tmp_path / "tree"
+    write(root, "leak.py")
+    first = check(closelint, root)
+    document = json.loads(cache_file(root).read_text(encoding="utf-8"))
+    (finding,) = document["entries"]["leak.py"][2]
+    forged = [{**finding, "code": "CL999"}] if forgery == "unknown-code" else [finding, finding]
+    document["entries"]["leak.py"][2] = forged
+    cache_file(root).write_text(json.dumps(document), encoding="utf-8")
+    again = check(closelint, root)
+    assert (again.code, again.findings) == (first.code, first.findings)
+
+
+@pytest.mark.skipif(not os.path.exists(cache.BOOT_ID_FILE), reason="no Linux boot id")
+def test_a_cache_written_on_another_machine_never_matches(closelint, tmp_path: Path) -> None:
+    """A cache committed with the tree, its findings hidden: its setup names another boot, so no run here
+    looks it up."""
+    root = tmp_path / "tree"
+    write(root, "leak.py")
+    first = check(closelint, root)
+    here = cache_file(root)
+    document = json.loads(here.read_text(encoding="utf-8"))
+    setup = json.loads(document["setup"])
+    assert setup["machine"] == Path(cache.BOOT_ID_FILE).read_text(encoding="ascii").strip()
+    document["setup"] = json.dumps({**setup, "machine": "00000000-0000-4000-8000-000000000000"}, sort_keys=True)
+    document["entries"]["leak.py"][2] = []  # hides the finding
+    here.unlink()
+    here.with_name(f"{cache._short_hash(document['setup'])}.json").write_text(json.dumps(document), encoding="utf-8")
+    again = check(closelint, root)
+    assert (again.code, again.findings) == (first.code, first.findings)
+
+
 def test_deeply_nested_cache_file_is_ignored(closelint, tmp_path: Path) -> None:
     root = tmp_path / "tree"
     write(root, "leak.py")
@@ -282,6 +321,64 @@ def test_link_inside_the_tree_is_linted(closelint, tmp_path: Path) -> None:
     assert sorted(f.split(":")[0] for f in check(closelint, root).findings) == ["alias.py", "real/leak.py"]
 
 
+def swapped_tree(tmp_path: Path) -> Path:
+    """A tree as a swap between discovery and reading leaves it: `victim.py` and the directory `pkg` are now
+    links to a secret outside the tree."""
+    write(tmp_path, "outside/victim.py", f'"""{SECRET}"""\n' + LEAK)
+    root = tmp_path / "tree"
+    write(root, "inner/ok.py")
+    (root / "victim.py").symlink_to(tmp_path / "outside" / "victim.py")
+    (root / "pkg").symlink_to(tmp_path / "outside")
+    (root / "rel.py").symlink_to(Path("..", "outside", "victim.py"))
+    (root / "inner" / "back.py").symlink_to(Path("..", "inner", "ok.py"))  # a relative link that stays inside
+    return root
+
+
+@pytest.mark.parametrize("relative", ["victim.py", "pkg/victim.py", "rel.py", "inner/../pkg/victim.py"])
+def test_a_file_found_in_the_tree_is_never_read_through_a_link_out_of_it(tmp_path: Path, relative: str) -> None:
+    root = swapped_tree(tmp_path)
+    with pytest.raises(OSError) as raised:
+        read_regular_file(root / relative, beneath=root)
+    assert raised.value.errno in (errno.EXDEV, errno.ENOENT, errno.ENOTDIR)
+    assert read_regular_file(root / "inner" / "back.py", beneath=root) == LEAK.encode()
+    assert read_regular_file(root / "victim.py").startswith(b'"""' + SECRET.encode())  # as named: followed
+
+
+def test_fixes_are_never_written_through_a_directory_swapped_for_a_link(tmp_path: Path) -> None:
+    root = swapped_tree(tmp_path)
+    with pytest.raises(OSError):
+        write_atomically(root / "pkg" / "victim.py", "overwritten", SourceFile("", "utf-8"), str(root))
+    assert SECRET in (tmp_path / "outside" / "victim.py").read_text(encoding="utf-8")
+    assert os.listdir(tmp_path / "outside") == ["victim.py"]
+
+
+def test_a_file_swapped_for_a_link_while_the_tree_is_linted_never_leaks(closelint, tmp_path: Path) -> None:
+    """The swap races discovery and reading (a skipped link is exit 0, an unreadable file exit 2); when the
+    file was checked, then opened by name, one run in ten or twenty leaked."""
+    write(tmp_path, "secret.py", f'"""{SECRET}"""\n' + LEAK)
+    root = tmp_path / "tree"
+    write(root, "victim.py")
+    (tmp_path / "link").symlink_to(tmp_path / "secret.py")
+    write(tmp_path, "plain.py")
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            os.link(tmp_path / "link", tmp_path / "link2", follow_symlinks=False)
+            os.replace(tmp_path / "link2", root / "victim.py")
+            os.link(tmp_path / "plain.py", tmp_path / "plain2.py")
+            os.replace(tmp_path / "plain2.py", root / "victim.py")
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    try:
+        outcomes = [closelint(root, "check", "--no-cache", "--output-format", "full", ".") for _ in range(12)]
+    finally:
+        stop.set()
+        swapper.join()
+    assert not [o for o in outcomes if SECRET in o.out + o.err]
+
+
 def test_fifo_is_not_read_and_does_not_block(closelint, tmp_path: Path) -> None:
     root = tmp_path / "tree"
     write(root, "leak.py")
@@ -311,6 +408,26 @@ def test_file_over_the_size_cap_is_an_error(closelint, tmp_path: Path) -> None:
     outcome = check(closelint, root)
     assert outcome.findings[0].startswith("leak.py" + LEAK_AT)
     assert_one_error(outcome, "huge.py", "limit")
+
+
+def test_a_function_creating_thousands_of_sockets_is_skipped_past_the_work_budget(closelint, tmp_path: Path) -> None:
+    """2,000 sockets in one function took 35 s (every statement carries the facts of every socket)."""
+    lines = "".join(f"    s{i} = socket.socket()\n    s{i}.connect(('h', {i}))\n" for i in range(2000))
+    write(tmp_path, "many.py", "import socket\n\n\ndef connect_all():\n" + lines)
+    write(tmp_path, "leak.py")
+    outcome = check(closelint, tmp_path)
+    assert outcome.code == 1
+    assert outcome.findings[0].startswith("leak.py" + LEAK_AT)
+    assert (
+        outcome.findings[1]
+        == f"many.py:1:1: CL000 not analysed: too complex (more than {MAX_STEPS:,} steps of flow analysis)"
+    )
+
+
+def test_the_work_budget_leaves_a_function_of_a_hundred_sockets_analysed() -> None:
+    lines = "".join(f"    s{i} = socket.socket()\n    s{i}.connect(('h', {i}))\n" for i in range(100))
+    found = lint_source("import socket\n\n\ndef connect_all():\n" + lines, "many.py", Settings()).violations
+    assert [v.code for v in found] == ["CL101"] * 100
 
 
 # --- deep but valid code ------------------------------------------------------------------------------------
@@ -347,6 +464,16 @@ def test_code_too_deep_even_for_the_deep_stack_is_skipped_with_a_message(monkeyp
 
 
 # --- one line and exit 2 ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["-" * 20_000 + "1", "not " * 20_000 + "ready", "lambda: " * 3_000 + "1"],
+    ids=["minus", "not", "lambda"],
+)
+def test_code_the_parser_refuses_without_a_message_gets_a_reason(expression: str) -> None:
+    (finding,) = lint_source(f"import socket\nvalue = {expression}\n", "deep.py", Settings()).violations
+    assert (finding.code, finding.message) == ("CL000", "cannot parse file: too deeply nested for Python's parser")
 
 
 def test_path_over_the_os_limit(closelint, tmp_path: Path) -> None:
@@ -398,7 +525,7 @@ def test_deeply_nested_pyproject(closelint, tmp_path: Path) -> None:
     assert_one_error(check(closelint, tmp_path), "pyproject.toml", "nested too deeply")
 
 
-@pytest.mark.parametrize("output_format", ["sarif", "gitlab"])
+@pytest.mark.parametrize("output_format", ["sarif", "gitlab", "json", "rdjson"])
 def test_non_utf8_file_name_in_json_reports(closelint, tmp_path: Path, output_format: str) -> None:
     (tmp_path / os.fsdecode(b"caf\xff.py")).write_text(LEAK, encoding="utf-8")
     outcome = closelint(tmp_path, "check", "--output-format", output_format, ".")
@@ -407,9 +534,28 @@ def test_non_utf8_file_name_in_json_reports(closelint, tmp_path: Path, output_fo
     if output_format == "sarif":
         uri = report["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert uri == "caf%FF.py"
+    elif output_format == "json":
+        assert report[0]["filename"] == "caf\\xff.py"
+    elif output_format == "rdjson":
+        assert report["diagnostics"][0]["location"]["path"] == "caf\\xff.py"
     else:
         assert report[0]["location"]["path"] == "caf\\xff.py"
     outcome.out.encode("utf-8")  # valid Unicode throughout
+    assert "\\ud" not in outcome.out  # no lone surrogate written as a JSON escape either
+
+
+@pytest.mark.parametrize("output_format", ["concise", "full", "github"])
+@pytest.mark.parametrize(
+    ("name", "shown"), [("esc\x1b[31mred.py", "esc\\x1b[31mred.py"), ("rlo\u202egp.py", "rlo\\u202egp.py")]
+)
+def test_control_and_bidi_characters_in_a_file_name_are_escaped(
+    closelint, tmp_path: Path, output_format: str, name: str, shown: str
+) -> None:
+    write(tmp_path, name)
+    outcome = closelint(tmp_path, "check", "--output-format", output_format, ".")
+    assert outcome.code == 1
+    assert "\x1b" not in outcome.out and "\u202e" not in outcome.out
+    assert shown in outcome.out
 
 
 def test_newline_in_a_file_name_cannot_fake_a_finding(closelint, tmp_path: Path) -> None:
@@ -450,6 +596,59 @@ def test_empty_select_in_the_configuration_is_an_error(closelint, tmp_path: Path
     write(tmp_path, "pyproject.toml", "[tool.closelint]\nselect = []\n")
     write(tmp_path, "leak.py")
     assert_one_error(check(closelint, tmp_path), "select")
+
+
+@pytest.mark.parametrize(
+    "table", ['ignore = ["CL"]', 'select = ["CL101"]\nignore = ["CL101"]', 'select = ["CL1"]\nignore = ["CL10"]']
+)
+def test_a_configuration_leaving_no_rule_enabled_is_an_error(closelint, tmp_path: Path, table: str) -> None:
+    write(tmp_path, "pyproject.toml", f"[tool.closelint]\n{table}\n")
+    write(tmp_path, "leak.py")
+    assert_one_error(check(closelint, tmp_path), "no rule enabled")
+
+
+def test_ignoring_every_rule_on_the_command_line_is_an_error(closelint, tmp_path: Path) -> None:
+    write(tmp_path, "leak.py")
+    assert_one_error(check(closelint, tmp_path, "--ignore", "CL"), "no rule enabled")
+    kept = check(closelint, tmp_path, "--select", "CL101,CL201", "--ignore", "CL201")
+    assert kept.code == 1 and kept.findings[0].startswith("leak.py" + LEAK_AT)
+
+
+def test_excluding_every_file_warns_instead_of_passing(closelint, tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", '[tool.closelint]\nexclude = ["*"]\n')
+    write(tmp_path, "leak.py")
+    outcome = closelint(tmp_path, "check")
+    assert outcome.code == 0 and "All checks passed" not in outcome.out
+    assert outcome.warnings == ["closelint: warning: no Python file found under the given paths"]
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [('select = "CL101"', "select"), ('per-file-ignores = {"*" = "CL101"}', "per-file-ignores.*")],
+)
+def test_a_string_where_a_list_is_required_is_an_error(closelint, tmp_path: Path, table: str, key: str) -> None:
+    write(tmp_path, "pyproject.toml", f"[tool.closelint]\n{table}\n")
+    write(tmp_path, "leak.py")
+    assert_one_error(check(closelint, tmp_path), f"{key} must be a list of strings")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory", "self-link", "unreadable"])
+def test_an_unusable_pyproject_is_an_error(closelint, tmp_path: Path, kind: str) -> None:
+    write(tmp_path, "leak.py")
+    config = tmp_path / "pyproject.toml"
+    if kind == "fifo":
+        os.mkfifo(config)
+    elif kind == "dev-zero":
+        config.symlink_to("/dev/zero")
+    elif kind == "directory":
+        config.mkdir()
+    elif kind == "self-link":
+        config.symlink_to("pyproject.toml")
+    else:
+        write(tmp_path, "pyproject.toml", '[tool.closelint]\nignore = ["CL101"]\n').chmod(0)
+    outcome = check(closelint, tmp_path, drop=kind == "unreadable")
+    assert not outcome.findings
+    assert_one_error(outcome, "pyproject.toml")
 
 
 # --- everything at once -----------------------------------------------------------------------------------

@@ -208,6 +208,7 @@ def test_sarif_fingerprints_tell_identical_lines_apart(capsys) -> None:
 
 
 def test_sarif_describes_every_rule(capsys) -> None:
+    write("clean.py", CLEAN)
     driver = sarif_run(capsys, 0)["runs"][0]["tool"]["driver"]
     assert driver["name"] == "closelint"
     assert "informationUri" not in driver  # no home page to point at: no made-up URL

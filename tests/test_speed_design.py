@@ -191,9 +191,9 @@ class _Counter:
         self.linted: list[str] = []
         real = engine.lint_path
 
-        def counting(path: Path, settings: Settings) -> tuple[object, bytes | None]:
+        def counting(path: Path, settings: Settings, beneath: str | None = None) -> tuple[object, bytes | None]:
             self.linted.append(Path(path).name)
-            return real(path, settings)
+            return real(path, settings, beneath)
 
         monkeypatch.setattr(engine, "lint_path", counting)
 

@@ -1,16 +1,21 @@
 """The results cache (SPEC §6): `.closelint_cache/` next to the configuration, one file per run setup.
 
-A run setup is closelint's version and source files, the Python version, the effective settings and the
-working directory (paths are reported as given, relative to it). Its file maps each linted path to the
-file's stat signature, a BLAKE2b digest of its bytes and its findings. A path whose stat signature is
-unchanged is answered without reading the file; otherwise the file is read and hashed, and an equal digest
-still reuses the findings. A file modified less than `RACY_SECONDS` before it was linted keeps no stat
-signature (it could change again within the same timestamp tick), so the next run checks its digest.
+A run setup is closelint's version and source files, the Python version, the effective settings, the
+working directory (paths are reported as given, relative to it) and the machine's boot: Linux's random
+`boot_id`, which no other machine (nor this one after a reboot) has, so a cache committed into a tree, or
+edited by hand elsewhere, never matches a run here (the trade-off: the first run after a reboot is cold).
+Without a boot id (not Linux), the host name and hardware address stand in; they are not secret. Its file
+maps each linted path to the file's stat signature, a BLAKE2b digest of its bytes and its findings. A path
+whose stat signature is unchanged is answered without reading the file; otherwise the file is read and
+hashed, and an equal digest still reuses the findings. A file modified less than `RACY_SECONDS` before it
+was linted keeps no stat signature (it could change again within the same timestamp tick), so the next run
+checks its digest.
 
 Entries are JSON, written to a temporary file and renamed into place, so a concurrent run or a crash never
 leaves a half-written cache; a cache that cannot be read or decoded is ignored (and rewritten). Decoding
 builds only `closelint.model` classes: a cache file from elsewhere cannot run code, and an entry whose
-findings are not well-formed findings of that very file is not used. Findings of files that do not parse
+findings are not well-formed findings of that very file, carry a code closelint does not have, or repeat
+a finding, is not used. Findings of files that do not parse
 (CL000) are cached; unreadable files are not. This module imports only what a warm run needs.
 
 The cache directory may come with the tree being linted, so writing never follows a symbolic link: when
@@ -33,8 +38,9 @@ from typing import Any
 
 from closelint import __version__, model
 from closelint.config import Settings
-from closelint.files import read_regular_file, shown_path
+from closelint.files import CREATE_FLAGS, read_regular_file, shown_path
 from closelint.model import Violation
+from closelint.registry import PARSE_ERROR, RULE_CODES, UNUSED_NOQA
 
 DIRECTORY_NAME = ".closelint_cache"
 #: overrides where the cache lives (tests, CI caches)
@@ -42,6 +48,7 @@ ENVIRONMENT_VARIABLE = "CLOSELINT_CACHE_DIR"
 #: a file changed this recently (or later) may change again without changing its stat signature
 RACY_SECONDS = 2.0
 _FORMAT = 1
+_CODES = RULE_CODES | {PARSE_ERROR, UNUSED_NOQA}
 
 #: (st_mtime_ns, st_ctime_ns, st_size, st_ino)
 Stamp = tuple[int, int, int, int]
@@ -76,7 +83,6 @@ _MARKERS = (
     (".gitignore", "# Automatically created by closelint.\n*\n"),
     ("CACHEDIR.TAG", "Signature: 8a477f597d28d172789f06886806bc55\n# closelint cache directory\n"),
 )
-_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
 class CacheRefused(OSError):
@@ -105,8 +111,9 @@ class Cache:
         if self._loaded_stamp is not None:
             self._entries = _read(self.file, self.setup)
 
-    def get(self, path: str) -> tuple[list[Violation] | None, Stamp | None]:
-        """The cached findings of `path` if its content is unchanged (else None), and its stat signature."""
+    def get(self, path: str, beneath: str | None = None) -> tuple[list[Violation] | None, Stamp | None]:
+        """The cached findings of `path` if its content is unchanged (else None), and its stat signature;
+        `beneath` is the directory it was found in (`files.read_regular_file`)."""
         try:
             st = os.stat(path)
         except OSError:
@@ -120,7 +127,7 @@ class Cache:
             if type(entry[1]) is not str:
                 return None, current
             try:
-                source = read_regular_file(path)
+                source = read_regular_file(path, beneath=beneath)
             except OSError:
                 return None, current
             if digest(source) != entry[1]:
@@ -133,7 +140,9 @@ class Cache:
             found = [_decode(item) for item in entry[2]]
         except (TypeError, ValueError, KeyError, AttributeError, RecursionError):  # not written by this closelint
             return None, current
-        return (found, current) if all(_is_finding(v, path) for v in found) else (None, current)
+        if not all(_is_finding(v, path) for v in found) or len(set(found)) != len(found):
+            return None, current
+        return (found, current) if {v.code for v in found} <= _CODES else (None, current)
 
     def put(self, path: str, before: Stamp | None, content_digest: str, violations: Iterable[Violation]) -> None:
         """Remember the findings of `path`, whose stat signature was `before` when it was read."""
@@ -185,9 +194,24 @@ def _setup(settings: Settings) -> str:
             "python": [sys.implementation.name, list(sys.version_info)],
             "settings": repr(settings),
             "cwd": os.getcwd(),
+            "machine": _machine(),
         },
         sort_keys=True,
     )
+
+
+BOOT_ID_FILE = "/proc/sys/kernel/random/boot_id"
+
+
+def _machine() -> str:
+    """This machine's boot (Linux: the kernel's random boot id), else its host name and hardware address."""
+    try:
+        return read_regular_file(BOOT_ID_FILE, 64).decode("ascii", "replace").strip()
+    except OSError:
+        import platform
+        import uuid
+
+        return f"{platform.node()}/{uuid.getnode():012x}"
 
 
 def _source_fingerprint() -> list[list[Any]]:
@@ -250,7 +274,7 @@ def _make_directory(path: Path) -> None:
 
 def _create(path: Path, text: str) -> None:
     """Write a new file; raises FileExistsError if anything, a link included, is already at `path`."""
-    descriptor = os.open(path, _CREATE_FLAGS, 0o644)
+    descriptor = os.open(path, CREATE_FLAGS, 0o644)
     with open(descriptor, "w", encoding="utf-8") as handle:
         handle.write(text)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from closelint import __version__
@@ -139,7 +139,20 @@ def resolver_for(args: argparse.Namespace) -> SettingsResolver:
     resolver = SettingsResolver(args.config, overrides)
     if args.select == [] and not resolver.default.extend_select:
         raise ConfigError("--select: no rule code given, so every rule would be off")
+    default = resolver.default
+    if default.ignore or default.select != Settings._field_defaults["select"]:  # the rules are imported only then
+        _check_some_rule_enabled(default)
     return resolver
+
+
+def _check_some_rule_enabled(settings: Settings) -> None:
+    """A selection that leaves no rule on (`ignore = ["CL"]`, one code both selected and ignored) would
+    report nothing about any file: a ConfigError, as an empty `select` is."""
+    from closelint.registry import all_rules
+
+    if not any(settings.enabled(code) for code in all_rules()):
+        chosen = ", ".join((*settings.select, *settings.extend_select))
+        raise ConfigError(f"select/ignore leave no rule enabled (select {chosen}; ignore {', '.join(settings.ignore)})")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -161,10 +174,10 @@ def run_check(args: argparse.Namespace) -> int:
     files, errors = found.files, found.errors
     for warning in found.warnings:
         _warn(warning)
-    run = _lint_by_project(args, files, resolver)
+    run = _lint_by_project(args, files, resolver, found.beneath)
     errors += run.errors
     if args.add_noqa:
-        return _add_noqa(run.results, errors)
+        return _add_noqa(run.results, errors, found.beneath)
     if args.diff:
         for note in run.held_back:
             print(f"closelint: note: {note}", file=sys.stderr)
@@ -172,10 +185,15 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"Would fix {run.fixed} finding{'s' if run.fixed != 1 else ''}.", file=sys.stderr)
         return EXIT_ERROR if errors else EXIT_FINDINGS if run.diffs else EXIT_CLEAN
     violations = sorted(run.violations)
-    sources = _sources(violations) if args.output_format in _FORMATS_WITH_SOURCES or args.show_fixes else {}
+    sources = (
+        _sources(violations, found.beneath) if args.output_format in _FORMATS_WITH_SOURCES or args.show_fixes else {}
+    )
     context = OutputContext(len(files), show_fixes=args.show_fixes, sources=sources, color=_color(args.output_file))
     summary = _summary(violations, len(files), run.fixed, context.color)
     show_summary = not args.quiet and (violations or not errors) and args.output_format in ("full", "concise")
+    if not files and not errors:  # ruff's behaviour: a warning and exit 0, never "All checks passed"
+        _warn("no Python file found under the given paths")
+        show_summary = False
     _write(args.output_file, _report(args, violations, context) + (summary + "\n" if show_summary else ""))
     for error in errors:
         print(f"closelint: error: {error}", file=sys.stderr)
@@ -196,8 +214,11 @@ class _Run:
         self.fixed = 0
 
 
-def _lint_by_project(args: argparse.Namespace, files: list[str], resolver: SettingsResolver) -> _Run:
-    """Lint the files of each project with its settings (and its cache), fix them if asked."""
+def _lint_by_project(
+    args: argparse.Namespace, files: list[str], resolver: SettingsResolver, beneath: Mapping[str, str]
+) -> _Run:
+    """Lint the files of each project with its settings (and its cache), fix them if asked; `beneath` maps a
+    file found by walking a directory to that directory, which reading and writing it never leave."""
     from closelint.runner import lint_paths
 
     projects: dict[tuple[Settings, str], list[str]] = {}
@@ -206,13 +227,19 @@ def _lint_by_project(args: argparse.Namespace, files: list[str], resolver: Setti
         projects.setdefault((settings, settings.root), []).append(path)
     run = _Run()
     for (settings, _), group in projects.items():
-        results = lint_paths(group, settings, jobs=args.jobs, cache=not args.no_cache, warn=_warn)
+        if settings is not resolver.default and (
+            settings.ignore or settings.select != Settings._field_defaults["select"]
+        ):
+            _check_some_rule_enabled(settings)
+        results = lint_paths(group, settings, jobs=args.jobs, cache=not args.no_cache, warn=_warn, beneath=beneath)
         run.errors += [r.error for r in results if r.error]
         if args.fix or args.diff:
             from closelint.fixer import fix_files
 
             roots = [p if p.is_dir() else p.parent for p in args.paths or [Path(".")]]
-            fixes = fix_files(results, settings, unsafe=args.unsafe_fixes, write=not args.diff, roots=roots)
+            fixes = fix_files(
+                results, settings, unsafe=args.unsafe_fixes, write=not args.diff, roots=roots, beneath=beneath
+            )
             for warning in fixes.warnings:
                 _warn(warning)
             run.errors += fixes.errors
@@ -223,7 +250,7 @@ def _lint_by_project(args: argparse.Namespace, files: list[str], resolver: Setti
         if any(v.fix for v in violations) and (args.show_fixes or args.output_format in _FORMATS_WITH_EDITS):
             from closelint.fixer import with_edits
 
-            violations = with_edits(violations, settings)
+            violations = with_edits(violations, settings, beneath)
         run.results += results
         run.violations += violations
     return run
@@ -293,7 +320,7 @@ def _check_working_directory() -> None:
         raise ConfigError(f"cannot use the working directory: {error.strerror or error}") from None
 
 
-def _add_noqa(results: list[FileResult], errors: list[str]) -> int:
+def _add_noqa(results: list[FileResult], errors: list[str], beneath: Mapping[str, str]) -> int:
     """`--add-noqa`: silence every finding where it is, as ruff does; exit 0 unless a file failed."""
     from closelint.fixer import NotWritten
     from closelint.noqa import add_noqa_to_file
@@ -302,7 +329,7 @@ def _add_noqa(results: list[FileResult], errors: list[str]) -> int:
     for result in results:
         if result.violations:
             try:
-                added += add_noqa_to_file(Path(result.path), result.violations)
+                added += add_noqa_to_file(Path(result.path), result.violations, beneath.get(result.path))
             except (OSError, UnicodeError, SyntaxError, NotWritten) as problem:
                 errors.append(f"{result.path}: noqa not added: {problem}")
     print(f"Added {added} noqa directive{'s' if added != 1 else ''}.", file=sys.stderr)
@@ -342,13 +369,13 @@ def _report(args: argparse.Namespace, violations: list[Violation], context: Outp
     return report
 
 
-def _sources(violations: list[Violation]) -> dict[str, str]:
+def _sources(violations: list[Violation], beneath: Mapping[str, str]) -> dict[str, str]:
     from closelint.engine import decode
 
     sources = {}
     for path in {v.path for v in violations}:
         try:
-            sources[path] = decode(read_regular_file(path))
+            sources[path] = decode(read_regular_file(path, beneath=beneath.get(path)))
         except (OSError, SyntaxError, UnicodeDecodeError, LookupError):
             continue
     return sources

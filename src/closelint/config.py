@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from closelint.files import read_regular_file
 from closelint.policy import RAISING_CALLS, Policy
 
 if TYPE_CHECKING:
@@ -145,6 +146,8 @@ def _anchored(pattern: str) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines([f"/{pattern}"])
 
 
+#: the largest pyproject.toml read, in bytes
+MAX_CONFIG_BYTES = 2**20
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
 _BOOLEAN_KEYS = ("teardown-requires-send", "linger-zero-in-branch")
 _KNOWN_KEYS = frozenset(
@@ -171,13 +174,14 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def _closelint_table(path: Path) -> dict[str, Any] | None:
-    """The `[tool.closelint]` table of a pyproject.toml, None when the file or the table is missing. A file
-    that mentions closelint but cannot be read as TOML is a ConfigError; any other one is not ours to judge."""
+    """The `[tool.closelint]` table of a pyproject.toml, None when the file or the table is missing. A
+    pyproject.toml that is there but is not a readable regular file of at most `MAX_CONFIG_BYTES` (a FIFO,
+    a directory, a dangling link), or that mentions closelint but cannot be read as TOML, is a ConfigError;
+    any other one is not ours to judge."""
     try:
-        if not path.is_file():
+        if not os.path.lexists(path):
             return None
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_regular_file(path, MAX_CONFIG_BYTES)  # one that is there but unusable is an error
     except OSError as error:
         raise ConfigError(f"cannot read config file {path}: {error.strerror or error}") from None
     if b"closelint" not in data:
@@ -202,7 +206,7 @@ def load_settings(config: Path | None = None, start: Path | None = None) -> Sett
     path = config if config is not None else find_pyproject(start or Path.cwd())
     if path is None:
         return Settings()
-    if config is not None and not config.is_file():
+    if config is not None and not os.path.lexists(config):
         raise ConfigError(f"cannot read config file {config}: no such file")
     table = _closelint_table(path)
     return settings_from_table(table or {}, source=str(path), root=str(path.parent))
@@ -322,8 +326,6 @@ def _is_name(part: str) -> bool:
 
 
 def _string_list(value: Any, key: str, source: str) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{source}: {key} must be a list of strings")
     return [v.strip() for v in value if v.strip()]

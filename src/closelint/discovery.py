@@ -22,12 +22,15 @@ SettingsFor = Callable[[Path], Settings]
 
 
 class Discovery:
-    """The files to lint, sorted; errors (exit status 2) and warnings (skipped links) to show the user.
-    (A plain class: a run answered from the cache never loads dataclasses, see closelint.model.)"""
+    """The files to lint, sorted; errors (exit status 2) and warnings (skipped links) to show the user;
+    `beneath` maps each file found by walking a directory to that directory, which reading it (or writing
+    fixes) must not leave (`files.open_beneath`). (A plain class: a run answered from the cache never loads
+    dataclasses, see closelint.model.)"""
 
     def __init__(self) -> None:
         #: paths as given or found (strings: a Path per file costs more than the walk)
         self.files: list[str] = []
+        self.beneath: dict[str, str] = {}
         self.errors: list[str] = []
         self.warnings: list[str] = []
 
@@ -42,6 +45,7 @@ def discover(paths: Iterable[Path], settings_for: SettingsFor, force_exclude: bo
     """
     found = Discovery()
     files: set[str] = set()
+    named: set[str] = set()
     for path in paths:
         try:
             mode = os.stat(path).st_mode
@@ -52,11 +56,15 @@ def discover(paths: Iterable[Path], settings_for: SettingsFor, force_exclude: bo
         if force_exclude and settings_for(path.parent).force_excluded(path):
             continue
         if stat.S_ISDIR(mode):
-            files.update(_walk(path, settings_for, found))
+            for file in _walk(path, settings_for, found):
+                files.add(file)
+                found.beneath.setdefault(file, os.fspath(path))
         else:  # reading it reports anything that is not a regular file
             files.add(str(path))
+            named.add(str(path))
+    for name in named:  # a file named on the command line is read as named
+        found.beneath.pop(name, None)
     found.files = sorted(files, key=lambda name: name.split(os.sep))  # by components, as Paths sort
-    return found
     return found
 
 

@@ -134,7 +134,8 @@ def lint_source(
             result.violations.append(_parse_error(path, line, col, f"SyntaxError: {error.msg}", settings))
             return result
         except (ValueError, RecursionError, MemoryError) as error:
-            result.violations.append(_parse_error(path, 1, 0, f"cannot parse file: {error}", settings))
+            reason = str(error) or _UNSAID_PARSE_ERRORS.get(type(error), type(error).__name__)
+            result.violations.append(_parse_error(path, 1, 0, f"cannot parse file: {reason}", settings))
             return result
     rules = not prefilter or may_find(source)
     if rules or _NOQA_CODES.search(text):
@@ -144,6 +145,13 @@ def lint_source(
             result.violations = _check_deeply_nested(tree, text, path, settings, apply_noqa, rules)
     return result
 
+
+#: what the parser means when it raises one of these without a message (CPython 3.11: 20,000 unary minus
+#: signs or `not`s, 3,000 nested lambdas raise a bare MemoryError, its parser stack being full)
+_UNSAID_PARSE_ERRORS: dict[type[BaseException], str] = {
+    MemoryError: "too deeply nested for Python's parser",
+    RecursionError: "too deeply nested for Python's parser",
+}
 
 #: the stack (bytes) and recursion limit of the second attempt at a deeply nested module. The analysis walks
 #: the tree recursively; `ast.parse` refuses trees deeper than about three times the recursion limit (CPython
@@ -197,8 +205,12 @@ def _check(
     """The findings of the enabled rules (when `rules`), then noqa: suppressed findings dropped when
     `apply_noqa` (flake8 drops them itself), directives that silence nothing reported as CL001."""
     from closelint import noqa
+    from closelint.analysis.budget import TooComplex
 
-    violations = _rule_violations(tree, text, path, settings) if rules else []
+    try:
+        violations = _rule_violations(tree, text, path, settings) if rules else []
+    except TooComplex as error:  # the run goes on with the other files; no noqa is judged unused unanalysed
+        return [_parse_error(path, 1, 0, f"not analysed: too complex ({error})", settings)]
     check_unused = settings.enabled(UNUSED_NOQA, path) and _NOQA_CODES.search(text) is not None
     if not violations and not check_unused:
         return []
@@ -285,21 +297,26 @@ def _char_column(lines: list[str], line: int, byte_offset: int) -> int:
     return len(lines[line - 1].encode("utf-8")[:byte_offset].decode("utf-8", "replace"))
 
 
-def read_source(path: str | os.PathLike[str]) -> bytes:
-    """Read a regular file's bytes (OSError propagates, also for a FIFO, a device or a file over
-    `files.MAX_FILE_BYTES`: the caller reports it and exits 2)."""
-    return read_regular_file(path)
+def read_source(path: str | os.PathLike[str], beneath: str | None = None) -> bytes:
+    """Read a regular file's bytes, without following a link out of the directory `beneath` it was found in
+    (OSError propagates, also for a FIFO, a device or a file over `files.MAX_FILE_BYTES`: the caller reports
+    it and exits 2)."""
+    return read_regular_file(path, beneath=beneath)
 
 
-def lint_path(path: str | os.PathLike[str], settings: Settings) -> tuple[FileResult, bytes | None]:
-    """Read and lint one file; also the bytes it read (None when unreadable: the result holds the error)."""
+def lint_path(
+    path: str | os.PathLike[str], settings: Settings, beneath: str | None = None
+) -> tuple[FileResult, bytes | None]:
+    """Read and lint one file (found in the directory `beneath`, or named by the user when None); also the
+    bytes it read (None when unreadable: the result holds the error)."""
     try:
-        source = read_source(path)
+        source = read_source(path, beneath)
     except OSError as error:
         return FileResult(str(path), error=f"cannot read {shown_path(str(path))}: {error.strerror or error}"), None
     return lint_source(source, str(path), settings), source
 
 
 def lint_files(paths: Iterable[Path], settings: Settings) -> list[FileResult]:
-    """Lint files one by one in this process (`runner.lint_paths` adds the cache and the process pool)."""
+    """Lint files named by the user one by one in this process (`runner.lint_paths` adds the cache, the
+    process pool and files found by walking a directory)."""
     return [lint_path(path, settings)[0] for path in paths]

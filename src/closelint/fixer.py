@@ -10,20 +10,20 @@ the tree being fixed, else the file is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import io
 import os
-import tempfile
 import tokenize
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from closelint.config import DEFAULT_DRAIN_TIMEOUT, Settings
 from closelint.engine import lint_source, physical_lines
-from closelint.files import read_regular_file, shown_path
+from closelint.files import CREATE_FLAGS, open_directory, read_entry, read_regular_file, shown_path, within
 from closelint.model import Applicability, Edit, FileResult, Violation
 
 MAX_ROUNDS = 8
@@ -181,10 +181,11 @@ class SourceFile:
     raw: bytes = b""
 
 
-def read_source_file(path: Path) -> SourceFile:
+def read_source_file(path: Path, beneath: str | None = None) -> SourceFile:
     """Decode a Python file as the interpreter would, remembering its encoding (and BOM); a file that is
-    not a regular one, or too big, raises OSError (`files.read_regular_file`)."""
-    raw = read_regular_file(path)
+    not a regular one, too big, or reached by a link out of `beneath`, raises OSError
+    (`files.read_regular_file`)."""
+    raw = read_regular_file(path, beneath=beneath)
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     # newline="" keeps \r\n and \r exactly as they are in the file
     with io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="") as stream:
@@ -209,31 +210,39 @@ def write_target(path: Path, roots: Sequence[Path]) -> Path:
     return target
 
 
-def write_atomically(path: Path, text: str, source: SourceFile) -> None:
-    """Replace `path` by `text` through a temporary file in the same directory, keeping its mode and owner.
+def write_atomically(path: Path, text: str, source: SourceFile, beneath: str | None = None) -> None:
+    """Replace `path` by `text` through a temporary file in the same directory, keeping its mode and owner;
+    every step is taken relative to that directory, opened once, and below `beneath` without following a
+    link out of it (`files.open_directory`): a directory swapped for a link meanwhile cannot redirect it.
 
     Raises NotWritten, leaving the file as it is, when it no longer holds `source.raw` (edited meanwhile)
-    or its owner cannot be kept."""
+    or its owner cannot be kept; OSError when the directory cannot be opened or written."""
     data = text.encode(source.encoding)  # 'utf-8-sig' writes the BOM back
-    info = path.stat()
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".closelint")
+    directory = open_directory(path.parent, beneath)
+    name, temporary = path.name, f".{path.name}.{os.urandom(6).hex()}.closelint"
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, info.st_mode & 0o7777)
-        if (os.stat(temporary).st_uid, os.stat(temporary).st_gid) != (info.st_uid, info.st_gid):
-            try:
-                os.chown(temporary, info.st_uid, info.st_gid)
-            except PermissionError:
-                raise NotWritten(f"{shown_path(str(path))}: not fixed: cannot keep its owner") from None
-            os.chmod(temporary, info.st_mode & 0o7777)  # chown clears set-user/group-ID bits
-        if read_regular_file(path) != source.raw:
-            raise NotWritten(f"{shown_path(str(path))}: not fixed: it changed while it was being fixed; run again")
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        info = os.stat(name, dir_fd=directory, follow_symlinks=False)
+        descriptor = os.open(temporary, CREATE_FLAGS, 0o600, dir_fd=directory)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fchmod(descriptor, info.st_mode & 0o7777)
+                if (os.fstat(descriptor).st_uid, os.fstat(descriptor).st_gid) != (info.st_uid, info.st_gid):
+                    try:
+                        os.fchown(descriptor, info.st_uid, info.st_gid)
+                    except PermissionError:
+                        raise NotWritten(f"{shown_path(str(path))}: not fixed: cannot keep its owner") from None
+                    os.fchmod(descriptor, info.st_mode & 0o7777)  # chown clears set-user/group-ID bits
+            if read_entry(directory, name) != source.raw:
+                raise NotWritten(f"{shown_path(str(path))}: not fixed: it changed while it was being fixed; run again")
+            os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=directory)
+            raise
+    finally:
+        os.close(directory)
 
 
 @dataclass
@@ -250,11 +259,18 @@ class FixRun:
 
 
 def fix_files(
-    results: Sequence[FileResult], settings: Settings, unsafe: bool, write: bool, roots: Sequence[Path] = (Path("."),)
+    results: Sequence[FileResult],
+    settings: Settings,
+    unsafe: bool,
+    write: bool,
+    roots: Sequence[Path] = (Path("."),),
+    beneath: Mapping[str, str] | None = None,
 ) -> FixRun:
     """Fix every file whose findings have applicable fixes; their findings become what remains.
 
-    `roots` are the trees being fixed: a symlink is written through only to a target inside one of them."""
+    `roots` are the trees being fixed: a symlink is written through only to a target inside one of them.
+    `beneath` maps a file found by walking a directory to that directory, which reading and writing it
+    never leave through a link (`discovery.Discovery.beneath`)."""
     run = FixRun()
     for result in results:
         run.held_back += [_held_back(v, unsafe) for v in result.violations if v.fix and v not in selected([v], unsafe)]
@@ -263,7 +279,8 @@ def fix_files(
         path = Path(result.path)
         try:
             target = write_target(path, roots)
-            source = read_source_file(target)
+            root = (beneath or {}).get(result.path)
+            source = read_source_file(path, root)  # a link inside `root` is resolved as `target` was
         except NotWritten as skipped:
             run.warnings.append(str(skipped))
             continue
@@ -277,7 +294,7 @@ def fix_files(
             continue
         if write:
             try:
-                write_atomically(target, fixed.fixed, source)
+                write_atomically(target if root is None else within(root, target), fixed.fixed, source, root)
             except NotWritten as skipped:
                 run.warnings.append(str(skipped))
                 continue
@@ -311,7 +328,9 @@ def line_edits(before: str, after: str) -> tuple[Edit, ...]:
     )
 
 
-def with_edits(violations: Sequence[Violation], settings: Settings) -> list[Violation]:
+def with_edits(
+    violations: Sequence[Violation], settings: Settings, beneath: Mapping[str, str] | None = None
+) -> list[Violation]:
     """The findings with each fix's text edits computed (for SARIF, rdjson and `--show-fixes`)."""
     from closelint.fixes import apply_fixes
 
@@ -320,7 +339,7 @@ def with_edits(violations: Sequence[Violation], settings: Settings) -> list[Viol
     for v in violations:
         if v.fix is not None and v.path not in texts:
             try:
-                texts[v.path] = read_source_file(Path(v.path)).text
+                texts[v.path] = read_source_file(Path(v.path), (beneath or {}).get(v.path)).text
             except (OSError, SyntaxError, UnicodeError):
                 texts[v.path] = None
         text = texts.get(v.path)

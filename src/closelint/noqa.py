@@ -115,13 +115,14 @@ def add_noqa(text: str, violations: Iterable[Violation]) -> tuple[str, int]:
     return "".join(lines), changed
 
 
-def add_noqa_to_file(path: Path, violations: Iterable[Violation]) -> int:
+def add_noqa_to_file(path: Path, violations: Iterable[Violation], beneath: str | None = None) -> int:
     """Add noqa directives for `violations` to the file at `path`, written atomically in its own encoding
-    and line endings; returns the number of directives added or extended (the file is not written if 0)."""
+    and line endings, read and written without leaving the directory `beneath` it was found in (None: named
+    by the user); returns the number of directives added or extended (the file is not written if 0)."""
     from closelint.fixer import read_source_file, write_atomically
 
-    source = read_source_file(path)
+    source = read_source_file(path, beneath)
     text, changed = add_noqa(source.text, violations)
     if changed:
-        write_atomically(path, text, source)
+        write_atomically(path, text, source, beneath)
     return changed

@@ -15,6 +15,9 @@ CODE_PATTERN = re.compile(r"CL\d{3}")
 PARSE_ERROR = "CL000"
 #: the pseudo-rule for a noqa directive naming a closelint code that silences nothing (ruff's RUF100)
 UNUSED_NOQA = "CL001"
+#: the codes of the rules below, checked by `all_rules` against the rules it finds: what a run answered from
+#: the cache, which imports no rule, needs to tell a code of this closelint from a forged one
+RULE_CODES = frozenset({"CL101", "CL102", "CL103", "CL201", "CL202", "CL301", "CL401", "CL501", "CL502", "CL503"})
 
 
 @cache
@@ -32,6 +35,8 @@ def all_rules() -> dict[str, type[Rule]]:
                     raise ValueError(f"rule {value.code} ({value.name}) is registered twice")
                 found[value.code] = value
                 names.add(value.name)
+    if set(found) != RULE_CODES:
+        raise ValueError(f"RULE_CODES does not list the registered rules: {sorted(set(found) ^ RULE_CODES)}")
     return dict(sorted(found.items()))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -36,11 +36,14 @@ def lint_paths(
     jobs: int = 1,
     cache: bool = False,
     warn: Callable[[str], None] | None = None,
+    beneath: Mapping[str, str] | None = None,
 ) -> list[FileResult]:
     """Results for `files`, in their order, the same whatever `jobs` is and whether `cache` is used.
 
-    `warn` receives a one-line message when the cache cannot be used (the run goes on without it).
+    `warn` receives a one-line message when the cache cannot be used (the run goes on without it);
+    `beneath` maps a file found by walking a directory to that directory (`discovery.Discovery.beneath`).
     """
+    beneath = beneath or {}
     store = _open_cache(settings, warn) if cache else None
     results: list[FileResult | None] = [None] * len(files)
     todo: list[int] = []
@@ -48,14 +51,15 @@ def lint_paths(
     for index, path in enumerate(files):
         if store is not None:
             name = str(path)
-            found, stamps[index] = store.get(name)
+            found, stamps[index] = store.get(name, beneath.get(name))
             if found is not None:
                 results[index] = FileResult(name, found)
                 continue
         todo.append(index)
     if todo:
         sizes = [_size(files[i], stamps[i]) for i in todo]
-        linted = _lint([files[i] for i in todo], sizes, settings, jobs, store is not None)
+        todo_files = [(files[i], beneath.get(str(files[i]))) for i in todo]
+        linted = _lint(todo_files, sizes, settings, jobs, store is not None)
         for index, (result, content_digest) in zip(todo, linted, strict=True):
             results[index] = result
             if store is not None and content_digest is not None:
@@ -87,7 +91,11 @@ def _size(path: StrPath, known: Stamp | None) -> int:
         return 0
 
 
-def _lint(files: Sequence[StrPath], sizes: list[int], settings: Settings, jobs: int, digests: bool) -> list[_Linted]:
+#: a file to lint and the directory it was found in (None: named by the user)
+_Source = tuple[StrPath, "str | None"]
+
+
+def _lint(files: list[_Source], sizes: list[int], settings: Settings, jobs: int, digests: bool) -> list[_Linted]:
     """Lint `files` (results in their order): in this process, or, when there is enough work, in `jobs`
     processes fed chunks of files biggest first, so that the pool ends on small ones and finishes evenly."""
     total = sum(sizes)
@@ -116,13 +124,13 @@ def _lint(files: Sequence[StrPath], sizes: list[int], settings: Settings, jobs: 
     return [item for item in out if item is not None]
 
 
-def _lint_chunk(files: Sequence[StrPath], settings: Settings, digests: bool) -> list[_Linted]:
+def _lint_chunk(files: list[_Source], settings: Settings, digests: bool) -> list[_Linted]:
     from closelint.cache import digest
     from closelint.engine import lint_path
 
     linted: list[_Linted] = []
-    for path in files:
-        result, source = lint_path(path, settings)
+    for path, directory in files:
+        result, source = lint_path(path, settings, directory)
         linted.append((result, digest(source) if digests and source is not None else None))
         gc.collect(0)  # automatic collection is paused: free this file's cycles, if any (cheap: few objects)
     return linted
@@ -155,6 +163,6 @@ def _start_worker(settings: Settings, digests: bool) -> None:
     engine.enabled_rules(settings)  # import the analysis and the rules once, before the first file
 
 
-def _worker_chunk(files: Sequence[StrPath]) -> list[_Linted]:
+def _worker_chunk(files: list[_Source]) -> list[_Linted]:
     assert _worker_settings is not None
     return _lint_chunk(files, _worker_settings, _worker_digests)

@@ -20,6 +20,7 @@ from functools import cached_property
 
 from closelint.analysis import factories as F
 from closelint.analysis.bindings import Bindings
+from closelint.analysis.budget import WorkBudget
 from closelint.analysis.classes import ClassModel, Member, is_setup_method
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
@@ -177,12 +178,15 @@ class ScopeWalker:
         model: Callable[[], ClassModel] | None = None,
         policy: Policy = DEFAULT,
         bindings: Callable[[], Bindings] | None = None,
+        budget: WorkBudget | None = None,
     ) -> None:
         """`streams` says which parameters and attributes are asyncio StreamWriters; `summaries` what the
         module's own functions do with the sockets passed to them, and which return one; `model` gives what
         the method's class does with what it keeps on `self` (built when first asked); `bindings` gives the
-        module's name bindings (built when first asked for)."""
+        module's name bindings (built when first asked for); `budget` bounds the work over the whole file
+        (TooComplex is raised past it)."""
         self.bindings = bindings
+        self.budget = budget or WorkBudget()
         self.body = body
         self.summaries = summaries
         self.model = model
@@ -253,7 +257,9 @@ class ScopeWalker:
         """The sockets a helper reads until EOF on every path through it (a walk of its own body)."""
         found = self._drains.get(helper)
         if found is None:
-            walker = ScopeWalker(helper, helper.body, self.imports, self.self_name, self.ids, bindings=self.bindings)
+            walker = ScopeWalker(
+                helper, helper.body, self.imports, self.self_name, self.ids, bindings=self.bindings, budget=self.budget
+            )
             walker.borrowable |= lent_names(helper)
             state = EMPTY
             for name in sorted(walker.tracker.read_receivers(helper) & (walker.borrowable | self._attributes(helper))):
@@ -327,6 +333,7 @@ class ScopeWalker:
         return state
 
     def statement(self, stmt: ast.stmt, state: State, exits: Exits) -> State | None:
+        self.budget.spend(1 + len(state.facts))  # the facts of every tracked socket go through it
         handler = getattr(self, "stmt_" + type(stmt).__name__, None)
         if handler is not None:
             result: State | None = handler(stmt, state, exits)

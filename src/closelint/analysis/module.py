@@ -13,6 +13,7 @@ from pathlib import Path
 
 from closelint.analysis import factories as F
 from closelint.analysis.bindings import Bindings
+from closelint.analysis.budget import WorkBudget
 from closelint.analysis.classes import ModuleClasses
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
@@ -131,6 +132,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     A scope whose lines mention none of the identifiers a socket can be created or sent through (the
     socket module and its aliases, names imported from it, `factories.SCOPE_TRIGGERS`) owns no socket and
     sends on none, so it is not walked: the findings are the same, and most functions cost nothing.
+    Raises `budget.TooComplex` when the walk of the file goes past `budget.MAX_STEPS`.
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
@@ -145,6 +147,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     classes = facts.class_models = ModuleClasses(index, imports, summaries)
     mentions = _with_factory_calls(text, index, summaries, mentions)
     ids = itertools.count()
+    budget = WorkBudget()
     stored: dict[ast.ClassDef, list[tuple[str, Resource]]] = {}
     scopes: list[tuple[ScopeNode, ast.ClassDef | None]] = [(tree, None), *index.functions]
     mentioned = [(scope, owner) for scope, owner in scopes if streams.get(scope) or _spans_any(scope, mentions, text)]
@@ -157,7 +160,17 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
         model = partial(classes.model, owner) if owner is not None and self_name else None
         scope_streams = streams.get(scope)
         walked = ScopeWalker(
-            scope, scope.body, imports, self_name, ids, scope_streams, summaries, model, policy, lambda: facts.bindings
+            scope,
+            scope.body,
+            imports,
+            self_name,
+            ids,
+            scope_streams,
+            summaries,
+            model,
+            policy,
+            lambda: facts.bindings,
+            budget,
         )
         walked.test_case = owner is not None and _is_test_case(owner, by_name, set())
         facts.scopes.append(walked.run())

@@ -13,10 +13,13 @@ NAME = "full"
 
 def render(violations: Sequence[Violation], context: OutputContext) -> str:
     out = []
+    split: dict[str, list[str]] = {}  # each file once: splitting it per finding is quadratic in a big file
     for v in violations:
         marker = paint(" [*]", "cyan", context.color) if v.fixable else ""
         out.append(f"{line(v, context.color)}{marker}\n")
-        source = context.sources.get(v.path, "").splitlines()
+        if v.path not in split:
+            split[v.path] = context.sources.get(v.path, "").splitlines()
+        source = split[v.path]
         if 0 < v.line <= len(source):
             text = source[v.line - 1].expandtabs(1)
             out.append(f"    {v.line} | {text}\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from closelint.files import unicode_path
+from closelint.files import shown_path
 from closelint.model import Violation
 from closelint.output import OutputContext, is_error, relative_path, span
 
@@ -28,7 +28,7 @@ def command(v: Violation) -> str:
     differ (its documentation of the `warning` command), so a multi-line span gives lines alone."""
     line, col, end_line, end_col = span(v)
     properties: dict[str, str | int] = {
-        "file": escape(unicode_path(relative_path(v.path)), _PROPERTY_ESCAPES),
+        "file": escape(shown_path(relative_path(v.path)), _PROPERTY_ESCAPES),
         "line": line,
     }
     if end_line == line:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from closelint.files import unicode_path
 from closelint.model import Violation
 from closelint.output import OutputContext, rule_name
 
@@ -13,9 +14,10 @@ NAME = "json"
 
 
 def as_dict(v: Violation) -> dict[str, Any]:
-    """One finding as a JSON object; lines and columns are 1-based."""
+    """One finding as a JSON object; lines and columns are 1-based. JSON text is Unicode: bytes of a file
+    name that are not UTF-8 are written as `\\xNN` (`files.unicode_path`)."""
     return {
-        "filename": v.path,
+        "filename": unicode_path(v.path),
         "line": v.line,
         "column": v.col + 1,
         "end_line": v.end_line or v.line,

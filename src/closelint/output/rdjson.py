@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from closelint.engine import physical_lines
+from closelint.files import unicode_path
 from closelint.model import Violation
 from closelint.output import OutputContext, is_error, relative_path
 
@@ -24,7 +25,7 @@ def _diagnostic(v: Violation, lines: list[str]) -> dict[str, Any]:
     end = (v.end_line, v.end_col) if v.end_line else (v.line, v.col)
     diagnostic: dict[str, Any] = {
         "message": v.message,
-        "location": {"path": relative_path(v.path), "range": _range(lines, (v.line, v.col), end)},
+        "location": {"path": unicode_path(relative_path(v.path)), "range": _range(lines, (v.line, v.col), end)},
         "severity": "ERROR" if is_error(v.code) else "WARNING",
         "code": {"value": v.code},
     }
