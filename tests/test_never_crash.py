@@ -48,7 +48,10 @@ def _run_cli(root: Path) -> subprocess.CompletedProcess[str]:
 def test_whole_installed_tree_lints_without_a_traceback(key: str) -> None:
     root = Path(sysconfig.get_paths()[key])
     completed = _run_cli(root)
-    assert completed.returncode in (0, 1), completed.stderr[-2000:]
+    errors = [line for line in completed.stderr.splitlines() if "error:" in line]
+    # the one documented refusal an installed tree may meet: a file over the size cap (generated data)
+    refused = [line for line in errors if "closelint's limit for a source file" in line]
+    assert completed.returncode in (0, 1) or (completed.returncode == 2 and errors == refused), errors[-20:]
     assert "Traceback" not in completed.stderr and "Traceback" not in completed.stdout
     assert completed.stdout.count("\n") > 0 or key == "purelib"
 
