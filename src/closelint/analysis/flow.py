@@ -241,17 +241,17 @@ class ScopeWalker:
     def _module_function_drains(self, call: ast.Call) -> list[str]:
         """The sockets passed to a function of the module that reads them until EOF on every path through
         it (`drain(sock)`), found by the walk of its body that nested helpers get."""
-        found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
-        if found is None:
+        found = self.summaries.callee(call, self.facts.node) if self.summaries is not None else None
+        if self.summaries is None or found is None:
             return []
-        summary, bound = found
-        readers = [(argument, parameter) for argument, parameter in bound if summary.use(parameter).reads]
-        function = self.summaries.callee(call, self.facts.node) if readers and self.summaries is not None else None
-        if function is None or not isinstance(function[0], ast.FunctionDef):
+        function, names = found
+        if not isinstance(function, ast.FunctionDef):
             return []
-        drained = self._helper_drains(function[0])
-        names = [receiver_name(argument, self.self_name) for argument, parameter in readers if parameter in drained]
-        return [name for name in names if name]
+        summary = self.summaries.summary(function)
+        readers = [(a, parameter) for a, parameter in self.summaries.bind(call, names) if summary.use(parameter).reads]
+        drained = self._helper_drains(function) if readers else frozenset()
+        named = [receiver_name(argument, self.self_name) for argument, parameter in readers if parameter in drained]
+        return [name for name in named if name]
 
     def _helper_drains(self, helper: Helper) -> frozenset[str]:
         """The sockets a helper reads until EOF on every path through it (a walk of its own body)."""
@@ -838,7 +838,8 @@ class ScopeWalker:
             return None
         call = value.value if isinstance(value, ast.Await) else value
         assert isinstance(call, ast.Call)
-        released = {id(argument) for argument, _ in self._summarised_uses(call) or ()}
+        summarised = self._summarised(call)
+        released = {id(argument) for argument, _ in (summarised[1] if summarised else ())}
         kept = [a for a in (*call.args, *(k.value for k in call.keywords)) if id(a) not in released]
         consumes = tuple(name for name in (receiver_name(a, self.self_name) for a in kept) if name)
         return _Creation(call, made.family, made.type, made.role, made.slots, consumes, made.kind)
@@ -1139,10 +1140,10 @@ class ScopeWalker:
         reader = call.args[0] if call.args else None
         if qualname == "builtins.iter" and isinstance(reader, ast.Lambda) and self.tracker.eof_iterable(call):
             arguments = arguments[1:]  # `iter(lambda: s.recv(n), b"")` reads s, and lives as long as the loop
-        uses = self._summarised_uses(call)
-        if uses is not None and receiver is not None and receiver.split(".")[0] == self.self_name:
-            closed = self._callee_summary(call)
-            for attr in closed.closes_attributes if closed else ():
+        summarised = self._summarised(call)
+        uses = summarised[1] if summarised is not None else None
+        if summarised is not None and receiver is not None and receiver.split(".")[0] == self.self_name:
+            for attr in summarised[0].closes_attributes:
                 events.append(("close", f"{self.self_name}.{attr}", call))  # `self.close()`
         for argument, use in uses or ():
             name = receiver_name(argument, self.self_name)
@@ -1155,19 +1156,15 @@ class ScopeWalker:
         for argument in arguments:
             self._scan(argument, keeps, events)
 
-    def _callee_summary(self, call: ast.Call) -> Summary | None:
-        found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
-        return found[0] if found else None
-
-    def _summarised_uses(self, call: ast.Call) -> list[tuple[ast.expr, ParameterUse]] | None:
-        """For a call of a function of the module, the arguments it closes or only uses (not kept), with
-        what it does; None for any other call."""
+    def _summarised(self, call: ast.Call) -> tuple[Summary, list[tuple[ast.expr, ParameterUse]]] | None:
+        """For a call of a function of the module, its summary and the arguments it closes or only uses (not
+        kept), with what it does; None for any other call."""
         found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
         if found is None:
             return None
         summary, bound = found
         uses = [(argument, summary.use(parameter)) for argument, parameter in bound]
-        return [(argument, use) for argument, use in uses if use.use is not Use.KEPT]
+        return summary, [(argument, use) for argument, use in uses if use.use is not Use.KEPT]
 
     @staticmethod
     def _graceful_context(expr: ast.expr) -> bool:
@@ -1215,12 +1212,12 @@ class ScopeWalker:
         owned = receiver is not None and (state.owns(receiver) or receiver in self.tracker.files)
         if self.expecting_failure and not owned:
             return True  # the block of `with pytest.raises(...)` is meant to raise: any call may be the one
-        uses = self._summarised_uses(call)
-        if uses is not None:
-            callee = self._callee_summary(call)
-            if any(use.use in _CLOSING_USES for _, use in uses) or (callee and callee.closes_attributes):
+        summarised = self._summarised(call)
+        if summarised is not None:
+            callee, uses = summarised
+            if any(use.use in _CLOSING_USES for _, use in uses) or callee.closes_attributes:
                 return False  # a close helper of the module, a method that closes what the object holds
-            if self.holds and callee and any(state.owns(f"{self.self_name}.{a}") for a in callee.uses_attributes):
+            if self.holds and any(state.owns(f"{self.self_name}.{a}") for a in callee.uses_attributes):
                 return True  # a method using what the constructor holds
             inert = {id(argument) for argument, use in uses if not use.raises}
             if self.policy.raising_calls == "any" and not inert:
@@ -1236,11 +1233,7 @@ class ScopeWalker:
                 func.attr in F.RAISING_WRITER_METHODS
                 and any(self.by_rid[r].kind == WRITER for r in state.rids(receiver))
             )
-        if (
-            uses is None
-            and isinstance(func, ast.Attribute)
-            and func.attr in F.NON_KEEPING_METHODS | F.INFALLIBLE_HANDOFFS
-        ):
+        if isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS | F.INFALLIBLE_HANDOFFS:
             return False
         if self.policy.raising_calls == "any":
             return True
