@@ -175,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--cache", type=Path, default=HERE / "cache", help="run.py's download/extract directory")
     parser.add_argument("--list", action="store_true", help="print every miss (FN) and false report (FP)")
+    parser.add_argument(
+        "--config", type=Path, help="a [tool.closelint] file to score instead of the default settings (a policy)"
+    )
     args = parser.parse_args(argv)
 
     parts: list[tuple[str, list[Site]]] = []
@@ -192,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dirs, _ = prepare_sources(cache, [p for p in pins if p in wanted])
     roots = {pin: root for root, pin in dirs.items()}
     targets = sorted({roots[(s.package, s.version)] / s.path for _, sites in parts for s in sites})
-    findings, elapsed = run_closelint(dirs, defaults_config(cache), targets)
+    findings, elapsed = run_closelint(dirs, args.config or defaults_config(cache), targets)
     print(f"closelint over {len(targets)} files holding labelled sites: {elapsed:.1f} s")
     for title, sites in parts:
         score(title, sites, findings, args.list)
