@@ -238,3 +238,68 @@ def test_writes_to_a_writable_makefile_are_sends_on_its_socket() -> None:
     sock, other = found.members["sock"], found.members["other"]
     assert (sock.sends, sock.reads, sock.sent) == (Sends.STREAM, False, True)
     assert (other.sends, other.reads, other.sent) == (Sends.NO, True, False)
+
+
+def test_methods_record_whether_running_them_may_raise() -> None:
+    found = model(
+        """
+        class Base:
+            def hook(self):
+                raise NotImplementedError
+
+            def quiet(self):
+                self.n = 0
+
+        class C(Base):
+            def quiet(self):
+                self.log.debug("reset %s", len(self.items))
+
+            def guarded(self):
+                try:
+                    self.hook()
+                except Exception:
+                    pass
+
+            async def pause(self):
+                await self.event.wait()
+
+            def configure(self, name):
+                self.name = name.encode("ascii")
+
+            def later(self):
+                def run():
+                    raise RuntimeError
+                self.run = run
+        """,
+        "C",
+    )
+    assert found.methods == {
+        "quiet": False,  # the override wins over the base's
+        "guarded": False,
+        "pause": True,
+        "configure": True,
+        "later": False,  # a nested function is defined, not run
+        "hook": True,
+    }
+    assert found.method_may_fail("inherited_from_elsewhere") is None
+
+
+def test_a_method_of_the_object_between_accept_and_hand_off_may_raise() -> None:
+    facts = method(
+        """
+        class Server:
+            def accept(self):
+                conn, _ = self.sock.accept()
+                self.log_state()
+                self.configure()
+                self.child = conn
+
+            def log_state(self):
+                print(self.sock)
+
+            def configure(self):
+                self.opts = dict(self.defaults)
+        """,
+        "accept",
+    )
+    assert facts.exceptional_leaks and not facts.normal_leaks

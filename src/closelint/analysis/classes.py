@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS
-from closelint.analysis.scopes import ModuleIndex, children
+from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children
 from closelint.analysis.summaries import ModuleSummaries, Sends
 
 #: methods that build the object or connect it: what they store on `self` and then fail after is lost
@@ -34,6 +34,8 @@ SETUP_WORDS = ("connect", "open")
 _LISTENING = frozenset({"listen", "accept"})
 _READS = READ_METHODS | {"recvfrom", "recvmsg", "recvfrom_into"}
 _SEND_LEVEL = {"sendall": Sends.STREAM, "sendfile": Sends.STREAM, "send": Sends.MAYBE}
+#: handlers after which nothing a `try` body raises gets out
+_EVERY_ERROR = frozenset({"builtins.Exception", "builtins.BaseException"})
 #: methods of a `makefile()` file object that send on its socket
 _FILE_WRITES = frozenset({"write", "writelines"})
 
@@ -65,6 +67,38 @@ def _is_makefile(call: ast.Call, access: str) -> bool:
     if mode is None:
         return access == "r"
     return not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)) or access in mode.value
+
+
+def may_fail(function: ast.FunctionDef | ast.AsyncFunctionDef, imports: ImportTable) -> bool:
+    """Whether running `function` may raise: it raises explicitly, awaits, or calls anything but logging,
+    printing and the builtins that only look at their arguments (`factories.NON_KEEPING_CALLS`), outside
+    a `try` whose handler catches every error (bare, `Exception`, `BaseException`). A setter or a logging
+    method of the class cannot fail; what it calls is not followed further."""
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, NESTED_SCOPES):
+            continue  # defined here, not run here
+        if isinstance(node, (ast.Raise, ast.Await)):
+            return True
+        if isinstance(node, ast.Call) and not _quiet_call(node, imports):
+            return True
+        if isinstance(node, ast.Try) and any(_catches_everything(h, imports) for h in node.handlers):
+            stack.extend([*node.orelse, *node.finalbody, *node.handlers])
+            continue
+        stack.extend(children(node))
+    return False
+
+
+def _quiet_call(call: ast.Call, imports: ImportTable) -> bool:
+    func = call.func
+    return imports.call_name(call) in F.NON_KEEPING_CALLS or (
+        isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS
+    )
+
+
+def _catches_everything(handler: ast.ExceptHandler, imports: ImportTable) -> bool:
+    return handler.type is None or imports.qualname(handler.type) in _EVERY_ERROR
 
 
 def is_setup_method(name: str) -> bool:
@@ -109,6 +143,14 @@ class ClassModel:
     members: dict[str, Member] = field(default_factory=dict)
     #: `self.wfile = self.sock.makefile("wb")`: file attribute -> the socket attribute it writes to
     files: dict[str, str] = field(default_factory=dict)
+    #: the methods of the class and of its bases in the module, by name: whether running one may raise
+    methods: dict[str, bool] = field(default_factory=dict)
+
+    def method_may_fail(self, name: str) -> bool | None:
+        """Whether `self.<name>(...)` may raise, for a method of the class or of a base in the module
+        (`may_fail` of its body); None for one the module does not define (inherited from a class of
+        another module, a callable kept on `self`)."""
+        return self.methods.get(name)
 
 
 @dataclass
@@ -168,6 +210,7 @@ class ModuleClasses:
         model = ClassModel(cls)
         for member_class in self.family(cls):
             for method in self._methods.get(member_class, []):
+                model.methods.setdefault(method.name, may_fail(method, self.imports))  # an override wins
                 positional = [*method.args.posonlyargs, *method.args.args]
                 if positional:
                     self._read_method(method, positional[0].arg, model)

@@ -1213,10 +1213,14 @@ class ScopeWalker:
         if self.expecting_failure and not owned:
             return True  # the block of `with pytest.raises(...)` is meant to raise: any call may be the one
         summarised = self._summarised(call)
+        if summarised is not None and (
+            any(use.use in _CLOSING_USES for _, use in summarised[1]) or summarised[0].closes_attributes
+        ):
+            return False  # a close helper of the module, a method that closes what the object holds
+        if self._own_method_fails(call):
+            return True
         if summarised is not None:
             callee, uses = summarised
-            if any(use.use in _CLOSING_USES for _, use in uses) or callee.closes_attributes:
-                return False  # a close helper of the module, a method that closes what the object holds
             if self.holds and any(state.owns(f"{self.self_name}.{a}") for a in callee.uses_attributes):
                 return True  # a method using what the constructor holds
             inert = {id(argument) for argument, use in uses if not use.raises}
@@ -1238,6 +1242,24 @@ class ScopeWalker:
         if self.policy.raising_calls == "any":
             return True
         return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
+
+    def _own_method_fails(self, call: ast.Call) -> bool:
+        """`self.m(...)` in a method, where `m` may raise: what the object runs there (`self.clone()`,
+        `self.change_ifname(name)`) is code that fails whether or not it touches the socket. A method of
+        the module fails when its body may (`ClassModel.method_may_fail`); one the module does not define
+        (a hook of a base class of another module, a callable kept on `self`) is unknown code, which may
+        fail, except in a unittest-style test class: there it is the test framework's (`assertEqual`,
+        `addCleanup`), whose failure fails the test, as `self.fail()` does."""
+        func = call.func
+        if not (
+            self.model is not None
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == self.self_name
+        ):
+            return False
+        fails = self.model().method_may_fail(func.attr)
+        return not self.test_case if fails is None else fails
 
     def _infallible_option(self, call: ast.Call) -> bool:
         """`setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` and the other options of `factories.INFALLIBLE_OPTIONS`:

@@ -146,8 +146,11 @@ class SocketLeakedOnError(Rule):
         "without closing, and an explicit `raise` before the close, count too. What may raise: a call that "
         "uses the socket (any method but `setblocking`, `settimeout`, `gettimeout`, `fileno`, `getsockname` "
         "and the inheritable flags; or passing the socket to a function), and every `await` — in an "
-        "`async def` cancellation is a BaseException that `except OSError` does not catch. Calls that do "
-        "not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
+        "`async def` cancellation is a BaseException that `except OSError` does not catch. A method of the "
+        "object (`self.clone()`) counts when its body raises, awaits or calls anything but logging and "
+        "printing, and so does one the module does not define (a hook of a base class of another module), "
+        "except the test framework's methods in a unittest-style test class. Other calls that "
+        "do not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
         'the process (`sys.exit()`); `raising-calls = "any"` counts every call. Module-level code is judged '
         "the same way, except that an exception "
         "escaping it is no leak: it ends the script or fails the import, and the process releases the "
