@@ -303,3 +303,33 @@ def test_a_method_of_the_object_between_accept_and_hand_off_may_raise() -> None:
         "accept",
     )
     assert facts.exceptional_leaks and not facts.normal_leaks
+
+
+def test_a_chained_assignment_stores_one_socket_under_every_attribute() -> None:
+    found = model(
+        """
+        class C:
+            def __init__(self):
+                self.outs = self.ins = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+            def close(self):
+                self.ins.close()
+        """,
+        "C",
+    ).members
+    assert {attr: (m.type, m.created) for attr, m in found.items()} == {
+        "outs": (F.SockType.DGRAM, True),
+        "ins": (F.SockType.DGRAM, True),
+    }
+    facts = method(
+        """
+        class C:
+            def __init__(self, ttl):
+                self.outs = self.ins = socket.socket(socket.AF_INET, socket.SOCK_RAW)
+                self.ins.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        """,
+        "__init__",
+    )
+    (resource,) = facts.resources
+    assert {attr for attr, _ in facts.stored_on_self} == {"outs", "ins"}
+    assert facts.exceptional_leaks == {resource.rid} and not facts.normal_leaks

@@ -226,8 +226,9 @@ class ModuleClasses:
         while stack:
             node = stack.pop()
             stack.extend(reversed(children(node)))  # in source order: an alias before its uses
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                self._read_assignment(node.targets[0], node.value, reading)
+            if isinstance(node, ast.Assign):
+                for target in node.targets:  # `self.outs = self.ins = socket.socket(...)`: both hold it
+                    self._read_assignment(target, node.value, reading)
             elif isinstance(node, ast.Call):
                 self._read_call(node, reading)
 

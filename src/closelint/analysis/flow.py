@@ -654,6 +654,8 @@ class ScopeWalker:
             state = self._consume(created, state)
             for target in targets:
                 state = self._unbind(target, state)
+            if len(targets) > 1 and not created.slots:
+                return self._create_chained(created, targets, state)
             places = self._places(targets[-1], created)
             held = [self._held_attribute(p) if len(targets) == 1 else None for p in places]
             names = [p.id if isinstance(p, ast.Name) else h for p, h in zip(places, held, strict=True)]
@@ -705,6 +707,22 @@ class ScopeWalker:
         ):
             state = state.assign(targets[0].id, constant, known=True)
         return state
+
+    def _create_chained(self, created: _Creation, targets: list[ast.expr], state: State) -> State:
+        """`self.outs = self.ins = socket.socket(...)`: one socket under every name it gets, a local or an
+        attribute a constructor holds; stored anywhere else as well, it escapes there."""
+        names = [t.id if isinstance(t, ast.Name) else self._held_attribute(t) for t in targets]
+        followed = [name for name in names if name]
+        state, (rid, *_) = self._create(created, [followed[0] if followed else None], state)
+        assert rid is not None
+        for name in followed[1:]:
+            state = state.alias(name, followed[:1])
+        for target in targets:
+            attr = self._self_attribute(target)
+            if attr:
+                self.facts.stored_on_self.append((attr, self.by_rid[rid]))
+        shared = any(self._shared(name) for name in followed[1:] if "." not in name)  # the first: in _create
+        return state.update([rid], to_escaped) if shared or len(followed) < len(names) else state
 
     def _taken_back(self, targets: list[ast.expr], value: ast.expr, state: State) -> State:
         """`s = conn.unwrap()` after `conn = ctx.wrap_socket(s)` (or any call that kept `s`): the value comes

@@ -193,7 +193,12 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
             continue
         scope = ast.Module(body=[*outside, *classes.related(cls)], type_ignores=[])
         released = _released_attributes(scope, text, {attr for attr, _ in items})
-        facts.unclosed_attributes.extend((attr, r) for attr, r in items if attr not in released and r.kind == SOCKET)
+        # one socket stored under several attributes (`self.outs = self.ins = ...`) is released through any
+        done = {r.rid for attr, r in items if attr in released or r.kind != SOCKET}
+        for attr, resource in items:
+            if resource.rid not in done:
+                done.add(resource.rid)
+                facts.unclosed_attributes.append((attr, resource))
     return facts
 
 
