@@ -333,3 +333,25 @@ def test_a_chained_assignment_stores_one_socket_under_every_attribute() -> None:
     (resource,) = facts.resources
     assert {attr for attr, _ in facts.stored_on_self} == {"outs", "ins"}
     assert facts.exceptional_leaks == {resource.rid} and not facts.normal_leaks
+
+
+def test_a_read_side_shutdown_in_teardown_counts_what_the_class_sends_although_it_reads() -> None:
+    source = """
+        class C:
+            def push(self, frame):
+                self.sock.sendall(frame)
+
+            def pull(self):
+                return self.sock.recv(4096)
+
+            def close(self):
+                self.sock.shutdown(socket.SHUT_{how})
+                self.sock.close()
+        """
+    member = model(source.format(how="RDWR"), "C").members["sock"]
+    assert member.sends_on_stream and member.reads and not member.sent
+    sent = {}
+    for how in ("RDWR", "RD", "WR"):
+        (site,) = method(source.format(how=how), "close").closes.values()
+        sent[how] = all(f.sent for f in site.facts)
+    assert sent == {"RDWR": True, "RD": True, "WR": False}

@@ -128,13 +128,19 @@ class Member:
         return self.created or self.sends is Sends.STREAM or self.listening
 
     @property
+    def sends_on_stream(self) -> bool:
+        """Whether some method sends on it as on a stream socket: `sendall`/`sendfile`, or `send` on a known
+        stream socket."""
+        return self.sends is Sends.STREAM or (self.sends is Sends.MAYBE and self.type is F.SockType.STREAM)
+
+    @property
     def sent(self) -> bool:
-        """Whether a close in a teardown method can lose what the class sent: it sends (`sendall`/`sendfile`,
-        or `send` on a known stream socket), and it is the server's end or never reads its replies. A
-        client that reads the replies to what it sent has read them before it closes (SPEC §1: a complete,
-        framed reply after the last send leaves nothing to lose)."""
-        sends = self.sends is Sends.STREAM or (self.sends is Sends.MAYBE and self.type is F.SockType.STREAM)
-        return sends and (self.accepted or not self.reads)
+        """Whether a close in a teardown method can lose what the class sent: it sends on it as on a stream,
+        and it is the server's end or never reads its replies. A client that reads the replies to what it
+        sent has read them before it closes (SPEC §1: a complete, framed reply after the last send leaves
+        nothing to lose) — unless the teardown shuts the read side first (`ScopeWalker` then counts
+        `sends_on_stream` alone: no read can take in a reply any more)."""
+        return self.sends_on_stream and (self.accepted or not self.reads)
 
 
 @dataclass

@@ -1009,10 +1009,13 @@ class ScopeWalker:
             return state.update_name(name, to_escaped)
         if method == "shutdown":
             write, read = self._shut_sides(call)
-            return state.update_name(
+            state = state.update_name(
                 name,
                 lambda f: replace(f, shut=f.shut or write, read_shut=f.read_shut or read) if f.life is Life.OPEN else f,
             )
+            member = self._member(name) if read else None
+            # the class reads its replies elsewhere, but no read takes one in once the read side is shut
+            return state.update_name(name, to_sent) if member is not None and member.sends_on_stream else state
         if method in _SEND_METHODS and (method in _STREAM_SEND_METHODS or self._known_stream(state, name)):
             return state.update_name(name, to_sent)
         return state
