@@ -355,3 +355,56 @@ def test_a_read_side_shutdown_in_teardown_counts_what_the_class_sends_although_i
         (site,) = method(source.format(how=how), "close").closes.values()
         sent[how] = all(f.sent for f in site.facts)
     assert sent == {"RDWR": True, "RD": True, "WR": False}
+
+
+def test_writer_members_come_from_annotations_of_the_attribute() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+        from dataclasses import dataclass
+
+        @dataclass
+        class Wrapper:
+            stream: asyncio.StreamWriter
+            reader: asyncio.StreamReader
+            count: int = 0
+
+            def attach(self, w):
+                self.extra: "asyncio.StreamWriter" = w
+                self.plain: int = 0
+
+            async def aclose(self):
+                self.stream.close()
+                self.extra.close()
+                self.reader.close()
+                self.plain.close()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    (close,) = (s for s in facts.scopes if getattr(s.node, "name", "") == "aclose")
+    closed = {ast.unparse(c.func.value) for c in close.unawaited if isinstance(c.func, ast.Attribute)}
+    assert closed == {"self.stream", "self.extra"}
+
+
+def test_an_attribute_first_used_while_an_exception_propagates_is_on_that_path_only() -> None:
+    facts = method(
+        """
+        import sys
+
+        class Handler:
+            def __init__(self, address):
+                self.sock = socket.create_connection(address)
+
+            def push(self, data):
+                self.sock.sendall(data)
+
+            def handle(self):
+                try:
+                    self.step()
+                finally:
+                    if sys.exc_info()[1] is not None:
+                        self.sock.close()
+        """,
+        "handle",
+    )
+    assert not facts.closes  # no normal path reaches the close: nothing for CL201 to judge

@@ -46,10 +46,12 @@ from closelint.analysis.state import (
     merge,
     to_absent,
     to_answered,
+    to_caught,
     to_closed,
     to_drained,
     to_escaped,
     to_exceptional,
+    to_raised,
     to_sent,
     to_unanswered,
 )
@@ -208,6 +210,9 @@ class ScopeWalker:
         #: a method of a unittest-style test class (closelint.analysis.module), whose `self.fail()` raises
         self.test_case = False
         self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
+        #: walking code that runs while an exception propagates (a `finally` left by one): a parameter or
+        #: attribute first used there is followed on that exceptional path only
+        self.propagating = 0
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
         self._drains: dict[Helper, frozenset[str]] = {}
@@ -302,7 +307,7 @@ class ScopeWalker:
     def _check_exit(self, state: State, rids: Iterable[int], exceptional: bool = False) -> None:
         for rid in rids:
             for f in state.facts.get(rid, ()):
-                if f.pending is not None and not exceptional and f.pending not in self.facts.unawaited:
+                if f.pending is not None and (f.raised or not exceptional) and f.pending not in self.facts.unawaited:
                     self.facts.unawaited.append(f.pending)
                 if f.life is Life.OPEN and self.by_rid[rid].owned:
                     if not exceptional and self._held(f):
@@ -349,7 +354,7 @@ class ScopeWalker:
         state = self.evaluate(stmt, state, exits, sink=False)
         raised = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
         if raised is None or self.imports.qualname(raised) != "builtins.SystemExit":
-            exits.raise_from(state)
+            exits.raise_from(state.update(state.facts, to_raised))
 
     def stmt_Break(self, stmt: ast.Break, state: State, exits: Exits) -> None:
         exits.brk.append(state)
@@ -418,12 +423,15 @@ class ScopeWalker:
             if feasible is None or (not outcome and stmt in self.exhaustive):
                 continue
             entry = self._refine(stmt.test, self._eof(stmt.test, feasible, outcome), outcome)
-            if self._propagating(stmt.test) is outcome:  # `if sys.exc_info()[1] is not None:` in a finally
+            propagating = self._propagating(stmt.test) is outcome  # `if sys.exc_info()[1] is not None:`
+            if propagating:
                 entry = entry.update(entry.facts, to_exceptional)
             flag = _flag_name(stmt.test)
             if flag and len(entry.values.get(flag, ())) != 1:  # `if ok:` ... `if ok:` again: the same answer
                 entry = entry.assign(flag, TRUTHY if outcome != _negated(stmt.test) else FALSY, known=True)
+            self.propagating += int(propagating)
             branches.append(self.block(body, entry, exits))
+            self.propagating -= int(propagating)
         return merge(_waits_under_if(state, branches))
 
     def _propagating(self, test: ast.expr) -> bool | None:
@@ -527,11 +535,13 @@ class ScopeWalker:
         ends = [self.block(stmt.orelse, end, routed)]
         caught = merge(body.exc)
         if caught is not None:
+            # a `raise` of the body that a handler may catch no longer counts as an explicit one (CL501)
+            handled = caught.update(caught.facts, to_caught) if stmt.handlers else caught
             for handler in stmt.handlers:
-                entry = caught.alias(handler.name) if handler.name else caught
+                entry = handled.alias(handler.name) if handler.name else handled
                 ends.append(self.block(handler.body, entry, routed))
             if not any(self._catches_all(h) for h in stmt.handlers):
-                routed.exc.append(caught)
+                routed.exc.append(handled)
         normal = merge(ends)
         if not final:
             return normal
@@ -539,9 +549,8 @@ class ScopeWalker:
 
     stmt_TryStar = stmt_Try
 
-    @staticmethod
     def _finally(
-        run: Callable[[State | None], State | None], normal: State | None, routed: Exits, exits: Exits
+        self, run: Callable[[State | None], State | None], normal: State | None, routed: Exits, exits: Exits
     ) -> State | None:
         """Run a `finally` (or a `with` exit) on every way out of the block and route each onward."""
         for pending, target in (
@@ -550,7 +559,10 @@ class ScopeWalker:
             (routed.cont, exits.cont),
             (routed.exc, exits.exc),
         ):
+            propagating = int(target is exits.exc)  # the exception is still on its way while it runs
+            self.propagating += propagating
             out = run(merge(pending))
+            self.propagating -= propagating
             if out is not None:
                 target.append(out)
         return run(normal)
@@ -1064,6 +1076,8 @@ class ScopeWalker:
         self.by_rid[rid] = resource
         self.facts.resources.append(resource)
         state = state.born(rid, name)
+        if self.propagating:
+            state = state.update([rid], to_exceptional)
         return state.update([rid], to_sent) if member is not None and member.sent and kind == SOCKET else state
 
     def _close_name(self, state: State, name: str, node: ast.AST) -> State:

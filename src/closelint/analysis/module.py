@@ -300,11 +300,18 @@ def _stream_handlers(tree: ast.Module, imports: ImportTable, text: str) -> set[s
 
 
 def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]) -> frozenset[str]:
-    """`self.<attr>` names a class assigns the writer of open_connection to, or a parameter annotated
-    StreamWriter; `lines` are those that mention a spelling of a writer type or a stream opener. (A
-    class-level annotation is not enough: wrappers of subprocess pipes are annotated StreamWriter and close
-    without waiting, on purpose.)"""
-    found: set[str] = set()
+    """`self.<attr>` names a class annotates `asyncio.StreamWriter` (`_stream: asyncio.StreamWriter` in
+    the class body, a dataclass field, `self.w: StreamWriter = ...`), or assigns the writer of
+    open_connection or a parameter annotated StreamWriter to; `lines` are those that mention a spelling of
+    a writer type or a stream opener. (A wrapper of a subprocess pipe annotated StreamWriter is a
+    StreamWriter too: its close is not waited for either.)"""
+    found = {
+        statement.target.id
+        for statement in cls.body
+        if isinstance(statement, ast.AnnAssign)
+        and isinstance(statement.target, ast.Name)
+        and _is_writer_annotation(statement.annotation, imports)
+    }
     for method in cls.body:
         if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -315,6 +322,12 @@ def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]
                 pairs = [t.elts for t in node.targets if isinstance(t, ast.Tuple) and len(t.elts) == 2]
                 writers.update(elts[1].id for elts in pairs if isinstance(elts[1], ast.Name))
                 found.update(elts[1].attr for elts in pairs if isinstance(elts[1], ast.Attribute))
+            elif (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Attribute)
+                and _is_writer_annotation(node.annotation, imports)
+            ):
+                found.add(node.target.attr)  # `self.w: asyncio.StreamWriter = ...`
         for node in ast.walk(method) if writers else ():
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in writers:
                 found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))  # `self.w = writer`

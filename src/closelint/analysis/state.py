@@ -42,6 +42,9 @@ class Facts:
     answered: bool = False
     #: a StreamWriter close() not yet followed by `await writer.wait_closed()`
     pending: ast.AST | None = None
+    #: the path leaves by an explicit `raise` (not caught since): a writer closed on it is still to be
+    #: waited for (SPEC §2, CL501 per path), unlike on the paths where a call raised
+    raised: bool = False
     #: constants simple flags hold on these paths (`ok = False`): a test of a flag keeps only the facts
     #: of the paths it can be true (or false) on, so `if not ok: sock.close()` closes exactly where needed
     flags: frozenset[tuple[str, Constant]] = frozenset()
@@ -190,6 +193,14 @@ def merge(states: Iterable[State | None]) -> State | None:
 
 def to_exceptional(f: Facts) -> Facts:
     return replace(f, exceptional=True) if f.life is Life.OPEN else f
+
+
+def to_raised(f: Facts) -> Facts:
+    return replace(f, raised=True) if f.pending is not None else f
+
+
+def to_caught(f: Facts) -> Facts:
+    return replace(f, raised=False) if f.raised else f
 
 
 def to_closed(f: Facts) -> Facts:
