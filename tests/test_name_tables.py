@@ -347,6 +347,13 @@ TABLES = {
         True,
         "detach",
     ),
+    "GREEN_SOCKET_MODULES": Table(
+        "closelint.analysis.names:GREEN_MODULES",
+        "{imports}\n\ndef f(*args):\n    made = {name}.socket(*args)\n    return made.fileno()\n",
+        "CL101",
+        True,
+        "select.epoll",
+    ),
 }
 
 
@@ -356,6 +363,7 @@ def words(text: str, prefix: str = "") -> set[str]:
 
 #: the names each table held when its case was written: a removed or misspelt entry fails
 RECORDED: dict[str, set[str]] = {
+    "GREEN_SOCKET_MODULES": {"gevent.socket", "eventlet.green.socket"},
     "SOCKET_FACTORIES": words("socket SocketType create_connection create_server fromfd fromshare", "socket."),
     "SOCKET_FACTORIES_OF_TUPLES": {"socket.socketpair"},
     "STREAM_OPENERS": words("open_connection open_unix_connection", "asyncio.")
