@@ -698,8 +698,14 @@ class ScopeWalker:
                 value = ast.Name(alias, ast.Load())
         state = self._taken_back(targets, value, state)
         source = _same_socket(value)
+        wrapped = _wrapped_name(value)
+        if wrapped and wrapped.id in self.borrowable and self._borrowed(wrapped, state):
+            # `s = ctx.wrap_socket(sock)` of a parameter: the same connection under another name, still borrowed
+            source, state = wrapped, self._ensure(state, wrapped.id, value)
+            if self._may_raise(value, state):  # the handshake may fail
+                exits.raise_from(state)
         if len(targets) == 1 and isinstance(targets[0], ast.Name) and source and state.rids(source.id):
-            if value is not source:  # `s = tls.unwrap()`: the call may raise
+            if value is not source and source is not wrapped:  # `s = tls.unwrap()`: the call may raise
                 state = self.evaluate(value, state, exits, sink=False)
             name = targets[0].id
             state = state.alias(name, [source.id])
@@ -851,7 +857,7 @@ class ScopeWalker:
         )
         if wrapping:
             wrapped = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "sock"), None)
-            inner = self._owned_or_created(wrapped, state)
+            inner = None if self._borrowed(wrapped, state) else self._owned_or_created(wrapped, state)
             if inner is not None:
                 return _Creation(value, inner[0], F.SockType.STREAM, F.Role.UNKNOWN, (), inner[1])
         if isinstance(func, ast.Attribute) and func.attr in F.DUPLICATING_METHODS and not value.args:
@@ -873,6 +879,14 @@ class ScopeWalker:
         kept = [a for a in (*call.args, *(k.value for k in call.keywords)) if id(a) not in released]
         consumes = tuple(name for name in (receiver_name(a, self.self_name) for a in kept) if name)
         return _Creation(call, made.family, made.type, made.role, made.slots, consumes, made.kind)
+
+    def _borrowed(self, expr: ast.expr | None, state: State) -> bool:
+        """Whether `expr` names a parameter (or `self.attr`) socket the scope follows without owning it, or
+        is about to (it is not followed yet)."""
+        name = receiver_name(expr, self.self_name) if expr is not None else None
+        if not name or not (name in self.borrowable or name.startswith(f"{self.self_name}.")):
+            return False
+        return not any(self.by_rid[rid].owned for rid in state.rids(name))
 
     def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[str, ...]] | None:
         """The family of an owned socket named by `expr` (and the name), or of a socket it creates."""
@@ -1430,6 +1444,16 @@ def _same_socket(value: ast.expr) -> ast.Name | None:
     ):
         return value.func.value
     return None
+
+
+def _wrapped_name(value: ast.expr) -> ast.Name | None:
+    """The name a TLS wrapping call takes the socket from: `sock` in `ctx.wrap_socket(sock)`."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+        return None
+    if value.func.attr not in F.WRAPPING_METHODS:
+        return None
+    wrapped = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "sock"), None)
+    return wrapped if isinstance(wrapped, ast.Name) else None
 
 
 def _expects_failure(expr: ast.expr) -> bool:
