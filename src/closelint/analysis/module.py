@@ -6,7 +6,7 @@ import ast
 import bisect
 import itertools
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -18,7 +18,7 @@ from closelint.analysis.classes import ModuleClasses
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
-from closelint.analysis.state import SOCKET, Resource
+from closelint.analysis.state import SOCKET, WRITER, Resource
 from closelint.analysis.summaries import ModuleSummaries
 from closelint.policy import DEFAULT, Policy
 
@@ -140,10 +140,11 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
         imports.assume_star_modules(index.imports, _bound_names(tree))
     facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index), policy=policy)
     mentions = _trigger_lines(text, imports)
-    streams = _stream_facts(tree, index, imports, text)
+    summaries = ModuleSummaries(index, imports)
+    streams = _stream_facts(tree, index, imports, text, summaries)
     if not mentions and not streams:
         return facts
-    summaries = facts.summaries = ModuleSummaries(index, imports)
+    facts.summaries = summaries
     classes = facts.class_models = ModuleClasses(index, imports, summaries)
     mentions = _with_factory_calls(text, index, summaries, mentions)
     ids = itertools.count()
@@ -247,7 +248,9 @@ def _with_factory_calls(text: str, index: ModuleIndex, summaries: ModuleSummarie
     return mentions
 
 
-def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, text: str) -> dict[ast.AST, StreamFacts]:
+def _stream_facts(
+    tree: ast.Module, index: ModuleIndex, imports: ImportTable, text: str, summaries: ModuleSummaries
+) -> dict[ast.AST, StreamFacts]:
     """The functions that receive a StreamWriter: start_server handlers (by name, or `self.method`),
     parameters annotated `asyncio.StreamWriter`, and methods of classes that keep a writer on `self`."""
     if not any(
@@ -256,8 +259,14 @@ def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, te
     ):
         return {}
     handlers = _stream_handlers(tree, imports, text) if "start_" in text else set()
-    writer_lines = mention_lines(text, _spellings(F.WRITER_TYPES | F.STREAM_OPENERS, imports))
-    writer_attributes = {cls: _writer_attributes(cls, imports, writer_lines) for cls in index.classes}
+    openers = _spellings(F.STREAM_OPENERS, imports)
+    opener_lines = mention_lines(text, openers)
+    factories = {  # functions of the module that open streams and return the writer: their callers own it
+        f.name for f, _ in index.functions if _spans_any(f, opener_lines, text) and _returns_writer(f, summaries)
+    }
+    writer_lines = mention_lines(text, _spellings(F.WRITER_TYPES, imports) | openers | factories)
+    opened = partial(_opened_writers, imports=imports, summaries=summaries)
+    writer_attributes = {cls: _writer_attributes(cls, imports, writer_lines, opened) for cls in index.classes}
     found: dict[ast.AST, StreamFacts] = {}
     for function, owner in index.functions:
         positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
@@ -299,12 +308,35 @@ def _stream_handlers(tree: ast.Module, imports: ImportTable, text: str) -> set[s
     return names
 
 
-def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]) -> frozenset[str]:
+def _returns_writer(function: ast.FunctionDef | ast.AsyncFunctionDef, summaries: ModuleSummaries) -> bool:
+    made = summaries.summary(function).returns
+    return made is not None and made.kind == WRITER
+
+
+def _opened_writers(
+    value: ast.expr, scope: ast.AST, imports: ImportTable, summaries: ModuleSummaries
+) -> tuple[bool, ...] | None:
+    """Which items of what `value` gives are new writers: (reader, writer) of `await open_connection(...)`
+    (also under `wait_for`), or what an awaited function of the module that opens them returns; None when
+    it opens none."""
+    if _opens_streams(value, imports):
+        return (False, True)
+    made = summaries.made(value, scope) if isinstance(value, ast.Await) else None
+    return (made.slots or (True,)) if made is not None and made.kind == WRITER else None
+
+
+def _writer_attributes(
+    cls: ast.ClassDef,
+    imports: ImportTable,
+    lines: list[int],
+    opened: Callable[[ast.expr, ast.AST], tuple[bool, ...] | None],
+) -> frozenset[str]:
     """`self.<attr>` names a class annotates `asyncio.StreamWriter` (`_stream: asyncio.StreamWriter` in
-    the class body, a dataclass field, `self.w: StreamWriter = ...`), or assigns the writer of
-    open_connection or a parameter annotated StreamWriter to; `lines` are those that mention a spelling of
-    a writer type or a stream opener. (A wrapper of a subprocess pipe annotated StreamWriter is a
-    StreamWriter too: its close is not waited for either.)"""
+    the class body, a dataclass field, `self.w: StreamWriter = ...`), or assigns a writer it opens
+    (`opened`: `open_connection`, a function of the module returning one) or a parameter annotated
+    StreamWriter to; `lines` are those that mention a spelling of a writer type, a stream opener or such a
+    function. (A wrapper of a subprocess pipe annotated StreamWriter is a StreamWriter too: its close is
+    not waited for either.)"""
     found = {
         statement.target.id
         for statement in cls.body
@@ -318,10 +350,17 @@ def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]
         arguments = (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)
         writers = {a.arg for a in arguments if _is_writer_annotation(a.annotation, imports)}
         for node in walk_lines(method, lines):  # `reader, writer = await open_connection(...)`
-            if isinstance(node, ast.Assign) and _opens_streams(node.value, imports):
-                pairs = [t.elts for t in node.targets if isinstance(t, ast.Tuple) and len(t.elts) == 2]
-                writers.update(elts[1].id for elts in pairs if isinstance(elts[1], ast.Name))
-                found.update(elts[1].attr for elts in pairs if isinstance(elts[1], ast.Attribute))
+            slots = opened(node.value, method) if isinstance(node, ast.Assign) else None
+            if isinstance(node, ast.Assign) and slots is not None:
+                for target in node.targets:
+                    items = target.elts if isinstance(target, ast.Tuple) else [target]
+                    held = (
+                        [item for item, writer in zip(items, slots, strict=True) if writer]
+                        if len(items) == len(slots)
+                        else []
+                    )
+                    writers.update(item.id for item in held if isinstance(item, ast.Name))
+                    found.update(item.attr for item in held if isinstance(item, ast.Attribute))
             elif (
                 isinstance(node, ast.AnnAssign)
                 and isinstance(node.target, ast.Attribute)
