@@ -408,3 +408,25 @@ def test_an_attribute_first_used_while_an_exception_propagates_is_on_that_path_o
         "handle",
     )
     assert not facts.closes  # no normal path reaches the close: nothing for CL201 to judge
+
+
+def test_a_socket_handed_to_another_object_may_be_read_there() -> None:
+    found = model(
+        """
+        import logging, selectors, ssl
+
+        class C:
+            def request(self, data):
+                self.sock.sendall(data)
+                self.tls.sendall(data)
+                return Response(self.sock)
+
+            def setup(self, selector, ctx):
+                selector.register(self.tls, selectors.EVENT_READ)
+                self.tls = ctx.wrap_socket(self.tls)
+                logging.debug("%s", self.tls)
+        """,
+        "C",
+    ).members
+    assert found["sock"].handed and not found["sock"].sent
+    assert not found["tls"].handed and found["tls"].sent

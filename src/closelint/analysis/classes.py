@@ -26,7 +26,7 @@ from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS
 from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children
-from closelint.analysis.summaries import ModuleSummaries, Sends
+from closelint.analysis.summaries import ModuleSummaries, Sends, Use
 
 #: methods that build the object or connect it: what they store on `self` and then fail after is lost
 SETUP_EXACT = frozenset({"__init__", "__enter__", "__aenter__", "start", "_start"})
@@ -97,6 +97,19 @@ def _quiet_call(call: ast.Call, imports: ImportTable) -> bool:
     )
 
 
+def _looks_only(call: ast.Call, imports: ImportTable) -> bool:
+    """A call that reads nothing from the socket it is given: logging and the inert builtins (`_quiet_call`),
+    `select.select`, a selector's `register()`, TLS wrapping (the same connection), a graceful close."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return (
+        _quiet_call(call, imports)
+        or imports.call_name(call) in F.WRAPPING_FUNCTIONS
+        or name in F.WRAPPING_METHODS | F.INFALLIBLE_HANDOFFS
+        or name in F.CLOSING_FUNCTIONS_SUFFIX
+    )
+
+
 def _catches_everything(handler: ast.ExceptHandler, imports: ImportTable) -> bool:
     return handler.type is None or imports.qualname(handler.type) in _EVERY_ERROR
 
@@ -121,6 +134,9 @@ class Member:
     accepted: bool = False  # from accept(): the server's end of a connection
     reads: bool = False  # some method reads from it (`recv`, `recv_into`, a readable `makefile()`, ...)
     writes: bool = False  # some method calls its `write()`: a file object the class sends through
+    #: some method hands it to a call that may keep it (`self.response_class(self.sock)`): what reads the
+    #: replies may be that other object
+    handed: bool = False
 
     @property
     def is_socket(self) -> bool:
@@ -136,11 +152,12 @@ class Member:
     @property
     def sent(self) -> bool:
         """Whether a close in a teardown method can lose what the class sent: it sends on it as on a stream,
-        and it is the server's end or never reads its replies. A client that reads the replies to what it
-        sent has read them before it closes (SPEC §1: a complete, framed reply after the last send leaves
-        nothing to lose) — unless the teardown shuts the read side first (`ScopeWalker` then counts
-        `sends_on_stream` alone: no read can take in a reply any more)."""
-        return self.sends_on_stream and (self.accepted or not self.reads)
+        and it is the server's end or never reads its replies, itself or through an object it hands the
+        socket to (http.client's response). A client that reads the replies to what it sent has read them
+        before it closes (SPEC §1: a complete, framed reply after the last send leaves nothing to lose) —
+        unless the teardown shuts the read side first (`ScopeWalker` then counts `sends_on_stream` alone:
+        no read can take in a reply any more)."""
+        return self.sends_on_stream and (self.accepted or not (self.reads or self.handed))
 
 
 @dataclass
@@ -313,6 +330,9 @@ class ModuleClasses:
             return
         found = self.summaries.of_call(call, reading.method)
         if found is None:
+            if not _looks_only(call, self.imports):  # `self.response_class(self.sock)`: another object reads it
+                for attr in filter(None, map(reading.attribute, arguments)):
+                    reading.model.members.setdefault(attr, Member()).handed = True
             return
         summary, bound = found
         for argument, parameter in bound:
@@ -323,3 +343,4 @@ class ModuleClasses:
                 member.sends = max(member.sends, use.sends)
                 member.waits |= use.waits
                 member.reads |= use.reads
+                member.handed |= use.use is Use.KEPT

@@ -182,8 +182,13 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
 
     for scope, owner in mentioned:
         walk(scope, owner)
-    # a method that mentions none of them but names a socket its class stores on `self` is walked too
-    member_lines = {cls: mention_lines(text, {attr for attr, _ in items}) for cls, items in stored.items()}
+    # a method that mentions none of them but names a socket its class stores on `self`, or one the class
+    # sends on elsewhere (a teardown `self._conn.close()` of a socket given to the constructor), is walked too
+    members = {cls: {attr for attr, _ in items} for cls, items in stored.items()}
+    for cls in {owner for _, owner in mentioned if owner is not None}:
+        sending = {attr for attr, member in classes.model(cls).members.items() if member.sends_on_stream}
+        members[cls] = members.get(cls, set()) | sending
+    member_lines = {cls: mention_lines(text, names) for cls, names in members.items() if names}
     for scope, owner in scopes:
         if id(scope) not in walked_ids and owner in member_lines and _spans_any(scope, member_lines[owner], text):
             walk(scope, owner)
