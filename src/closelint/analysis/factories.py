@@ -133,6 +133,9 @@ EXPECTED_FAILURE_CONTEXTS = frozenset({"raises", "assertRaises", "assertRaisesRe
 #: functions that close the socket passed as their first argument
 CLOSING_FUNCTIONS_SUFFIX = ("graceful_close", "graceful_aclose")
 
+#: contexts that swallow the exceptions they are given (`with contextlib.suppress(ValueError):`)
+SUPPRESSING_CONTEXTS = frozenset({"contextlib.suppress"})
+
 #: wrappers used in `with` that close their argument on exit
 CLOSING_CONTEXTS = frozenset({"contextlib.closing"})
 

@@ -594,6 +594,8 @@ class ScopeWalker:
         self.expecting_failure -= expecting
         if expecting:
             end = self._expected_failure(state, end, routed)
+        if any(self.imports.call_name(item.context_expr) in F.SUPPRESSING_CONTEXTS for item in stmt.items):
+            routed.exc = [s.update(s.facts, to_caught) for s in routed.exc]  # a `raise` it may swallow (CL501)
 
         def exit_block(entry: State | None) -> State | None:
             if entry is None:
