@@ -701,7 +701,7 @@ class ScopeWalker:
         state = self._taken_back(targets, value, state)
         source = _same_socket(value)
         wrapped = _wrapped_name(value)
-        if wrapped and wrapped.id in self.borrowable and self._borrowed(wrapped, state):
+        if wrapped and self._borrowed(wrapped, state):
             # `s = ctx.wrap_socket(sock)` of a parameter: the same connection under another name, still borrowed
             source, state = wrapped, self._ensure(state, wrapped.id, value)
             if self._may_raise(value, state):  # the handshake may fail
@@ -886,9 +886,13 @@ class ScopeWalker:
         """Whether `expr` names a parameter (or `self.attr`) socket the scope follows without owning it, or
         is about to (it is not followed yet)."""
         name = receiver_name(expr, self.self_name) if expr is not None else None
-        if not name or not (name in self.borrowable or name.startswith(f"{self.self_name}.")):
+        if not name or not self._borrowable(name):
             return False
         return not any(self.by_rid[rid].owned for rid in state.rids(name))
+
+    def _borrowable(self, name: str) -> bool:
+        """A parameter of the scope, or an attribute of `self`: what the scope may use without owning."""
+        return name in self.borrowable or bool(self.self_name and name.startswith(self.self_name + "."))
 
     def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[str, ...]] | None:
         """The family of an owned socket named by `expr` (and the name), or of a socket it creates."""
@@ -1073,8 +1077,7 @@ class ScopeWalker:
 
     def _ensure(self, state: State, name: str, node: ast.AST) -> State:
         """Start following a parameter or `self.attr` socket the first time it is used as one."""
-        borrowable = name in self.borrowable or (self.self_name and name.startswith(self.self_name + "."))
-        if not borrowable or state.rids(name):
+        if not self._borrowable(name) or state.rids(name):
             return state
         attribute = name.split(".", 1)[1] if "." in name else ""
         return self._born(state, node, name, WRITER if attribute in self.streams.attributes else SOCKET, False)
