@@ -63,11 +63,17 @@ def test_a_socket_also_kept_or_closed_on_the_way_out_is_not_fresh() -> None:
             s = socket.socket()
             yield s
             return s
+
+        def cleaned(stack):
+            s = socket.socket()
+            stack.callback(s.close)
+            return s
         """
     )
     assert found["keep"].returns is None
     assert found["closed"].returns is None
     assert found["gen"].returns is None
+    assert found["cleaned"].returns is None  # the cleanup it was handed to closes it, not the caller
 
 
 def test_factories_of_factories_and_async_writers() -> None:

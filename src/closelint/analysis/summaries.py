@@ -459,6 +459,8 @@ class _Reader:
             if isinstance(parent, ast.Attribute):
                 if parent.attr == "detach" or (parent.attr == "close" and self._in_finally(parent)):
                     return None  # closed on the way out: what it returns is not open
+                if parent.attr == "close" and not self._called(parent):
+                    return None  # `addCleanup(s.close)`: what closes it is the cleanup, not the caller
                 continue
             if (
                 isinstance(parent, ast.Call)
