@@ -429,3 +429,33 @@ def test_shutdown_how_is_followed_through_names_whose_bindings_agree() -> None:
     for module, sides in cases:
         (site,) = scope(source.format(module=module)).closes.values()
         assert {(f.shut, f.read_shut) for f in site.facts} == sides, module
+
+
+def test_a_handler_runs_for_failures_no_followed_socket_takes_part_in() -> None:
+    fallback = """
+        def f(a):
+            try:
+                s = socket.socket(socket.AF_INET6)
+            except OSError:
+                s = socket.socket()
+            s.connect(a)
+            s.close()
+        """
+    facts = scope(fallback)
+    assert [r.node.lineno for r in facts.resources] == [5, 7]  # the handler's socket is followed
+    assert {r.node.lineno for r in facts.resources if r.rid in facts.exceptional_leaks} == {5, 7}
+    # a socket opened before the `try` is not judged on the path of a failure it takes no part in
+    assert leaks(
+        """
+        def f(a, table):
+            s = socket.create_connection(a)
+            try:
+                key = table["k"]
+            except KeyError:
+                return None
+            s.close()
+            return key
+        """
+    ) == (set(), set())
+    # nothing in the body can raise: the handler is no path at all
+    assert scope("def f():\n    try:\n        x = 1\n    except OSError:\n        s = socket.socket()\n").resources == []

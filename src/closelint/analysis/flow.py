@@ -526,12 +526,16 @@ class ScopeWalker:
             routed.exc = exits.exc
         ends = [self.block(stmt.orelse, end, routed)]
         caught = merge(body.exc)
+        if caught is not None and not any(self._catches_all(h) for h in stmt.handlers):
+            routed.exc.append(caught)
+        if caught is None and stmt.handlers and _can_raise(stmt.body):
+            # a failure no followed socket takes part in (a socket() call itself): the handlers still run,
+            # and a socket they create is theirs; the sockets already open are not judged on this path
+            caught = state.drop(state.facts)
         if caught is not None:
             for handler in stmt.handlers:
                 entry = caught.alias(handler.name) if handler.name else caught
                 ends.append(self.block(handler.body, entry, routed))
-            if not any(self._catches_all(h) for h in stmt.handlers):
-                routed.exc.append(caught)
         normal = merge(ends)
         if not final:
             return normal
@@ -1298,6 +1302,13 @@ def _run_out(test: ast.expr, entry: State, again: State) -> State | None:
         return exited
     read = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
     return again if any(again.values.get(n) != entry.values.get(n) for n in read) else None
+
+
+def _can_raise(body: list[ast.stmt]) -> bool:
+    """Whether anything in `body` can raise at all (a call, an `await`, a `raise`, an index, an import), so
+    that its handlers are reachable, whether or not a followed socket takes part."""
+    raising = (ast.Call, ast.Await, ast.Raise, ast.Subscript, ast.Assert, ast.Import, ast.ImportFrom)
+    return any(isinstance(node, raising) for stmt in body for node in ast.walk(stmt))
 
 
 def _waited(f: Facts) -> Facts:
