@@ -458,4 +458,5 @@ def test_a_handler_runs_for_failures_no_followed_socket_takes_part_in() -> None:
         """
     ) == (set(), set())
     # nothing in the body can raise: the handler is no path at all
-    assert scope("def f():\n    try:\n        x = 1\n    except OSError:\n        s = socket.socket()\n").resources == []
+    unreachable = "def f():\n    try:\n        x = 1\n    except OSError:\n        s = socket.socket()\n"
+    assert scope(unreachable).resources == []
