@@ -460,3 +460,46 @@ def test_a_handler_runs_for_failures_no_followed_socket_takes_part_in() -> None:
     # nothing in the body can raise: the handler is no path at all
     unreachable = "def f():\n    try:\n        x = 1\n    except OSError:\n        s = socket.socket()\n"
     assert scope(unreachable).resources == []
+
+
+def test_an_unpacked_awaited_accept_is_an_owned_connection_and_its_options_may_fail() -> None:
+    facts = async_scope(
+        """
+        import socket
+        async def f(loop, srv, keep):
+            conn, _ = await loop.sock_accept(srv)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            keep(conn)
+        """
+    )
+    (conn,) = facts.resources
+    assert conn.name == "conn" and conn.rid in facts.exceptional_leaks
+    # the same option on a socket the scope created cannot fail; a stream from a listener is no socket pair
+    fresh = async_scope(
+        """
+        import socket
+        async def f(listener, keep):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            keep(s)
+            await listener.accept()
+        """
+    )
+    assert [r.name for r in fresh.resources] == ["s"] and not fresh.exceptional_leaks
+
+
+def test_trio_socket_module_creates_and_wraps_sockets() -> None:
+    facts = async_scope(
+        """
+        from trio import socket as tsocket
+        async def f(a, stdlib_sock):
+            s = tsocket.socket(tsocket.AF_UNIX, tsocket.SOCK_DGRAM)
+            await s.connect(a)
+            t = tsocket.from_stdlib_socket(stdlib_sock)
+            s.close()
+            return t
+        """
+    )
+    (s,) = facts.resources  # converting a socket the scope does not own creates none
+    assert (s.family.value, s.type.value) == ("unix", "dgram")
+    assert s.rid in facts.exceptional_leaks

@@ -34,7 +34,19 @@ SOCKET_FACTORIES: dict[str, tuple[Family, SockType, Role, int]] = {
     "socket.socketpair": (Family.UNIX, SockType.STREAM, Role.CONNECTED, 2),
     "socket.fromfd": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
     "socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
+    # trio's socket module mirrors these, returning trio sockets: each owns its descriptor, close() or
+    # `with` releases it, and its I/O methods are awaited (trio docs, "Low-level networking with trio.socket")
+    "trio.socket.socket": (Family.INET, SockType.STREAM, Role.UNKNOWN, 0),
+    "trio.socket.socketpair": (Family.UNIX, SockType.STREAM, Role.CONNECTED, 2),
+    "trio.socket.fromfd": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
+    "trio.socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
 }
+#: packages with a socket module that mirrors the standard one (`trio.socket.socket(...)`): in a module
+#: importing one, the word `socket` can create a socket although the standard module is not imported
+SOCKET_PACKAGES = frozenset({"trio"})
+#: a module that imports one of these runs the socket module named with it on a fake network (trio's
+#: FakeNet installs itself with `trio.socket.set_custom_socket_factory`): its sockets own no descriptor
+FAKE_NETWORKS = {"trio.testing._fake_net": "trio.socket"}
 
 #: coroutines returning (reader, writer); the writer must be closed (CL502) and waited for (CL501)
 STREAM_OPENERS = frozenset(
@@ -76,24 +88,39 @@ SCOPE_TRIGGERS = frozenset(
 )
 
 #: factories whose family and type arguments start at this position
-KIND_ARGUMENTS = {"socket.socket": 0, "socket.SocketType": 0, "socket.fromfd": 1}
+KIND_ARGUMENTS = {
+    "socket.socket": 0,
+    "socket.SocketType": 0,
+    "socket.fromfd": 1,
+    "trio.socket.socket": 0,
+    "trio.socket.fromfd": 1,
+}
 
 #: qualified names of socket constants that decide the kind of a `socket.socket(...)` call
 FAMILY_CONSTANTS: dict[str, Family] = {
-    "socket.AF_INET": Family.INET,
-    "socket.AF_INET6": Family.INET,
-    "socket.AF_UNIX": Family.UNIX,
+    f"{module}.{name}": family
+    for module in ("socket", "trio.socket")
+    for name, family in (("AF_INET", Family.INET), ("AF_INET6", Family.INET), ("AF_UNIX", Family.UNIX))
 }
 TYPE_CONSTANTS: dict[str, SockType] = {
-    "socket.SOCK_STREAM": SockType.STREAM,
-    "socket.SOCK_DGRAM": SockType.DGRAM,
-    "socket.SOCK_RAW": SockType.DGRAM,
-    "socket.SOCK_SEQPACKET": SockType.DGRAM,
+    f"{module}.{name}": kind
+    for module in ("socket", "trio.socket")
+    for name, kind in (
+        ("SOCK_STREAM", SockType.STREAM),
+        ("SOCK_DGRAM", SockType.DGRAM),
+        ("SOCK_RAW", SockType.DGRAM),
+        ("SOCK_SEQPACKET", SockType.DGRAM),
+    )
 }
 
 #: method names that wrap a socket into a new owned socket (the argument's ownership moves into it)
 WRAPPING_METHODS = frozenset({"wrap_socket"})
-WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket"})
+#: `trio.socket.from_stdlib_socket(sock)` returns a trio socket over the same object: closing it closes `sock`
+WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket", "trio.socket.from_stdlib_socket"})
+#: methods whose awaited result, unpacked as `(conn, address)`, is a new owned connection, with their number
+#: of arguments: a trio socket's `accept()`, asyncio's `loop.sock_accept(sock)` (the awaited `accept()` of
+#: other objects, an anyio or trio listener's, returns one stream, which is not unpacked)
+AWAITED_ACCEPTS = {"accept": 0, "sock_accept": 1}
 
 #: methods on an owned socket that return a new owned socket
 DUPLICATING_METHODS = frozenset({"dup"})
@@ -115,7 +142,8 @@ NON_RAISING_METHODS = frozenset(
 #: is then not closing (asyncio.selector_events._SelectorTransport.close, BaseEventLoop.call_soon)
 RAISING_WRITER_METHODS = frozenset({"close"})
 
-#: socket options that setsockopt() accepts on any open socket (a buffer size is clamped, not refused)
+#: socket options that setsockopt() accepts on any open socket we created (a buffer size is clamped, not
+#: refused); on an accepted connection whose peer already reset, setsockopt() fails (EINVAL on macOS)
 INFALLIBLE_OPTIONS = frozenset({"socket.SO_REUSEADDR", "socket.SO_RCVBUF", "socket.SO_SNDBUF", "socket.SO_KEEPALIVE"})
 
 #: methods that keep the socket they are given and do not fail on an open one (`selector.register`)

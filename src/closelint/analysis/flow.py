@@ -373,6 +373,8 @@ class ScopeWalker:
         created = self._creation(value, state)
         if created is None or (self._is_accept(created.node) and not self._accepts_socket(created.node, state)):
             return None
+        if isinstance(value, ast.Await) and _awaited_accept(created.node):
+            return None  # `await listener.accept()` not unpacked: it may return a stream object
         if self._may_raise(value, state):
             exits.raise_from(state)
         state, rids = self._create(created, [], state)
@@ -799,6 +801,8 @@ class ScopeWalker:
                 return _Creation(
                     opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), (), WRITER
                 )
+            if isinstance(opened, ast.Call) and _awaited_accept(opened):
+                return _Creation(opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (True, False), ())
             return self._made(value)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
             index = value.slice
@@ -1233,7 +1237,7 @@ class ScopeWalker:
             )
         if owned:
             assert isinstance(func, ast.Attribute) and receiver is not None
-            return (func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call)) or (
+            return (func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call, receiver, state)) or (
                 func.attr in F.RAISING_WRITER_METHODS
                 and any(self.by_rid[r].kind == WRITER for r in state.rids(receiver))
             )
@@ -1243,13 +1247,20 @@ class ScopeWalker:
             return True
         return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
 
-    def _infallible_option(self, call: ast.Call) -> bool:
+    def _infallible_option(self, call: ast.Call, receiver: str, state: State) -> bool:
         """`setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` and the other options of `factories.INFALLIBLE_OPTIONS`:
-        Linux accepts them on any open socket."""
+        Linux accepts them on any open socket we created; not on an accepted connection, which the peer
+        may have reset already (macOS then refuses them with EINVAL)."""
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "setsockopt" and len(call.args) == 3):
             return False
+        if any(self._accepted(self.by_rid[rid].node) for rid in state.rids(receiver)):
+            return False
         return self.imports.qualname(call.args[1]) in F.INFALLIBLE_OPTIONS
+
+    def _accepted(self, node: ast.AST) -> bool:
+        """Whether the creating call `node` accepts a connection (`srv.accept()`, `await loop.sock_accept(srv)`)."""
+        return isinstance(node, ast.Call) and (self._is_accept(node) or _awaited_accept(node))
 
     def _passes_socket(self, expr: ast.AST, state: State) -> bool:
         """Whether `expr` hands an owned socket itself (not `sock.fileno()`, not `sock.family`) to a call."""
@@ -1369,6 +1380,12 @@ def _enum_chain_end(stmt: ast.If) -> list[ast.If]:
         subjects.add(ast.dump(test.left))
         classes.add(ast.dump(test.comparators[0].value))
     return [chain[-1]] if len(subjects) == 1 and len(classes) == 1 else []
+
+
+def _awaited_accept(call: ast.Call) -> bool:
+    """`sock.accept()` of a trio socket, `loop.sock_accept(sock)` (factories.AWAITED_ACCEPTS), as awaited."""
+    func = call.func
+    return isinstance(func, ast.Attribute) and F.AWAITED_ACCEPTS.get(func.attr) == len(call.args) and not call.keywords
 
 
 def _same_socket(value: ast.expr) -> ast.Name | None:

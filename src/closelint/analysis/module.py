@@ -136,6 +136,9 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
+    for fake, module in F.FAKE_NETWORKS.items():
+        if imports.uses_module(fake):
+            imports.replace_module(module)
     if "import *" in text and any(f"{module}." in text for module in F.SOCKET_MODULES):
         imports.assume_star_modules(index.imports, _bound_names(tree))
     facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index), policy=policy)
@@ -192,7 +195,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
         if not _neutral_bases(cls, by_name, imports, set()):
             continue
         scope = ast.Module(body=[*outside, *classes.related(cls)], type_ignores=[])
-        released = _released_attributes(scope, text, {attr for attr, _ in items})
+        released = _released_attributes(scope, text, {attr for attr, _ in items}, imports)
         facts.unclosed_attributes.extend((attr, r) for attr, r in items if attr not in released and r.kind == SOCKET)
     return facts
 
@@ -380,6 +383,8 @@ def _is_test_module(path: str, index: ModuleIndex) -> bool:
 def _trigger_lines(text: str, imports: ImportTable) -> list[int]:
     """Sorted numbers of the lines that mention an identifier a socket can be created or sent through."""
     names = imports.local_names(lambda q: q.split(".", 1)[0] in F.SOCKET_MODULES) | F.SCOPE_TRIGGERS
+    if any(imports.uses_module(package) for package in F.SOCKET_PACKAGES):
+        names |= {"socket"}  # `trio.socket.socket(...)`, `tsocket.socket(...)`
     return mention_lines(text, names)
 
 
@@ -484,9 +489,9 @@ def _spans(node: ast.stmt | ast.ExceptHandler, lines: list[int]) -> bool:
     return bisect.bisect_left(lines, first) != bisect.bisect_right(lines, node.end_lineno or node.lineno)
 
 
-def _released_attributes(tree: ast.Module, text: str, wanted: set[str]) -> set[str]:
+def _released_attributes(tree: ast.Module, text: str, wanted: set[str], imports: ImportTable) -> set[str]:
     """Which of the attribute names `wanted` some code in the module closes or hands off (`x.attr.close()`,
-    `f(x.attr)`, …).
+    `f(x.attr)`, …). A module's attribute is none (`trio.socket.socket()` does not release `self.socket`).
 
     An `x.attr` node ends with the `attr` token, so every statement holding one spans a line that mentions
     `attr`: statements that span none are skipped whole (decorators count as part of their `def`/`class`).
@@ -506,6 +511,7 @@ def _released_attributes(tree: ast.Module, text: str, wanted: set[str]) -> set[s
             and node.attr in wanted
             and not isinstance(node.ctx, ast.Store)
             and _releases(node, parent, grandparent)
+            and imports.qualname(node) is None
         ):
             released.add(node.attr)
         for name in node._fields:

@@ -20,6 +20,7 @@ class ImportTable:
 
     def __init__(self, statements: Iterable[ast.Import | ast.ImportFrom]) -> None:
         self._names: dict[str, str] = {}
+        self._replaced: tuple[str, ...] = ()  # prefixes of qualified names that resolve to nothing
         for node in statements:
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -46,6 +47,11 @@ class ImportTable:
         for module in _GUESSED_MODULES - bound - set(self._names):
             self._names[module] = module
 
+    def replace_module(self, module: str) -> None:
+        """The functions of `module` are replaced at run time (a test's fake network): names under it resolve
+        to nothing, so none of them is taken for what the real module does."""
+        self._replaced += (module + ".",)
+
     def local_names(self, wanted: Callable[[str], bool]) -> set[str]:
         """Local names whose qualified name satisfies `wanted`."""
         return {local for local, qualified in self._names.items() if wanted(qualified)}
@@ -62,7 +68,8 @@ class ImportTable:
             return f"builtins.{node.id}" if node.id in _BUILTINS else None
         if isinstance(node, ast.Attribute):
             base = self.qualname(node.value)
-            return f"{base}.{node.attr}" if base else None
+            qualified = f"{base}.{node.attr}" if base else None
+            return None if qualified and qualified.startswith(self._replaced) else qualified
         return None
 
     def call_name(self, node: ast.AST) -> str | None:
