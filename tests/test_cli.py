@@ -272,10 +272,11 @@ POLICY_CASES = {
 @pytest.mark.parametrize(
     ("body", "path", "without", "with_setting"),
     [
-        ('quiet-in-tests = ["CL102"]', "test_server.py", [], ["CL201"]),
+        ('quiet-in-tests = ["CL102"]', "test_server.py", ["CL102", "CL201"], ["CL201"]),
+        ('quiet-in-tests = ["CL2", "CL1"]', "test_server.py", ["CL102", "CL201"], []),
         ('raising-calls = "any"', "log_first.py", [], ["CL102"]),
         ("teardown-requires-send = false", "bare.py", [], ["CL202"]),
-        ("linger-zero-in-branch = true", "abort.py", [], ["CL301"]),
+        ("linger-zero-in-branch = false", "abort.py", ["CL301"], []),
     ],
 )
 def test_policy_settings_change_what_is_reported(

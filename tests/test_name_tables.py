@@ -347,6 +347,36 @@ TABLES = {
         True,
         "detach",
     ),
+    "GREEN_SOCKET_MODULES": Table(
+        "closelint.analysis.names:GREEN_MODULES",
+        "{imports}\n\ndef f(*args):\n    made = {name}.socket(*args)\n    return made.fileno()\n",
+        "CL101",
+        True,
+        "select.epoll",
+    ),
+    "FAKE_NETWORKS": Table(
+        f"{F}:FAKE_NETWORKS",
+        "from {name} import FakeNet\nimport trio\n\n\ndef f():\n    s = trio.socket.socket()\n    return s.fileno()\n",
+        "CL101",
+        False,
+        "trio.testing",
+    ),
+    "AWAITED_ACCEPTS_OF_THE_SOCKET": Table(
+        f"{F}:AWAITED_ACCEPTS",
+        "async def f(srv):\n    conn, _ = await srv.{name}()\n    return conn.fileno()\n",
+        "CL101",
+        True,
+        "receive",
+        only=lambda arguments: arguments == 0,
+    ),
+    "AWAITED_ACCEPTS_OF_THE_LOOP": Table(
+        f"{F}:AWAITED_ACCEPTS",
+        "async def f(loop, srv):\n    conn, _ = await loop.{name}(srv)\n    return conn.fileno()\n",
+        "CL101",
+        True,
+        "sock_receive",
+        only=lambda arguments: arguments == 1,
+    ),
 }
 
 
@@ -356,6 +386,10 @@ def words(text: str, prefix: str = "") -> set[str]:
 
 #: the names each table held when its case was written: a removed or misspelt entry fails
 RECORDED: dict[str, set[str]] = {
+    "GREEN_SOCKET_MODULES": {"gevent.socket", "eventlet.green.socket", "trio.socket"},
+    "FAKE_NETWORKS": {"trio.testing._fake_net"},
+    "AWAITED_ACCEPTS_OF_THE_SOCKET": {"accept"},
+    "AWAITED_ACCEPTS_OF_THE_LOOP": {"sock_accept"},
     "SOCKET_FACTORIES": words("socket SocketType create_connection create_server fromfd fromshare", "socket."),
     "SOCKET_FACTORIES_OF_TUPLES": {"socket.socketpair"},
     "STREAM_OPENERS": words("open_connection open_unix_connection", "asyncio.")
@@ -365,7 +399,7 @@ RECORDED: dict[str, set[str]] = {
     "WRITER_TYPES": {"asyncio.StreamWriter", "asyncio.streams.StreamWriter"},
     "TIMEOUT_WRAPPERS": {"asyncio.wait_for", "asyncio.shield"},
     "WRAPPING_METHODS": {"wrap_socket"},
-    "WRAPPING_FUNCTIONS": {"ssl.wrap_socket"},
+    "WRAPPING_FUNCTIONS": {"ssl.wrap_socket", "socket.from_stdlib_socket"},
     "DUPLICATING_METHODS": {"dup"},
     "NON_RAISING_METHODS": words(
         "setblocking settimeout gettimeout fileno getsockname close detach getblocking set_inheritable get_inheritable"

@@ -34,16 +34,7 @@ SOCKET_FACTORIES: dict[str, tuple[Family, SockType, Role, int]] = {
     "socket.socketpair": (Family.UNIX, SockType.STREAM, Role.CONNECTED, 2),
     "socket.fromfd": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
     "socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
-    # trio's socket module mirrors these, returning trio sockets: each owns its descriptor, close() or
-    # `with` releases it, and its I/O methods are awaited (trio docs, "Low-level networking with trio.socket")
-    "trio.socket.socket": (Family.INET, SockType.STREAM, Role.UNKNOWN, 0),
-    "trio.socket.socketpair": (Family.UNIX, SockType.STREAM, Role.CONNECTED, 2),
-    "trio.socket.fromfd": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
-    "trio.socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
 }
-#: packages with a socket module that mirrors the standard one (`trio.socket.socket(...)`): in a module
-#: importing one, the word `socket` can create a socket although the standard module is not imported
-SOCKET_PACKAGES = frozenset({"trio"})
 #: a module that imports one of these runs the socket module named with it on a fake network (trio's
 #: FakeNet installs itself with `trio.socket.set_custom_socket_factory`): its sockets own no descriptor
 FAKE_NETWORKS = {"trio.testing._fake_net": "trio.socket"}
@@ -75,6 +66,7 @@ SOCKET_MODULES = frozenset({"socket", "ssl"})
 SCOPE_TRIGGERS = frozenset(
     {
         "accept",
+        "sock_accept",
         "dup",
         "wrap_socket",
         "send",
@@ -88,35 +80,26 @@ SCOPE_TRIGGERS = frozenset(
 )
 
 #: factories whose family and type arguments start at this position
-KIND_ARGUMENTS = {
-    "socket.socket": 0,
-    "socket.SocketType": 0,
-    "socket.fromfd": 1,
-    "trio.socket.socket": 0,
-    "trio.socket.fromfd": 1,
-}
+KIND_ARGUMENTS = {"socket.socket": 0, "socket.SocketType": 0, "socket.fromfd": 1}
 
 #: qualified names of socket constants that decide the kind of a `socket.socket(...)` call
 FAMILY_CONSTANTS: dict[str, Family] = {
-    f"{module}.{name}": family
-    for module in ("socket", "trio.socket")
-    for name, family in (("AF_INET", Family.INET), ("AF_INET6", Family.INET), ("AF_UNIX", Family.UNIX))
+    "socket.AF_INET": Family.INET,
+    "socket.AF_INET6": Family.INET,
+    "socket.AF_UNIX": Family.UNIX,
 }
 TYPE_CONSTANTS: dict[str, SockType] = {
-    f"{module}.{name}": kind
-    for module in ("socket", "trio.socket")
-    for name, kind in (
-        ("SOCK_STREAM", SockType.STREAM),
-        ("SOCK_DGRAM", SockType.DGRAM),
-        ("SOCK_RAW", SockType.DGRAM),
-        ("SOCK_SEQPACKET", SockType.DGRAM),
-    )
+    "socket.SOCK_STREAM": SockType.STREAM,
+    "socket.SOCK_DGRAM": SockType.DGRAM,
+    "socket.SOCK_RAW": SockType.DGRAM,
+    "socket.SOCK_SEQPACKET": SockType.DGRAM,
 }
 
 #: method names that wrap a socket into a new owned socket (the argument's ownership moves into it)
 WRAPPING_METHODS = frozenset({"wrap_socket"})
-#: `trio.socket.from_stdlib_socket(sock)` returns a trio socket over the same object: closing it closes `sock`
-WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket", "trio.socket.from_stdlib_socket"})
+#: `trio.socket.from_stdlib_socket(sock)` (read as the socket module's, names.GREEN_MODULES) returns a trio
+#: socket over the same object: closing it closes `sock`
+WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket", "socket.from_stdlib_socket"})
 #: methods whose awaited result, unpacked as `(conn, address)`, is a new owned connection, with their number
 #: of arguments: a trio socket's `accept()`, asyncio's `loop.sock_accept(sock)` (the awaited `accept()` of
 #: other objects, an anyio or trio listener's, returns one stream, which is not unpacked)

@@ -383,8 +383,6 @@ def _is_test_module(path: str, index: ModuleIndex) -> bool:
 def _trigger_lines(text: str, imports: ImportTable) -> list[int]:
     """Sorted numbers of the lines that mention an identifier a socket can be created or sent through."""
     names = imports.local_names(lambda q: q.split(".", 1)[0] in F.SOCKET_MODULES) | F.SCOPE_TRIGGERS
-    if any(imports.uses_module(package) for package in F.SOCKET_PACKAGES):
-        names |= {"socket"}  # `trio.socket.socket(...)`, `tsocket.socket(...)`
     return mention_lines(text, names)
 
 

@@ -136,7 +136,6 @@ def ssh_banner(host):
 
 class SocketLeakedOnError(Rule):
     code = "CL102"
-    quiet_in_tests = True
     name = "socket-leaked-on-error"
     message = "{what} leaks if an exception is raised before it is closed; use `with` or close it in `finally`"
     summary = (
@@ -153,7 +152,7 @@ class SocketLeakedOnError(Rule):
         "escaping it is no leak: it ends the script or fails the import, and the process releases the "
         "socket (an `except` there that swallows the error and carries on still counts). A retry loop over "
         "a non-empty constant `range()` always runs, so attempts that all fail and are swallowed are this "
-        "code, not CL101. Not reported in test modules (setting `quiet-in-tests`)."
+        "code, not CL101."
     )
     rationale = (
         "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "

@@ -59,7 +59,6 @@ def _sites(facts: ModuleFacts, code: str) -> Iterator[tuple[CloseSite, ScopeFact
 
 class CloseWithoutShutdown(Rule):
     code = "CL201"
-    quiet_in_tests = True
     name = "close-without-shutdown"
     message = (
         "{what} is closed after sending without shutdown(SHUT_WR) and reading to EOF; unread input makes "
@@ -169,7 +168,6 @@ def serve_one(srv):
 
 class ShutdownWithoutDrain(Rule):
     code = "CL202"
-    quiet_in_tests = True
     name = "shutdown-without-drain"
     message = (
         "{what} is shut down and closed without reading until EOF; unread input still makes close() reset "
