@@ -503,3 +503,17 @@ def test_trio_socket_module_creates_and_wraps_sockets() -> None:
     (s,) = facts.resources  # converting a socket the scope does not own creates none
     assert (s.family.value, s.type.value) == ("unix", "dgram")
     assert s.rid in facts.exceptional_leaks
+
+
+def test_the_exit_of_an_async_with_may_raise() -> None:
+    source = """
+        import socket
+        async def f(cm):
+            {head} cm:
+                s = socket.socket()
+            s.setblocking(False)
+            s.close()
+        """
+    assert async_scope(source.format(head="async with")).exceptional_leaks
+    sync = async_scope(source.format(head="with"))
+    assert sync.resources and not sync.exceptional_leaks  # a plain `with` exit is not awaited

@@ -588,6 +588,8 @@ class ScopeWalker:
         self.expecting_failure -= expecting
         if expecting:
             end = self._expected_failure(state, end, routed)
+        if isinstance(stmt, ast.AsyncWith) and end is not None:
+            routed.raise_from(end)  # the awaited exit (a nursery's, a timeout's) may raise or be cancelled
 
         def exit_block(entry: State | None) -> State | None:
             if entry is None:

@@ -86,7 +86,9 @@ class SocketLeaked(Rule):
         "A socket that is never closed keeps its file descriptor until the garbage collector finds it "
         "(with a `ResourceWarning`), and the peer never sees the connection end. Under load a server runs "
         "out of descriptors. A socket is *owned* when the scope creates it (`socket.socket`, "
-        "`create_connection`, `create_server`, `socketpair`, `fromfd`, `accept()`, `dup()`, TLS wrapping) "
+        "`create_connection`, `create_server`, `socketpair`, `fromfd`, `accept()`, `dup()`, TLS wrapping; "
+        "the same functions of gevent's, eventlet's and trio's socket modules; an awaited `sock.accept()` or "
+        "`loop.sock_accept(sock)` unpacked as `(conn, address)`) "
         "and does not hand it off (return, yield, store on an attribute or in a container, pass to a call "
         "that may keep it, capture in a closure, `detach()`)."
     )
@@ -144,7 +146,9 @@ class SocketLeakedOnError(Rule):
         "`except` closes and re-raises. An `except` that swallows the error and returns or continues "
         "without closing, and an explicit `raise` before the close, count too. What may raise: a call that "
         "uses the socket (any method but `setblocking`, `settimeout`, `gettimeout`, `fileno`, `getsockname` "
-        "and the inheritable flags; or passing the socket to a function), and every `await` — in an "
+        "and the inheritable flags, and `setsockopt()` of an option that never fails on a fresh socket — "
+        "though it can on an accepted connection the peer already reset; or passing the socket to a function), "
+        "and every `await`, the exit of an `async with` included — in an "
         "`async def` cancellation is a BaseException that `except OSError` does not catch. Calls that do "
         "not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
         'the process (`sys.exit()`); `raising-calls = "any"` counts every call. Module-level code is judged '
