@@ -354,6 +354,13 @@ TABLES = {
         True,
         "select.epoll",
     ),
+    "ADOPTED_DESCRIPTORS": Table(
+        f"{F}:ADOPTED_DESCRIPTORS",
+        "import socket\n{imports}\n\ndef f(x):\n    s = socket.socket(fileno={name}(x))\n    return s.fileno()\n",
+        "CL101",
+        True,
+        "os.get_inheritable",
+    ),
     "FAKE_NETWORKS": Table(
         f"{F}:FAKE_NETWORKS",
         "from {name} import FakeNet\nimport trio\n\n\ndef f():\n    s = trio.socket.socket()\n    return s.fileno()\n",
@@ -388,6 +395,7 @@ def words(text: str, prefix: str = "") -> set[str]:
 RECORDED: dict[str, set[str]] = {
     "GREEN_SOCKET_MODULES": {"gevent.socket", "eventlet.green.socket", "trio.socket"},
     "FAKE_NETWORKS": {"trio.testing._fake_net"},
+    "ADOPTED_DESCRIPTORS": {"os.dup", "builtins.int"},
     "AWAITED_ACCEPTS_OF_THE_SOCKET": {"accept"},
     "AWAITED_ACCEPTS_OF_THE_LOOP": {"sock_accept"},
     "SOCKET_FACTORIES": words("socket SocketType create_connection create_server fromfd fromshare", "socket."),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import enum
+from collections.abc import Callable
 
 
 class Family(enum.Enum):
@@ -81,6 +83,25 @@ SCOPE_TRIGGERS = frozenset(
 
 #: factories whose family and type arguments start at this position
 KIND_ARGUMENTS = {"socket.socket": 0, "socket.SocketType": 0, "socket.fromfd": 1}
+
+#: calls whose result is a descriptor the caller owns: a duplicate, or a number parsed from text (an
+#: inherited descriptor named in configuration or the environment, `fd://3`, LISTEN_FDS); with `detach()`
+#: of a socket, what `socket.socket(fileno=...)` takes over rather than borrows
+ADOPTED_DESCRIPTORS = frozenset({"os.dup", "builtins.int"})
+
+
+def wraps_foreign_descriptor(call: ast.Call, first: int, call_name: Callable[[ast.AST], str | None]) -> bool:
+    """`socket.socket(fileno=fd)` or `socket.socket(family, type, proto, fd)` over a descriptor someone else
+    owns (`other.fileno()`, a parameter): the new object borrows it. `first` is the factory's
+    `KIND_ARGUMENTS` position (fromfd() duplicates: never foreign); `call_name` resolves a call's name."""
+    if first != 0:
+        return False
+    fd = call.args[3] if len(call.args) > 3 else next((k.value for k in call.keywords if k.arg == "fileno"), None)
+    if not isinstance(fd, ast.Call):
+        return fd is not None
+    detached = isinstance(fd.func, ast.Attribute) and fd.func.attr == "detach" and not fd.args
+    return not detached and call_name(fd) not in ADOPTED_DESCRIPTORS
+
 
 #: qualified names of socket constants that decide the kind of a `socket.socket(...)` call
 FAMILY_CONSTANTS: dict[str, Family] = {

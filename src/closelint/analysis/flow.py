@@ -814,7 +814,9 @@ class ScopeWalker:
         if not isinstance(value, ast.Call):
             return None
         qualname = self.imports.call_name(value)
-        if qualname in F.KIND_ARGUMENTS and self._wraps_existing_descriptor(value, F.KIND_ARGUMENTS[qualname]):
+        if qualname in F.KIND_ARGUMENTS and F.wraps_foreign_descriptor(
+            value, F.KIND_ARGUMENTS[qualname], self.imports.call_name
+        ):
             return None  # socket(fileno=fd) wraps a descriptor someone else owns
         if qualname in F.SOCKET_FACTORIES:
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
@@ -869,11 +871,6 @@ class ScopeWalker:
     @staticmethod
     def _is_accept(call: ast.Call) -> bool:
         return isinstance(call.func, ast.Attribute) and call.func.attr == "accept" and not call.args
-
-    @staticmethod
-    def _wraps_existing_descriptor(call: ast.Call, first: int) -> bool:
-        """`socket.socket(fileno=fd)` or `socket.socket(family, type, proto, fd)`; fromfd() duplicates."""
-        return first == 0 and (len(call.args) > 3 or any(k.arg == "fileno" for k in call.keywords))
 
     def _socket_kind(
         self, call: ast.Call, family: F.Family, kind: F.SockType, first: int, state: State

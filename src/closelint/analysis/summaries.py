@@ -526,7 +526,9 @@ class _Reader:
             return None
         qualname = self.imports.call_name(value)
         if qualname in F.SOCKET_FACTORIES:
-            if qualname in F.KIND_ARGUMENTS and (len(value.args) > 3 or any(k.arg == "fileno" for k in value.keywords)):
+            if qualname in F.KIND_ARGUMENTS and F.wraps_foreign_descriptor(
+                value, F.KIND_ARGUMENTS[qualname], self.imports.call_name
+            ):
                 return None
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
             if qualname in F.KIND_ARGUMENTS:
