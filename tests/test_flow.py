@@ -517,3 +517,24 @@ def test_the_exit_of_an_async_with_may_raise() -> None:
     assert async_scope(source.format(head="async with")).exceptional_leaks
     sync = async_scope(source.format(head="with"))
     assert sync.resources and not sync.exceptional_leaks  # a plain `with` exit is not awaited
+
+
+def test_a_socket_lent_to_a_constructor_that_raised_is_back_in_a_handler_that_goes_on() -> None:
+    source = """
+        def f(srv, log):
+            conn, _ = srv.accept()
+            try:
+                return Session(conn)
+            except {caught}:
+                log.exception("failed")
+                {then}
+        """
+    assert leaks(source.format(caught="Exception", then="return None")) == (set(), {"conn"})
+    assert leaks(source.format(caught="Exception", then="raise")) == (set(), set())
+    assert leaks(source.format(caught="KeyError", then="return None")) == (set(), set())
+    assert leaks(source.format(caught="OSError", then="conn.close()")) == (set(), set())
+    # a call that is no constructor keeps what it is given, failing or not
+    assert leaks(source.replace("Session(conn)", "session(conn)").format(caught="Exception", then="pass")) == (
+        set(),
+        set(),
+    )

@@ -50,8 +50,11 @@ from closelint.analysis.state import (
     to_drained,
     to_escaped,
     to_exceptional,
+    to_lent,
+    to_reclaimed,
     to_sent,
     to_unanswered,
+    to_unlent,
 )
 from closelint.analysis.summaries import ModuleSummaries, ParameterUse, Sends, Summary, Use
 from closelint.policy import DEFAULT, Policy
@@ -537,6 +540,8 @@ class ScopeWalker:
         if caught is not None:
             for handler in stmt.handlers:
                 entry = caught.alias(handler.name) if handler.name else caught
+                reclaims = self._handles_failure(handler)
+                entry = entry.map(lambda _, f: to_reclaimed(f) if reclaims else to_unlent(f))
                 ends.append(self.block(handler.body, entry, routed))
         normal = merge(ends)
         if not final:
@@ -560,6 +565,14 @@ class ScopeWalker:
             if out is not None:
                 target.append(out)
         return run(normal)
+
+    def _handles_failure(self, handler: ast.ExceptHandler) -> bool:
+        """Whether an `except` takes whatever failure a constructor may raise (bare, `Exception`, `OSError`,
+        ... not `BlockingIOError`) and goes on without a `raise` of its own: the socket lent to a constructor
+        that raised is back in its hands."""
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        broad = handler.type is None or any(self.imports.qualname(k) in _CATCH_ALL for k in kinds if k is not None)
+        return broad and not _raises(handler)
 
     def _catches_all(self, handler: ast.ExceptHandler) -> bool:
         """Whether a handler catches whatever can leak a socket: network errors — and in an `async def`
@@ -943,12 +956,14 @@ class ScopeWalker:
         if self._may_raise(node, state):  # what is handed off is gone even if the call then raises
             escaping = state
             for kind, name, at in events:
+                if kind == "lent":  # ... but a constructor that raised made no object to hold it
+                    escaping = escaping.update_name(name, to_lent)
                 escaping = self._escape_event(escaping, kind, name, at)
                 if kind == "waited":  # an await of wait_closed() that raised has waited: the close is over
                     escaping = escaping.update_name(name, _waited)
             exits.raise_from(escaping)
         for kind, name, at in events:
-            if kind in ("escape", "closure"):
+            if kind in ("escape", "closure", "lent"):
                 state = self._escape_event(state, kind, name, at)
             elif kind == "close":  # graceful_close(s) / await graceful_aclose(w): closed, and gracefully
                 self.facts.closed.update(state.rids(name))
@@ -973,9 +988,9 @@ class ScopeWalker:
     def _escape_event(self, state: State, kind: str, name: str, at: ast.AST) -> State:
         """A name handed off, or a closure taking the variables it reads (computed only when it matters).
         In a constructor, handing `self` off hands off what it holds."""
-        if kind == "escape" and self.holds and name == self.self_name:
+        if kind in ("escape", "lent") and self.holds and name == self.self_name:
             return state.map(lambda _, f: to_escaped(f) if self._held(f) else f)
-        if kind == "escape":
+        if kind in ("escape", "lent"):
             return state.update_name(name, to_escaped)
         if kind == "closure" and state.facts:
             for free in free_names(at) - self._lent(at):
@@ -1160,8 +1175,12 @@ class ScopeWalker:
         keeps = uses is not None or not (
             qualname in F.NON_KEEPING_CALLS or (isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS)
         )
+        lent = keeps and _constructs(call)
         for argument in arguments:
-            self._scan(argument, keeps, events)
+            if lent and isinstance(argument, ast.Name):
+                events.append(("lent", argument.id, argument))  # `Client(sock)`, `cls(sock=sock)`
+            else:
+                self._scan(argument, keeps, events)
 
     def _summarised(self, call: ast.Call) -> tuple[Summary, list[tuple[ast.expr, ParameterUse]]] | None:
         """For a call of a function of the module, its summary and the arguments it closes or only uses (not
@@ -1312,6 +1331,26 @@ def _run_out(test: ast.expr, entry: State, again: State) -> State | None:
         return exited
     read = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
     return again if any(again.values.get(n) != entry.values.get(n) for n in read) else None
+
+
+def _constructs(call: ast.Call) -> bool:
+    """Whether `call` makes an object of a class: `Client(...)`, `module.Client(...)`, `cls(...)` (by the
+    naming conventions of PEP 8; an ALL_CAPS name is a constant)."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name == "cls" or (name[:1].isupper() and not name.isupper())
+
+
+def _raises(handler: ast.ExceptHandler) -> bool:
+    """Whether an `except` clause has a `raise` of its own (not in a nested function)."""
+    stack: list[ast.AST] = list(handler.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Raise):
+            return True
+        if not isinstance(node, NESTED_SCOPES):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _can_raise(body: list[ast.stmt]) -> bool:
