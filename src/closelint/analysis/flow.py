@@ -540,8 +540,8 @@ class ScopeWalker:
         if caught is not None:
             for handler in stmt.handlers:
                 entry = caught.alias(handler.name) if handler.name else caught
-                reclaims = self._handles_failure(handler)
-                entry = entry.map(lambda _, f: to_reclaimed(f) if reclaims else to_unlent(f))
+                change = to_reclaimed if self._handles_failure(handler) else to_unlent
+                entry = entry.update(entry.facts, change)
                 ends.append(self.block(handler.body, entry, routed))
         normal = merge(ends)
         if not final:
