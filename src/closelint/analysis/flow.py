@@ -533,7 +533,7 @@ class ScopeWalker:
         caught = merge(body.exc)
         if caught is not None and not any(self._catches_all(h) for h in stmt.handlers):
             routed.exc.append(caught)
-        if caught is None and stmt.handlers and _can_raise(stmt.body):
+        if caught is None and _can_raise(stmt.body) and any(self._creates(h.body) for h in stmt.handlers):
             # a failure no followed socket takes part in (a socket() call itself): the handlers still run,
             # and a socket they create is theirs; the sockets already open are not judged on this path
             caught = state.drop(state.facts)
@@ -565,6 +565,17 @@ class ScopeWalker:
             if out is not None:
                 target.append(out)
         return run(normal)
+
+    def _creates(self, body: list[ast.stmt]) -> bool:
+        """Whether `body` (not its nested functions) has a call that creates a socket or a writer."""
+        stack: list[ast.AST] = list(body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.Call, ast.Await)) and self._creation(node, EMPTY) is not None:
+                return True
+            if not isinstance(node, NESTED_SCOPES):
+                stack.extend(ast.iter_child_nodes(node))
+        return False
 
     def _handles_failure(self, handler: ast.ExceptHandler) -> bool:
         """Whether an `except` takes whatever failure a constructor may raise (bare, `Exception`, `OSError`,
