@@ -538,3 +538,24 @@ def test_a_socket_lent_to_a_constructor_that_raised_is_back_in_a_handler_that_go
         set(),
         set(),
     )
+
+
+def test_async_handlers_cover_cancellation_together() -> None:
+    source = """
+        import socket
+        async def f(loop, a):
+            s = socket.socket()
+            try:
+                await loop.sock_connect(s, a)
+            {handlers}
+            return s
+        """
+    close = "    s.close()\n                raise"
+
+    def leaked(*kinds: str) -> bool:
+        handlers = "\n            ".join(f"except {kind}:\n            {close}" for kind in kinds)
+        return bool(async_scope(source.format(handlers=handlers)).exceptional_leaks)
+
+    assert leaked("OSError") and leaked("asyncio.CancelledError") and leaked("(TimeoutError, OSError)")
+    assert not leaked("OSError", "asyncio.CancelledError") and not leaked("(Exception, asyncio.CancelledError)")
+    assert not leaked("BaseException") and not leaked("")

@@ -251,6 +251,15 @@ TABLES = {
         False,
         "builtins.Exception",
     ),
+    "CANCELLATIONS": Table(
+        f"{FLOW}:_CANCELLATIONS",
+        "import socket\n{imports}\n\nasync def f(ready):\n    s = socket.socket()\n    try:\n        await ready\n"
+        "    except OSError:\n        s.close()\n        raise\n    except {name}:\n        s.close()\n        raise\n"
+        "    return s\n",
+        "CL102",
+        False,
+        "asyncio.TimeoutError",
+    ),
     "SEND_METHODS": Table(
         f"{FLOW}:_SEND_METHODS",
         "import socket\n\n\ndef f(address, data):\n    s = socket.create_connection(address)\n    try:\n"
@@ -430,6 +439,7 @@ RECORDED: dict[str, set[str]] = {
     "CATCH_ALL": words("Exception BaseException OSError IOError EnvironmentError", "builtins.")
     | {"socket.error", "select.error"},
     "CATCH_ALL_ASYNC": {"builtins.BaseException"},
+    "CANCELLATIONS": {"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"},
     "SEND_METHODS": words("send sendall sendto sendmsg sendfile"),
     "STREAM_SEND_METHODS": {"sendall", "sendfile"},
     "SHUT_SIDES_WRITE": {"SHUT_WR", "SHUT_RDWR"},

@@ -139,6 +139,9 @@ _CATCH_ALL = frozenset(
     }
 )
 _CATCH_ALL_ASYNC = frozenset({"builtins.BaseException"})
+#: what a cancelled task raises (BaseException subclasses); a handler of one beside a handler of network
+#: errors covers an `async def` as `except BaseException` does
+_CANCELLATIONS = frozenset({"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"})
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
 _SEND_METHODS = SEND_METHODS
 #: what proves that an object of unknown kind is a connected stream socket: `send` also belongs to zmq
@@ -531,7 +534,7 @@ class ScopeWalker:
             routed.exc = exits.exc
         ends = [self.block(stmt.orelse, end, routed)]
         caught = merge(body.exc)
-        if caught is not None and not any(self._catches_all(h) for h in stmt.handlers):
+        if caught is not None and not self._catches_all(stmt.handlers):
             routed.exc.append(caught)
         if caught is None and _can_raise(stmt.body) and any(self._creates(h.body) for h in stmt.handlers):
             # a failure no followed socket takes part in (a socket() call itself): the handlers still run,
@@ -581,18 +584,25 @@ class ScopeWalker:
         """Whether an `except` takes whatever failure a constructor may raise (bare, `Exception`, `OSError`,
         ... not `BlockingIOError`) and goes on without a `raise` of its own: the socket lent to a constructor
         that raised is back in its hands."""
-        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        broad = handler.type is None or any(self.imports.qualname(k) in _CATCH_ALL for k in kinds if k is not None)
-        return broad and not _raises(handler)
+        return bool(self._caught([handler]) & (_CATCH_ALL | {"*"})) and not _raises(handler)
 
-    def _catches_all(self, handler: ast.ExceptHandler) -> bool:
-        """Whether a handler catches whatever can leak a socket: network errors — and in an `async def`
-        also cancellation, a BaseException that only `except BaseException`/bare `except` catch."""
-        if handler.type is None:
+    def _catches_all(self, handlers: list[ast.ExceptHandler]) -> bool:
+        """Whether the handlers of a `try` together catch whatever can leak a socket: network errors — and in
+        an `async def` also cancellation, a BaseException that `except OSError` does not catch: a bare
+        `except`, `except BaseException`, or `except asyncio.CancelledError` next to the network errors'."""
+        caught = self._caught(handlers)
+        if "*" in caught or caught & _CATCH_ALL_ASYNC:
             return True
-        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        catching = _CATCH_ALL_ASYNC if isinstance(self.facts.node, ast.AsyncFunctionDef) else _CATCH_ALL
-        return any(self.imports.qualname(k) in catching for k in kinds)
+        network = bool(caught & _CATCH_ALL)
+        return network and (not isinstance(self.facts.node, ast.AsyncFunctionDef) or bool(caught & _CANCELLATIONS))
+
+    def _caught(self, handlers: list[ast.ExceptHandler]) -> set[str]:
+        """The qualified names of the exception classes `handlers` name ("*" for a bare `except`)."""
+        found: set[str] = set()
+        for handler in handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            found.update("*" if k is None else self.imports.qualname(k) or "" for k in kinds)
+        return found
 
     def stmt_With(self, stmt: ast.With | ast.AsyncWith, state: State, exits: Exits) -> State | None:
         managed: list[tuple[int, str]] = []  # (socket, the name the block gives it)
