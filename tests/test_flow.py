@@ -559,3 +559,20 @@ def test_async_handlers_cover_cancellation_together() -> None:
     assert leaked("OSError") and leaked("asyncio.CancelledError") and leaked("(TimeoutError, OSError)")
     assert not leaked("OSError", "asyncio.CancelledError") and not leaked("(Exception, asyncio.CancelledError)")
     assert not leaked("BaseException") and not leaked("")
+
+
+def test_awaited_reads_that_reach_eof_drain() -> None:
+    facts = async_scope(
+        """
+        import socket
+        async def f(loop, a):
+            s = socket.create_connection(a)
+            s.sendall(b"bye")
+            s.shutdown(socket.SHUT_WR)
+            while data := await loop.sock_recv(s, 4096):
+                pass
+            s.close()
+        """
+    )
+    (site,) = facts.closes.values()
+    assert {(f.sent, f.shut, f.drained) for f in site.facts} == {(True, True, True)}

@@ -251,6 +251,14 @@ TABLES = {
         False,
         "builtins.Exception",
     ),
+    "LOOP_READ_METHODS": Table(
+        f"{READS}:LOOP_READ_METHODS",
+        "import socket\n\n\nasync def f(loop, a):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n"
+        "    s.shutdown(socket.SHUT_WR)\n    while await loop.{name}(s, 4096):\n        pass\n    s.close()\n",
+        "CL202",
+        False,
+        "sock_sendall",  # keeps nothing (NON_KEEPING_METHODS), reads nothing
+    ),
     "CANCELLATIONS": Table(
         f"{FLOW}:_CANCELLATIONS",
         "import socket\n{imports}\n\nasync def f(ready):\n    s = socket.socket()\n    try:\n        await ready\n"
@@ -439,6 +447,7 @@ RECORDED: dict[str, set[str]] = {
     "CATCH_ALL": words("Exception BaseException OSError IOError EnvironmentError", "builtins.")
     | {"socket.error", "select.error"},
     "CATCH_ALL_ASYNC": {"builtins.BaseException"},
+    "LOOP_READ_METHODS": {"sock_recv", "sock_recv_into"},
     "CANCELLATIONS": {"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"},
     "SEND_METHODS": words("send sendall sendto sendmsg sendfile"),
     "STREAM_SEND_METHODS": {"sendall", "sendfile"},
