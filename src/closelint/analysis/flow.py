@@ -31,6 +31,7 @@ from closelint.analysis.scopes import (
     captured_names,
     free_names,
     handoff_holders,
+    own_nodes,
     parameters,
 )
 from closelint.analysis.state import (
@@ -571,14 +572,10 @@ class ScopeWalker:
 
     def _creates(self, body: list[ast.stmt]) -> bool:
         """Whether `body` (not its nested functions) has a call that creates a socket or a writer."""
-        stack: list[ast.AST] = list(body)
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.Call, ast.Await)) and self._creation(node, EMPTY) is not None:
-                return True
-            if not isinstance(node, NESTED_SCOPES):
-                stack.extend(ast.iter_child_nodes(node))
-        return False
+        return any(
+            isinstance(node, (ast.Call, ast.Await)) and self._creation(node, EMPTY) is not None
+            for node in own_nodes(body)
+        )
 
     def _handles_failure(self, handler: ast.ExceptHandler) -> bool:
         """Whether an `except` takes whatever failure a constructor may raise (bare, `Exception`, `OSError`,
@@ -1364,21 +1361,14 @@ def _constructs(call: ast.Call) -> bool:
 
 def _raises(handler: ast.ExceptHandler) -> bool:
     """Whether an `except` clause has a `raise` of its own (not in a nested function)."""
-    stack: list[ast.AST] = list(handler.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Raise):
-            return True
-        if not isinstance(node, NESTED_SCOPES):
-            stack.extend(ast.iter_child_nodes(node))
-    return False
+    return any(isinstance(node, ast.Raise) for node in own_nodes(handler.body))
 
 
 def _can_raise(body: list[ast.stmt]) -> bool:
     """Whether anything in `body` can raise at all (a call, an `await`, a `raise`, an index, an import), so
     that its handlers are reachable, whether or not a followed socket takes part."""
     raising = (ast.Call, ast.Await, ast.Raise, ast.Subscript, ast.Assert, ast.Import, ast.ImportFrom)
-    return any(isinstance(node, raising) for stmt in body for node in ast.walk(stmt))
+    return any(isinstance(node, raising) for node in own_nodes(body))
 
 
 def _waited(f: Facts) -> Facts:
