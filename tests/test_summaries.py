@@ -178,3 +178,20 @@ def test_a_socket_over_an_adopted_descriptor_is_made_one_over_a_borrowed_one_is_
     made = found["duplicated"].returns
     assert made is not None and made.family.value == "unix"
     assert found["borrowed"].returns is None and found["given"].returns is None
+
+
+def test_an_async_function_returning_an_awaited_accept_is_a_factory() -> None:
+    found = summaries(
+        """
+        async def next_client(loop, srv):
+            conn, _ = await loop.sock_accept(srv)
+            return conn
+
+        async def next_stream(listener):
+            return await listener.accept()
+        """
+    )
+    made = found["next_client"].returns
+    assert made is not None and made.slots == () and made.role.value == "connected"
+    pair = found["next_stream"].returns  # a (connection, address) pair only where the caller unpacks it
+    assert pair is not None and pair.slots == (True, False)

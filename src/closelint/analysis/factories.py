@@ -126,6 +126,13 @@ WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket", "socket.from_stdlib_socket"})
 #: other objects, an anyio or trio listener's, returns one stream, which is not unpacked)
 AWAITED_ACCEPTS = {"accept": 0, "sock_accept": 1}
 
+
+def awaited_accept(call: ast.Call) -> bool:
+    """`sock.accept()` of a trio socket, `loop.sock_accept(sock)` (`AWAITED_ACCEPTS`), as awaited."""
+    func = call.func
+    return isinstance(func, ast.Attribute) and AWAITED_ACCEPTS.get(func.attr) == len(call.args) and not call.keywords
+
+
 #: methods on an owned socket that return a new owned socket
 DUPLICATING_METHODS = frozenset({"dup"})
 

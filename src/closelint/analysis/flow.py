@@ -380,7 +380,7 @@ class ScopeWalker:
         created = self._creation(value, state)
         if created is None or (self._is_accept(created.node) and not self._accepts_socket(created.node, state)):
             return None
-        if isinstance(value, ast.Await) and _awaited_accept(created.node):
+        if isinstance(value, ast.Await) and F.awaited_accept(created.node):
             return None  # `await listener.accept()` not unpacked: it may return a stream object
         if self._may_raise(value, state):
             exits.raise_from(state)
@@ -834,7 +834,7 @@ class ScopeWalker:
                 return _Creation(
                     opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), (), WRITER
                 )
-            if isinstance(opened, ast.Call) and _awaited_accept(opened):
+            if isinstance(opened, ast.Call) and F.awaited_accept(opened):
                 return _Creation(opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (True, False), ())
             return self._made(value)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
@@ -1296,7 +1296,7 @@ class ScopeWalker:
 
     def _accepted(self, node: ast.AST) -> bool:
         """Whether the creating call `node` accepts a connection (`srv.accept()`, `await loop.sock_accept(srv)`)."""
-        return isinstance(node, ast.Call) and (self._is_accept(node) or _awaited_accept(node))
+        return isinstance(node, ast.Call) and (self._is_accept(node) or F.awaited_accept(node))
 
     def _passes_socket(self, expr: ast.AST, state: State) -> bool:
         """Whether `expr` hands an owned socket itself (not `sock.fileno()`, not `sock.family`) to a call."""
@@ -1429,12 +1429,6 @@ def _enum_chain_end(stmt: ast.If) -> list[ast.If]:
         subjects.add(ast.dump(test.left))
         classes.add(ast.dump(test.comparators[0].value))
     return [chain[-1]] if len(subjects) == 1 and len(classes) == 1 else []
-
-
-def _awaited_accept(call: ast.Call) -> bool:
-    """`sock.accept()` of a trio socket, `loop.sock_accept(sock)` (factories.AWAITED_ACCEPTS), as awaited."""
-    func = call.func
-    return isinstance(func, ast.Attribute) and F.AWAITED_ACCEPTS.get(func.attr) == len(call.args) and not call.keywords
 
 
 def _same_socket(value: ast.expr) -> ast.Name | None:

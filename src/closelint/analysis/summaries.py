@@ -521,6 +521,8 @@ class _Reader:
                 opened = opened.args[0]
             if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.STREAM_OPENERS:
                 return Made(F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), "writer")
+            if isinstance(opened, ast.Call) and F.awaited_accept(opened):
+                return Made(F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (True, False))
             return self.summaries.made(value, self.function)
         if not isinstance(value, ast.Call):
             return None
