@@ -31,6 +31,7 @@ from closelint.analysis.scopes import (
     captured_names,
     free_names,
     handoff_holders,
+    own_nodes,
     parameters,
 )
 from closelint.analysis.state import (
@@ -51,9 +52,12 @@ from closelint.analysis.state import (
     to_drained,
     to_escaped,
     to_exceptional,
+    to_lent,
     to_raised,
+    to_reclaimed,
     to_sent,
     to_unanswered,
+    to_unlent,
 )
 from closelint.analysis.summaries import ModuleSummaries, ParameterUse, Sends, Summary, Use
 from closelint.policy import DEFAULT, Policy
@@ -138,6 +142,9 @@ _CATCH_ALL = frozenset(
     }
 )
 _CATCH_ALL_ASYNC = frozenset({"builtins.BaseException"})
+#: what a cancelled task raises (BaseException subclasses); a handler of one beside a handler of network
+#: errors covers an `async def` as `except BaseException` does
+_CANCELLATIONS = frozenset({"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"})
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
 _SEND_METHODS = SEND_METHODS
 #: what proves that an object of unknown kind is a connected stream socket: `send` also belongs to zmq
@@ -378,6 +385,8 @@ class ScopeWalker:
         created = self._creation(value, state)
         if created is None or (self._is_accept(created.node) and not self._accepts_socket(created.node, state)):
             return None
+        if isinstance(value, ast.Await) and F.awaited_accept(created.node):
+            return None  # `await listener.accept()` not unpacked: it may return a stream object
         if self._may_raise(value, state):
             exits.raise_from(state)
         state, rids = self._create(created, [], state)
@@ -534,14 +543,20 @@ class ScopeWalker:
             routed.exc = exits.exc
         ends = [self.block(stmt.orelse, end, routed)]
         caught = merge(body.exc)
+        if caught is not None and stmt.handlers:  # a `raise` a handler may catch is no explicit one (CL501)
+            caught = caught.update(caught.facts, to_caught)
+        if caught is not None and not self._catches_all(stmt.handlers):
+            routed.exc.append(caught)
+        if caught is None and _can_raise(stmt.body) and any(self._creates(h.body) for h in stmt.handlers):
+            # a failure no followed socket takes part in (a socket() call itself): the handlers still run,
+            # and a socket they create is theirs; the sockets already open are not judged on this path
+            caught = state.drop(state.facts)
         if caught is not None:
-            # a `raise` of the body that a handler may catch no longer counts as an explicit one (CL501)
-            handled = caught.update(caught.facts, to_caught) if stmt.handlers else caught
             for handler in stmt.handlers:
-                entry = handled.alias(handler.name) if handler.name else handled
+                entry = caught.alias(handler.name) if handler.name else caught
+                change = to_reclaimed if self._handles_failure(handler) else to_unlent
+                entry = entry.update(entry.facts, change)
                 ends.append(self.block(handler.body, entry, routed))
-            if not any(self._catches_all(h) for h in stmt.handlers):
-                routed.exc.append(handled)
         normal = merge(ends)
         if not final:
             return normal
@@ -567,14 +582,36 @@ class ScopeWalker:
                 target.append(out)
         return run(normal)
 
-    def _catches_all(self, handler: ast.ExceptHandler) -> bool:
-        """Whether a handler catches whatever can leak a socket: network errors — and in an `async def`
-        also cancellation, a BaseException that only `except BaseException`/bare `except` catch."""
-        if handler.type is None:
+    def _creates(self, body: list[ast.stmt]) -> bool:
+        """Whether `body` (not its nested functions) has a call that creates a socket or a writer."""
+        return any(
+            isinstance(node, (ast.Call, ast.Await)) and self._creation(node, EMPTY) is not None
+            for node in own_nodes(body)
+        )
+
+    def _handles_failure(self, handler: ast.ExceptHandler) -> bool:
+        """Whether an `except` takes whatever failure a constructor may raise (bare, `Exception`, `OSError`,
+        ... not `BlockingIOError`) and goes on without a `raise` of its own: the socket lent to a constructor
+        that raised is back in its hands."""
+        return bool(self._caught([handler]) & (_CATCH_ALL | {"*"})) and not _raises(handler)
+
+    def _catches_all(self, handlers: list[ast.ExceptHandler]) -> bool:
+        """Whether the handlers of a `try` together catch whatever can leak a socket: network errors — and in
+        an `async def` also cancellation, a BaseException that `except OSError` does not catch: a bare
+        `except`, `except BaseException`, or `except asyncio.CancelledError` next to the network errors'."""
+        caught = self._caught(handlers)
+        if "*" in caught or caught & _CATCH_ALL_ASYNC:
             return True
-        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        catching = _CATCH_ALL_ASYNC if isinstance(self.facts.node, ast.AsyncFunctionDef) else _CATCH_ALL
-        return any(self.imports.qualname(k) in catching for k in kinds)
+        network = bool(caught & _CATCH_ALL)
+        return network and (not isinstance(self.facts.node, ast.AsyncFunctionDef) or bool(caught & _CANCELLATIONS))
+
+    def _caught(self, handlers: list[ast.ExceptHandler]) -> set[str]:
+        """The qualified names of the exception classes `handlers` name ("*" for a bare `except`)."""
+        found: set[str] = set()
+        for handler in handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            found.update("*" if k is None else self.imports.qualname(k) or "" for k in kinds)
+        return found
 
     def stmt_With(self, stmt: ast.With | ast.AsyncWith, state: State, exits: Exits) -> State | None:
         managed: list[tuple[int, str]] = []  # (socket, the name the block gives it)
@@ -594,6 +631,8 @@ class ScopeWalker:
         self.expecting_failure -= expecting
         if expecting:
             end = self._expected_failure(state, end, routed)
+        if isinstance(stmt, ast.AsyncWith) and end is not None:
+            routed.raise_from(end)  # the awaited exit (a nursery's, a timeout's) may raise or be cancelled
         if any(self.imports.call_name(item.context_expr) in F.SUPPRESSING_CONTEXTS for item in stmt.items):
             routed.exc = [s.update(s.facts, to_caught) for s in routed.exc]  # a `raise` it may swallow (CL501)
 
@@ -833,6 +872,8 @@ class ScopeWalker:
                 return _Creation(
                     opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), (), WRITER
                 )
+            if isinstance(opened, ast.Call) and F.awaited_accept(opened):
+                return _Creation(opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (True, False), ())
             return self._made(value)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
             index = value.slice
@@ -842,7 +883,9 @@ class ScopeWalker:
         if not isinstance(value, ast.Call):
             return None
         qualname = self.imports.call_name(value)
-        if qualname in F.KIND_ARGUMENTS and self._wraps_existing_descriptor(value, F.KIND_ARGUMENTS[qualname]):
+        if qualname in F.KIND_ARGUMENTS and F.wraps_foreign_descriptor(
+            value, F.KIND_ARGUMENTS[qualname], self.imports.call_name
+        ):
             return None  # socket(fileno=fd) wraps a descriptor someone else owns
         if qualname in F.SOCKET_FACTORIES:
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
@@ -909,11 +952,6 @@ class ScopeWalker:
     @staticmethod
     def _is_accept(call: ast.Call) -> bool:
         return isinstance(call.func, ast.Attribute) and call.func.attr == "accept" and not call.args
-
-    @staticmethod
-    def _wraps_existing_descriptor(call: ast.Call, first: int) -> bool:
-        """`socket.socket(fileno=fd)` or `socket.socket(family, type, proto, fd)`; fromfd() duplicates."""
-        return first == 0 and (len(call.args) > 3 or any(k.arg == "fileno" for k in call.keywords))
 
     def _socket_kind(
         self, call: ast.Call, family: F.Family, kind: F.SockType, first: int, state: State
@@ -986,12 +1024,14 @@ class ScopeWalker:
         if self._may_raise(node, state):  # what is handed off is gone even if the call then raises
             escaping = state
             for kind, name, at in events:
+                if kind == "lent":  # ... but a constructor that raised made no object to hold it
+                    escaping = escaping.update_name(name, to_lent)
                 escaping = self._escape_event(escaping, kind, name, at)
                 if kind == "waited":  # an await of wait_closed() that raised has waited: the close is over
                     escaping = escaping.update_name(name, _waited)
             exits.raise_from(escaping)
         for kind, name, at in events:
-            if kind in ("escape", "closure"):
+            if kind in ("escape", "closure", "lent"):
                 state = self._escape_event(state, kind, name, at)
             elif kind == "close":  # graceful_close(s) / await graceful_aclose(w): closed, and gracefully
                 self.facts.closed.update(state.rids(name))
@@ -1016,9 +1056,9 @@ class ScopeWalker:
     def _escape_event(self, state: State, kind: str, name: str, at: ast.AST) -> State:
         """A name handed off, or a closure taking the variables it reads (computed only when it matters).
         In a constructor, handing `self` off hands off what it holds."""
-        if kind == "escape" and self.holds and name == self.self_name:
+        if kind in ("escape", "lent") and self.holds and name == self.self_name:
             return state.map(lambda _, f: to_escaped(f) if self._held(f) else f)
-        if kind == "escape":
+        if kind in ("escape", "lent"):
             return state.update_name(name, to_escaped)
         if kind == "closure" and state.facts:
             for free in free_names(at) - self._lent(at):
@@ -1207,8 +1247,12 @@ class ScopeWalker:
         keeps = uses is not None or not (
             qualname in F.NON_KEEPING_CALLS or (isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS)
         )
+        lent = keeps and _constructs(call)
         for argument in arguments:
-            self._scan(argument, keeps, events)
+            if lent and isinstance(argument, ast.Name):
+                events.append(("lent", argument.id, argument))  # `Client(sock)`, `cls(sock=sock)`
+            else:
+                self._scan(argument, keeps, events)
 
     def _summarised(self, call: ast.Call) -> tuple[Summary, list[tuple[ast.expr, ParameterUse]]] | None:
         """For a call of a function of the module, its summary and the arguments it closes or only uses (not
@@ -1287,7 +1331,7 @@ class ScopeWalker:
             )
         if owned:
             assert isinstance(func, ast.Attribute) and receiver is not None
-            return (func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call)) or (
+            return (func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call, receiver, state)) or (
                 func.attr in F.RAISING_WRITER_METHODS
                 and any(self.by_rid[r].kind == WRITER for r in state.rids(receiver))
             )
@@ -1315,13 +1359,20 @@ class ScopeWalker:
         fails = self.model().method_may_fail(func.attr)
         return not self.test_case if fails is None else fails
 
-    def _infallible_option(self, call: ast.Call) -> bool:
+    def _infallible_option(self, call: ast.Call, receiver: str, state: State) -> bool:
         """`setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` and the other options of `factories.INFALLIBLE_OPTIONS`:
-        Linux accepts them on any open socket."""
+        Linux accepts them on any open socket we created; not on an accepted connection, which the peer
+        may have reset already (macOS then refuses them with EINVAL)."""
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "setsockopt" and len(call.args) == 3):
             return False
+        if any(self._accepted(self.by_rid[rid].node) for rid in state.rids(receiver)):
+            return False
         return self.imports.qualname(call.args[1]) in F.INFALLIBLE_OPTIONS
+
+    def _accepted(self, node: ast.AST) -> bool:
+        """Whether the creating call `node` accepts a connection (`srv.accept()`, `await loop.sock_accept(srv)`)."""
+        return isinstance(node, ast.Call) and (self._is_accept(node) or F.awaited_accept(node))
 
     def _passes_socket(self, expr: ast.AST, state: State) -> bool:
         """Whether `expr` hands an owned socket itself (not `sock.fileno()`, not `sock.family`) to a call."""
@@ -1374,6 +1425,26 @@ def _run_out(test: ast.expr, entry: State, again: State) -> State | None:
         return exited
     read = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
     return again if any(again.values.get(n) != entry.values.get(n) for n in read) else None
+
+
+def _constructs(call: ast.Call) -> bool:
+    """Whether `call` makes an object of a class: `Client(...)`, `module.Client(...)`, `cls(...)` (by the
+    naming conventions of PEP 8; an ALL_CAPS name is a constant)."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name == "cls" or (name[:1].isupper() and not name.isupper())
+
+
+def _raises(handler: ast.ExceptHandler) -> bool:
+    """Whether an `except` clause has a `raise` of its own (not in a nested function)."""
+    return any(isinstance(node, ast.Raise) for node in own_nodes(handler.body))
+
+
+def _can_raise(body: list[ast.stmt]) -> bool:
+    """Whether anything in `body` can raise at all (a call, an `await`, a `raise`, an index, an import), so
+    that its handlers are reachable, whether or not a followed socket takes part."""
+    raising = (ast.Call, ast.Await, ast.Raise, ast.Subscript, ast.Assert, ast.Import, ast.ImportFrom)
+    return any(isinstance(node, raising) for node in own_nodes(body))
 
 
 def _waited(f: Facts) -> Facts:

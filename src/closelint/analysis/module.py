@@ -136,6 +136,9 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
+    for fake, module in F.FAKE_NETWORKS.items():
+        if imports.uses_module(fake):
+            imports.replace_module(module)
     if "import *" in text and any(f"{module}." in text for module in F.SOCKET_MODULES):
         imports.assume_star_modules(index.imports, _bound_names(tree))
     facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index), policy=policy)
@@ -198,7 +201,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
         if not _neutral_bases(cls, by_name, imports, set()):
             continue
         scope = ast.Module(body=[*outside, *classes.related(cls)], type_ignores=[])
-        released = _released_attributes(scope, text, {attr for attr, _ in items})
+        released = _released_attributes(scope, text, {attr for attr, _ in items}, imports)
         # one socket stored under several attributes (`self.outs = self.ins = ...`) is released through any
         done = {r.rid for attr, r in items if attr in released or r.kind != SOCKET}
         for attr, resource in items:
@@ -546,9 +549,9 @@ def _spans(node: ast.stmt | ast.ExceptHandler, lines: list[int]) -> bool:
     return bisect.bisect_left(lines, first) != bisect.bisect_right(lines, node.end_lineno or node.lineno)
 
 
-def _released_attributes(tree: ast.Module, text: str, wanted: set[str]) -> set[str]:
+def _released_attributes(tree: ast.Module, text: str, wanted: set[str], imports: ImportTable) -> set[str]:
     """Which of the attribute names `wanted` some code in the module closes or hands off (`x.attr.close()`,
-    `f(x.attr)`, …).
+    `f(x.attr)`, …). A module's attribute is none (`trio.socket.socket()` does not release `self.socket`).
 
     An `x.attr` node ends with the `attr` token, so every statement holding one spans a line that mentions
     `attr`: statements that span none are skipped whole (decorators count as part of their `def`/`class`).
@@ -568,6 +571,7 @@ def _released_attributes(tree: ast.Module, text: str, wanted: set[str]) -> set[s
             and node.attr in wanted
             and not isinstance(node.ctx, ast.Store)
             and _releases(node, parent, grandparent)
+            and imports.qualname(node) is None
         ):
             released.add(node.attr)
         for name in node._fields:

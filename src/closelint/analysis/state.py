@@ -48,6 +48,9 @@ class Facts:
     #: constants simple flags hold on these paths (`ok = False`): a test of a flag keeps only the facts
     #: of the paths it can be true (or false) on, so `if not ok: sock.close()` closes exactly where needed
     flags: frozenset[tuple[str, Constant]] = frozenset()
+    #: escaped on an exception edge into a constructor (`Client(sock)`) that raised: no object holds it, so
+    #: an `except` that handles the failure without raising has it back
+    lent: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,19 @@ def to_sent(f: Facts) -> Facts:
 
 def to_escaped(f: Facts) -> Facts:
     return replace(f, life=Life.ESCAPED) if f.life is Life.OPEN else f
+
+
+def to_lent(f: Facts) -> Facts:
+    return replace(f, life=Life.ESCAPED, lent=True) if f.life is Life.OPEN else f
+
+
+def to_reclaimed(f: Facts) -> Facts:
+    """In an `except` that goes on after a constructor raised: the socket lent to it is ours again."""
+    return replace(f, life=Life.OPEN, lent=False, exceptional=True) if f.lent else f
+
+
+def to_unlent(f: Facts) -> Facts:
+    return replace(f, lent=False) if f.lent else f
 
 
 def to_drained(f: Facts) -> Facts:
