@@ -441,7 +441,14 @@ class ScopeWalker:
             self.propagating += int(propagating)
             branches.append(self.block(body, entry, exits))
             self.propagating -= int(propagating)
-        return merge(_waits_under_if(state, branches))
+        return merge(branches if self._chosen_by_caller(stmt.test, state) else _waits_under_if(state, branches))
+
+    def _chosen_by_caller(self, test: ast.expr, state: State) -> bool:
+        """Whether `test` reads a parameter that names no followed socket or writer (`if not nowait:`): the
+        caller picks the branch, so each is a path of its own, not a guard of the environment (`hasattr`,
+        a version check) that the author answers the same way in every branch."""
+        names = {n.id for n in ast.walk(test) if isinstance(n, ast.Name) and n.id in self.borrowable}
+        return any(not state.rids(name) for name in names)
 
     def _propagating(self, test: ast.expr) -> bool | None:
         """For `sys.exc_info()[i] is None` / `sys.exception() is None` (or `is not None`): the outcome on

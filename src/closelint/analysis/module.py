@@ -84,17 +84,17 @@ class ModuleFacts:
     summaries: ModuleSummaries | None = None
     #: the class models of the module (None when nothing in the module can involve a socket)
     class_models: ModuleClasses | None = None
-    #: `waited_attributes(cls)` per class, filled as rules ask
-    _waited: dict[ast.ClassDef | None, frozenset[str]] = field(default_factory=dict, repr=False)
+    #: `wait_closed_calls(cls)` per class, filled as rules ask
+    _waited: dict[ast.ClassDef | None, tuple[tuple[str, ast.Call], ...]] = field(default_factory=dict, repr=False)
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
     #: the class each walked method belongs to
     classes: dict[ast.AST, ast.ClassDef] = field(default_factory=dict)
 
-    def waited_attributes(self, cls: ast.ClassDef | None) -> frozenset[str]:
-        """The attribute names `x.<attr>.wait_closed()` is called on in `cls`, its bases and subclasses
-        defined in the module, and in the code outside every class; in the whole module when `cls` is None.
-        (A class of its own that waits for a writer of the same name waits for another object.)"""
+    def wait_closed_calls(self, cls: ast.ClassDef | None) -> tuple[tuple[str, ast.Call], ...]:
+        """The calls `x.<attr>.wait_closed()`, with `attr`, in `cls`, its bases and subclasses defined in the
+        module, and in the code outside every class; in the whole module when `cls` is None. (A class of
+        its own that waits for a writer of the same name waits for another object.)"""
         found = self._waited.get(cls)
         if found is None:
             outside = [s for s in self.tree.body if not isinstance(s, ast.ClassDef)]
@@ -102,8 +102,8 @@ class ModuleFacts:
                 [self.tree] if cls is None or self.class_models is None else [*outside, *self.class_models.related(cls)]
             )
             lines = mention_lines(self.text, ("wait_closed",))
-            found = self._waited[cls] = frozenset(
-                node.func.value.attr
+            found = self._waited[cls] = tuple(
+                (node.func.value.attr, node)
                 for region in regions
                 for node in walk_lines(region, lines)
                 if isinstance(node, ast.Call)
@@ -393,13 +393,33 @@ def _opens_streams(value: ast.expr, imports: ImportTable) -> bool:
 
 def _is_writer_annotation(annotation: ast.expr | None, imports: ImportTable) -> bool:
     """Whether a parameter's annotation names `asyncio.StreamWriter`, written out or quoted
-    (`"asyncio.StreamWriter"`, a forward reference)."""
+    (`"asyncio.StreamWriter"`, a forward reference), also as the one type besides None of an optional
+    (`Optional[StreamWriter]`, `StreamWriter | None`, `Union[StreamWriter, None]`)."""
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         try:
             annotation = ast.parse(annotation.value.strip(), mode="eval").body
         except SyntaxError:
             return False
-    return annotation is not None and imports.qualname(annotation) in F.WRITER_TYPES
+    if annotation is None:
+        return False
+    optional = _optional_of(annotation, imports)
+    if optional is not None:
+        return _is_writer_annotation(optional, imports)
+    return imports.qualname(annotation) in F.WRITER_TYPES
+
+
+def _optional_of(annotation: ast.expr, imports: ImportTable) -> ast.expr | None:
+    """`X` of `Optional[X]`, `X | None`, `None | X`, `Union[X, None]`; None for any other annotation."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        members = [annotation.left, annotation.right]
+    elif isinstance(annotation, ast.Subscript) and imports.qualname(annotation.value) == "typing.Optional":
+        return annotation.slice
+    elif isinstance(annotation, ast.Subscript) and imports.qualname(annotation.value) == "typing.Union":
+        members = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+    else:
+        return None
+    types = [m for m in members if not (isinstance(m, ast.Constant) and m.value is None)]
+    return types[0] if len(types) == 1 and len(members) == 2 else None
 
 
 def _is_test_case(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str]) -> bool:
