@@ -1246,6 +1246,8 @@ class ScopeWalker:
         if summarised is not None and receiver is not None and receiver.split(".")[0] == self.self_name:
             for attr in summarised[0].closes_attributes:
                 events.append(("close", f"{self.self_name}.{attr}", call))  # `self.close()`
+            for attr in summarised[0].sends_attributes - summarised[0].closes_attributes:
+                events.append(("sent", f"{self.self_name}.{attr}", call))  # `self._send_closing_frame()`
         for argument, use in uses or ():
             name = receiver_name(argument, self.self_name)
             if name is not None:

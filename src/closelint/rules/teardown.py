@@ -181,8 +181,9 @@ class ShutdownWithoutDrain(Rule):
         "A read loop after `shutdown(SHUT_RDWR)` or `shutdown(SHUT_RD)` is no drain, written in the function "
         'or in a nested helper it calls: once the read side is shut, Linux `recv()` returns `b""` as soon '
         "as the receive queue is empty, so the loop ends at once instead of at the peer's FIN, and the "
-        "message says to shut down with `SHUT_WR` instead. In a method of a class, what the class sends on "
-        "the attribute in its other methods counts; a client class that reads its replies there has nothing "
+        "message says to shut down with `SHUT_WR` instead. In a method of a class, a method of the class it "
+        "calls that `sendall`s on the attribute (directly or through another) sends there, and what the class "
+        "sends on the attribute in its other methods counts; a client class that reads its replies there has nothing "
         "left to lose at a plain close, but after `SHUT_RDWR` or `SHUT_RD` in the teardown no read takes a "
         "reply in, so its sends count there. The side `how` shuts is known from `socket.SHUT_*` "
         "under any imported name, its Linux value, or a name every binding of which agrees "
