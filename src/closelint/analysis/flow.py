@@ -554,7 +554,12 @@ class ScopeWalker:
             caught = caught.update(caught.facts, to_caught)
         if caught is not None and not self._catches_all(stmt.handlers):
             routed.exc.append(caught)
-        if caught is None and _can_raise(stmt.body) and any(self._creates(h.body) for h in stmt.handlers):
+        if caught is None and _can_raise(stmt.body) and any(self._closes_followed(h, state) for h in stmt.handlers):
+            # a failure no followed socket takes part in (`sock.setsockopt(...)` of another object), which a
+            # handler answers by closing one (`except OSError: writer.close(); raise`): the author's word that
+            # the body may fail, taken from where it starts
+            caught = state.update(state.facts, to_exceptional)
+        elif caught is None and _can_raise(stmt.body) and any(self._creates(h.body) for h in stmt.handlers):
             # a failure no followed socket takes part in (a socket() call itself): the handlers still run,
             # and a socket they create is theirs; the sockets already open are not judged on this path
             caught = state.drop(state.facts)
@@ -588,6 +593,17 @@ class ScopeWalker:
             if out is not None:
                 target.append(out)
         return run(normal)
+
+    def _closes_followed(self, handler: ast.ExceptHandler, state: State) -> bool:
+        """Whether an `except` calls `close()` on a socket or writer open before its `try`."""
+        return any(
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "close"
+            and (name := receiver_name(node.func.value, self.self_name)) is not None
+            and state.owns(name)
+            for node in own_nodes(handler.body)
+        )
 
     def _creates(self, body: list[ast.stmt]) -> bool:
         """Whether `body` (not its nested functions) has a call that creates a socket or a writer."""

@@ -155,7 +155,9 @@ class SocketLeakedOnError(Rule):
         "printing, and so does one the module does not define (a hook of a base class of another module), "
         "except the test framework's methods in a unittest-style test class. Other calls that "
         "do not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
-        'the process (`sys.exit()`); `raising-calls = "any"` counts every call. Module-level code is judged '
+        'the process (`sys.exit()`); `raising-calls = "any"` counts every call. A `try` body whose `except` '
+        "closes a socket open before it (`except KeyError: a.close(); raise`) may fail wherever it fails: the "
+        "handler runs with what was open at the `try`. Module-level code is judged "
         "the same way, except that an exception "
         "escaping it is no leak: it ends the script or fails the import, and the process releases the "
         "socket (an `except` there that swallows the error and carries on still counts). A retry loop over "
