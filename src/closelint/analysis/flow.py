@@ -888,9 +888,7 @@ class ScopeWalker:
     def _creation(self, value: ast.expr, state: State) -> _Creation | None:
         """If `value` creates owned socket(s) (or an asyncio StreamWriter), describe them."""
         if isinstance(value, ast.Await):
-            opened = value.value
-            if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
-                opened = opened.args[0]
+            opened = F.awaited_target(value.value, self.imports.call_name)
             if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.STREAM_OPENERS:
                 return _Creation(
                     opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), (), WRITER

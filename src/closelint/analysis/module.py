@@ -17,7 +17,7 @@ from closelint.analysis.budget import WorkBudget
 from closelint.analysis.classes import ModuleClasses
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
-from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
+from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module, own_nodes
 from closelint.analysis.state import SOCKET, WRITER, Resource
 from closelint.analysis.summaries import ModuleSummaries
 from closelint.policy import DEFAULT, Policy
@@ -112,6 +112,10 @@ class ModuleFacts:
                 and isinstance(node.func.value, ast.Attribute)
             )
         return found
+
+    def waited_attributes(self, cls: ast.ClassDef | None) -> frozenset[str]:
+        """The attribute names of `wait_closed_calls(cls)`."""
+        return frozenset(attr for attr, _ in self.wait_closed_calls(cls))
 
     @cached_property
     def bindings(self) -> Bindings:
@@ -274,7 +278,11 @@ def _stream_facts(
     }
     writer_lines = mention_lines(text, _spellings(F.WRITER_TYPES, imports) | openers | factories)
     opened = partial(_opened_writers, imports=imports, summaries=summaries)
-    writer_attributes = {cls: _writer_attributes(cls, imports, writer_lines, opened) for cls in index.classes}
+    passed = _writers_passed_to_classes(index, summaries, writer_lines, opened)
+    writer_attributes = {
+        cls: _writer_attributes(cls, imports, writer_lines, opened, passed.get(cls, frozenset()))
+        for cls in index.classes
+    }
     found: dict[ast.AST, StreamFacts] = {}
     for function, owner in index.functions:
         positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
@@ -333,16 +341,50 @@ def _opened_writers(
     return (made.slots or (True,)) if made is not None and made.kind == WRITER else None
 
 
+def _writers_passed_to_classes(
+    index: ModuleIndex,
+    summaries: ModuleSummaries,
+    lines: list[int],
+    opened: Callable[[ast.expr, ast.AST], tuple[bool, ...] | None],
+) -> dict[ast.ClassDef, frozenset[str]]:
+    """Per class of the module, the parameters of its `__init__` that a function of the module passes a
+    writer it opened to (`r, w = await open_connection(...)`, then `return Stream(r, w)`); `lines` are
+    those that mention a stream opener or a function of the module returning a writer."""
+    classes = {c.name: c for c in index.classes}
+    found: dict[ast.ClassDef, set[str]] = {}
+    for function, _ in index.functions:
+        writers: set[str] = set()
+        for node in walk_lines(function, lines):
+            slots = opened(node.value, function) if isinstance(node, ast.Assign) else None
+            for target in node.targets if isinstance(node, ast.Assign) and slots is not None else ():
+                items = target.elts if isinstance(target, ast.Tuple) else [target]
+                if len(items) == len(slots):
+                    writers.update(i.id for i, w in zip(items, slots, strict=True) if w and isinstance(i, ast.Name))
+        for call in own_nodes(function.body) if writers else ():
+            cls = classes.get(call.func.id) if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) else None
+            init = summaries.method(cls, "__init__") if cls is not None else None
+            if cls is None or init is None or not isinstance(call, ast.Call):
+                continue
+            names = [a.arg for a in (*init.args.posonlyargs, *init.args.args)][1:]
+            owner = summaries.owner.get(init) or cls
+            for argument, parameter in summaries.bind(call, names):
+                if isinstance(argument, ast.Name) and argument.id in writers:
+                    found.setdefault(owner, set()).add(parameter)
+    return {cls: frozenset(names) for cls, names in found.items()}
+
+
 def _writer_attributes(
     cls: ast.ClassDef,
     imports: ImportTable,
     lines: list[int],
     opened: Callable[[ast.expr, ast.AST], tuple[bool, ...] | None],
+    passed: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
     """`self.<attr>` names a class annotates `asyncio.StreamWriter` (`_stream: asyncio.StreamWriter` in
     the class body, a dataclass field, `self.w: StreamWriter = ...`), or assigns a writer it opens
     (`opened`: `open_connection`, a function of the module returning one) or a parameter annotated
-    StreamWriter to; `lines` are those that mention a spelling of a writer type, a stream opener or such a
+    StreamWriter to, or a parameter of `__init__` that code of the module passes a writer it opened to
+    (`passed`); `lines` are those that mention a spelling of a writer type, a stream opener or such a
     function. (A wrapper of a subprocess pipe annotated StreamWriter is a StreamWriter too: its close is
     not waited for either.)"""
     found = {
@@ -357,6 +399,8 @@ def _writer_attributes(
             continue
         arguments = (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)
         writers = {a.arg for a in arguments if _is_writer_annotation(a.annotation, imports)}
+        if method.name == "__init__":
+            writers |= passed  # `Stream(reader, writer)` of a writer the module opened
         for node in walk_lines(method, lines):  # `reader, writer = await open_connection(...)`
             slots = opened(node.value, method) if isinstance(node, ast.Assign) else None
             if isinstance(node, ast.Assign) and slots is not None:
@@ -385,9 +429,7 @@ def _opens_streams(value: ast.expr, imports: ImportTable) -> bool:
     """`await open_connection(...)`, or under `asyncio.wait_for(...)`."""
     if not isinstance(value, ast.Await):
         return False
-    opened = value.value
-    if isinstance(opened, ast.Call) and imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
-        opened = opened.args[0]
+    opened = F.awaited_target(value.value, imports.call_name)
     return isinstance(opened, ast.Call) and imports.call_name(opened) in F.STREAM_OPENERS
 
 

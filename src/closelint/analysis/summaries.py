@@ -529,9 +529,7 @@ class _Reader:
         """What `value` creates: a socket factory, `accept()`, TLS wrapping, a stream opener, a factory of
         the module."""
         if isinstance(value, ast.Await):
-            opened = value.value
-            if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
-                opened = opened.args[0]
+            opened = F.awaited_target(value.value, self.imports.call_name)
             if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.STREAM_OPENERS:
                 return Made(F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), "writer")
             if isinstance(opened, ast.Call) and F.awaited_accept(opened):

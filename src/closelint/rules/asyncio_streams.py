@@ -204,8 +204,10 @@ class WriterClosedInSyncDef(Rule):
     )
     summary = (
         "Checks for `self.<writer>.close()` in a plain `def` method, where the writer is a `StreamWriter` the "
-        "class keeps on `self` (from `open_connection`, a parameter annotated `asyncio.StreamWriter`, or an "
-        "annotation of the attribute: `writer: asyncio.StreamWriter` in the class body, a dataclass field), and "
+        "class keeps on `self` (from `open_connection`, also under a timeout wrapper, a parameter annotated "
+        "`asyncio.StreamWriter`, optional or not, a parameter of `__init__` that code of the module passes a writer "
+        "it opened to, or an annotation of the attribute: `writer: asyncio.StreamWriter` in the class body, a "
+        "dataclass field), and "
         "no method of the class calls `wait_closed()` on it. CL501 covers the same close in an `async def`."
     )
     rationale = (
