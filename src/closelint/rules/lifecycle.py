@@ -226,7 +226,10 @@ class SocketAttributeNeverClosed(Rule):
     message = "socket stored on 'self.{attr}' is never closed or handed off by any method of the class"
     summary = (
         "Checks for sockets stored on `self.<attr>` when no method of the class (`close`, `__exit__`, "
-        "`__del__`, `tearDown`, `shutdown`, `stop`, or any other) ever closes the attribute or hands it off."
+        "`__del__`, `tearDown`, `shutdown`, `stop`, or any other) ever closes the attribute or hands it off. "
+        "A class with a base of another module (which may close what it stores) is judged only when it defines "
+        "its own `close()` or `aclose()` and never runs a base's (`super().close()`, `Base.close(self)`): the "
+        "teardown is then its own."
     )
     rationale = (
         "An object that opens a socket in `__init__`, `connect` or `setUp` and never closes it leaks one "
