@@ -77,6 +77,7 @@ def awaited_target(opened: ast.expr, call_name: Callable[[ast.AST], str | None])
     opener = isinstance(first, ast.Call) and call_name(first) in STREAM_OPENERS
     return first if opener and wrapper not in AWAIT_COMBINATORS else opened
 
+
 #: modules whose names (and aliases) can create a socket
 SOCKET_MODULES = frozenset({"socket", "ssl"})
 #: a scope that mentions none of SOCKET_MODULES' names nor these identifiers neither owns a socket nor

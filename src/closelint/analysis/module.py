@@ -356,7 +356,9 @@ def _writers_passed_to_classes(
         writers: set[str] = set()
         for node in walk_lines(function, lines):
             slots = opened(node.value, function) if isinstance(node, ast.Assign) else None
-            for target in node.targets if isinstance(node, ast.Assign) and slots is not None else ():
+            if slots is None or not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
                 items = target.elts if isinstance(target, ast.Tuple) else [target]
                 if len(items) == len(slots):
                     writers.update(i.id for i, w in zip(items, slots, strict=True) if w and isinstance(i, ast.Name))
