@@ -62,7 +62,7 @@ WRITER_TYPES = frozenset({"asyncio.StreamWriter", "asyncio.streams.StreamWriter"
 TIMEOUT_WRAPPERS = frozenset({"asyncio.wait_for", "asyncio.shield"})
 #: calls that await several awaitables and return all their results: a stream opener given to one does not
 #: make what it returns a (reader, writer) pair
-AWAIT_COMBINATORS = frozenset({"asyncio.gather", "asyncio.wait", "asyncio.as_completed"})
+AWAIT_COMBINATORS = frozenset({"asyncio.gather", "asyncio.wait"})
 
 
 def awaited_target(opened: ast.expr, call_name: Callable[[ast.AST], str | None]) -> ast.expr:
