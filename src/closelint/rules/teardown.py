@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from closelint.analysis.applicability import graceful_close_fix
@@ -40,12 +41,17 @@ def verdict(site: CloseSite, requires_send: bool = True) -> str | None:
     return None
 
 
-def _advice(site: CloseSite, otherwise: str) -> str:
-    """What to do instead: `otherwise`, unless a read-side shutdown is what made the reading useless."""
+def _advice(site: CloseSite, scope: ScopeFacts, otherwise: str) -> str:
+    """What to do instead: `otherwise`, unless a read-side shutdown is what made the reading useless; in an
+    `async def` no blocking helper: the coroutine shuts down and drains itself."""
+    helper = f", or use graceful_close({site.handle})"
+    if isinstance(scope.node, ast.AsyncFunctionDef):
+        otherwise = "shut down with SHUT_WR, read until EOF (bounded by a timeout), then close"
+        helper = ""
     if site.read_side_shut():
         return (
             "after shutdown(SHUT_RD or SHUT_RDWR) recv() returns b'' at once, so reading cannot drain it: shut "
-            f"down with SHUT_WR, read until EOF, then close, or use graceful_close({site.handle})"
+            f"down with SHUT_WR, read until EOF, then close{helper}"
         )
     return otherwise
 
@@ -161,7 +167,7 @@ def serve_one(srv):
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            advice = _advice(site, f"use graceful_close({site.handle})")
+            advice = _advice(site, scope, f"use graceful_close({site.handle})")
             fix = graceful_close_fix(site, scope, facts)
             yield self.report(site.node, fix, what=describe(site.resource), advice=advice)
 
@@ -250,6 +256,6 @@ def send_report(addr, report):
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            advice = _advice(site, f"drain it first, or use graceful_close({site.handle})")
+            advice = _advice(site, scope, f"drain it first, or use graceful_close({site.handle})")
             fix = graceful_close_fix(site, scope, facts)
             yield self.report(site.node, fix, what=describe(site.resource), advice=advice)
