@@ -622,11 +622,26 @@ class ScopeWalker:
         """Whether the handlers of a `try` together catch whatever can leak a socket: network errors — and in
         an `async def` also cancellation, a BaseException that `except OSError` does not catch: a bare
         `except`, `except BaseException`, or `except asyncio.CancelledError` next to the network errors'."""
-        caught = self._caught(handlers)
+        return self._covers(self._caught(handlers))
+
+    def _covers(self, caught: set[str]) -> bool:
+        """Whether catching the exception classes `caught` ("*": all) catches whatever can leak a socket."""
         if "*" in caught or caught & _CATCH_ALL_ASYNC:
             return True
         network = bool(caught & _CATCH_ALL)
         return network and (not isinstance(self.facts.node, ast.AsyncFunctionDef) or bool(caught & _CANCELLATIONS))
+
+    def _suppressed(self, items: list[ast.withitem]) -> set[str] | None:
+        """The exception classes the `contextlib.suppress(...)` items of a `with` swallow (None: no such item)."""
+        calls = [
+            item.context_expr
+            for item in items
+            if isinstance(item.context_expr, ast.Call)
+            and self.imports.call_name(item.context_expr) in F.SUPPRESSING_CONTEXTS
+        ]
+        if not calls:
+            return None
+        return {self.imports.qualname(kind) or "" for call in calls for kind in call.args}
 
     def _caught(self, handlers: list[ast.ExceptHandler]) -> set[str]:
         """The qualified names of the exception classes `handlers` name ("*" for a bare `except`)."""
@@ -656,7 +671,11 @@ class ScopeWalker:
             end = self._expected_failure(state, end, routed)
         if isinstance(stmt, ast.AsyncWith) and end is not None:
             routed.raise_from(end)  # the awaited exit (a nursery's, a timeout's) may raise or be cancelled
-        if any(self.imports.call_name(item.context_expr) in F.SUPPRESSING_CONTEXTS for item in stmt.items):
+        suppressed = self._suppressed(stmt.items)
+        if suppressed is not None and self._covers(suppressed):
+            # `with suppress(OSError):` is `try: ... except OSError: pass`: the block's failures end it
+            end = merge([end, self._expected_failure(state, None, routed)])
+        elif suppressed is not None:
             routed.exc = [s.update(s.facts, to_caught) for s in routed.exc]  # a `raise` it may swallow (CL501)
 
         def exit_block(entry: State | None) -> State | None:
