@@ -409,7 +409,10 @@ class ScopeWalker:
         )
 
     def _accepts_socket(self, call: ast.Call, state: State) -> bool:
-        """`x.accept()` alone is a socket only if x is one we own, or the module uses the socket module."""
+        """`x.accept()` alone is a socket only if x is one we own, or the module uses the socket module; never
+        `self.accept()` running a method of the class (a server's accept step: its summary says what it makes)."""
+        if self.summaries is not None and self.summaries.callee(call, self.facts.node) is not None:
+            return self.summaries.made(call, self.facts.node) is not None
         receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
         owned = isinstance(receiver, ast.Name) and bool(state.rids(receiver.id))
         return owned or self.imports.uses_module("socket")
