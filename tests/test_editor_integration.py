@@ -93,6 +93,43 @@ def test_stdin_fix_shows_what_remains_in_the_fixed_text(project: Path) -> None:
     assert "    7 |     conn, _ = srv.accept()\n" in completed.stderr
 
 
+def test_stdin_fix_of_a_force_excluded_name_echoes_the_input(project: Path) -> None:
+    """An editor fixing on save replaces its buffer with standard output: an excluded file must come back whole."""
+    (project / "vendored").mkdir()
+    args = ("--force-exclude", "--fix", "--stdin-filename", "vendored/lib.py", "-")
+    completed = closelint(project, *args, stdin=SEND_THEN_CLOSE)
+    assert (completed.returncode, completed.stdout, completed.stderr) == (0, SEND_THEN_CLOSE, "")
+    assert closelint(project, *args[:-3], "--diff", *args[-3:], stdin=SEND_THEN_CLOSE).stdout == ""
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"# -*- coding: latin-1 -*-\n# r\xe9ponse\n" + SEND_THEN_CLOSE.encode(),
+        b"\xef\xbb\xbf# r\xc3\xa9ponse\n" + SEND_THEN_CLOSE.encode(),
+        SEND_THEN_CLOSE.replace("\n", "\r\n").encode(),
+        SEND_THEN_CLOSE.rstrip("\n").encode(),
+    ],
+    ids=["latin-1", "utf-8-bom", "crlf", "no-final-newline"],
+)
+def test_stdin_fix_writes_the_bytes_a_fixed_file_would_hold(project: Path, source: bytes) -> None:
+    """Encoding, BOM, line endings and the final newline of the input are kept, as `--fix` on a file keeps them."""
+    (project / "same.py").write_bytes(source)
+    command = [sys.executable, "-m", "closelint", "check", "--no-cache", "--fix", "--select", "CL2"]
+    piped = subprocess.run(
+        [*command, "--stdin-filename", "same.py", "-"],
+        cwd=project,
+        input=source,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    subprocess.run([*command, "same.py"], cwd=project, capture_output=True, timeout=120, check=True)
+    fixed = (project / "same.py").read_bytes()
+    assert b"graceful_close(conn)" in fixed
+    assert (piped.returncode, piped.stdout) == (0, fixed), piped.stderr
+
+
 @pytest.mark.parametrize(
     ("stdin", "code", "diffed", "tally"),
     [

@@ -265,6 +265,8 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver) -> int:
     name = args.stdin_filename or Path("-")
     settings = resolver.for_file(name)
     if args.force_exclude and args.stdin_filename is not None and settings.force_excluded(name):
+        if args.fix and not args.diff:  # an editor replaces its buffer with what --fix prints
+            _echo(sys.stdin.buffer.read())
         return EXIT_CLEAN
     source = sys.stdin.buffer.read()
     result = lint_source(source, str(name), settings)
@@ -272,14 +274,14 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver) -> int:
     fixed = 0
     shown: str | None = None  # the text the remaining findings are in, when --fix changed it
     if (args.fix or args.diff) and any(v.fix for v in violations):
-        from closelint.fixer import fix_text
+        from closelint.fixer import decode_source, fix_text
 
         try:
-            text = decode(source)
+            original = decode_source(source)
         except (SyntaxError, UnicodeDecodeError, LookupError):
-            text = None
-        if text is not None:
-            fixes = fix_text(text, str(name), settings, unsafe=args.unsafe_fixes)
+            original = None
+        if original is not None:
+            fixes = fix_text(original.text, str(name), settings, unsafe=args.unsafe_fixes)
             if fixes.error:
                 _warn(fixes.error)
             if args.diff:
@@ -287,15 +289,19 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver) -> int:
 
                 _write_diff(held_back(violations, args.unsafe_fixes), [fixes.diff()], fixes.applied)
                 return EXIT_FINDINGS if fixes.changed else EXIT_CLEAN
-            sys.stdout.write(fixes.fixed)
-            sys.stdout.flush()
-            violations, fixed, shown = sorted(fixes.remaining), fixes.applied, fixes.fixed
+            try:
+                _echo(original.encode(fixes.fixed))  # the input's encoding, BOM and line endings
+                violations, fixed, shown = sorted(fixes.remaining), fixes.applied, fixes.fixed
+            except UnicodeEncodeError as error:
+                _warn(f"{name}: fixes not applied: the fixed source cannot be written as {original.encoding}: {error}")
+                _echo(source)
+        elif not args.diff:
+            _echo(source)  # undecodable: the buffer stays as it is
     elif args.diff and result.error is None:
         _write_diff([], [], 0)
         return EXIT_CLEAN
     elif args.fix:
-        sys.stdout.buffer.write(source)
-        sys.stdout.flush()
+        _echo(source)
     try:
         sources = {str(name): shown if shown is not None else decode(source)}
     except (SyntaxError, UnicodeDecodeError, LookupError):
@@ -309,6 +315,12 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver) -> int:
     else:
         _write(args.output_file, report)
     return EXIT_FINDINGS if violations and not args.exit_zero else EXIT_CLEAN
+
+
+def _echo(data: bytes) -> None:
+    """Source bytes to standard output, as they are (`--fix` on standard input)."""
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
 
 
 def _write_diff(notes: Sequence[str], diffs: Sequence[str], fixed: int) -> None:

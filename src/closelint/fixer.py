@@ -180,16 +180,27 @@ class SourceFile:
     #: the bytes read: the file is written only if it still holds them
     raw: bytes = b""
 
+    def encode(self, text: str) -> bytes:
+        """`text` (this source, rewritten) in the source's encoding, with its BOM if it had one.
 
-def read_source_file(path: Path, beneath: str | None = None) -> SourceFile:
-    """Decode a Python file as the interpreter would, remembering its encoding (and BOM); a file that is
-    not a regular one, too big, or reached by a link out of `beneath`, raises OSError
-    (`files.read_regular_file`)."""
-    raw = read_regular_file(path, beneath=beneath)
+        Raises UnicodeEncodeError for a character the encoding lacks."""
+        return text.encode(self.encoding)  # 'utf-8-sig' writes the BOM back
+
+
+def decode_source(raw: bytes) -> SourceFile:
+    """Decode Python source bytes as the interpreter would (BOM, coding cookie, UTF-8 default), keeping
+    line endings as they are and remembering the encoding. Raises SyntaxError for a bad coding cookie,
+    UnicodeDecodeError for bytes the encoding rejects."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     # newline="" keeps \r\n and \r exactly as they are in the file
     with io.TextIOWrapper(io.BytesIO(raw), encoding=encoding, newline="") as stream:
         return SourceFile(stream.read(), encoding, raw)
+
+
+def read_source_file(path: Path, beneath: str | None = None) -> SourceFile:
+    """Decode a Python file as the interpreter would (`decode_source`); a file that is not a regular one,
+    too big, or reached by a link out of `beneath`, raises OSError (`files.read_regular_file`)."""
+    return decode_source(read_regular_file(path, beneath=beneath))
 
 
 class NotWritten(Exception):
@@ -217,7 +228,7 @@ def write_atomically(path: Path, text: str, source: SourceFile, beneath: str | N
 
     Raises NotWritten, leaving the file as it is, when it no longer holds `source.raw` (edited meanwhile)
     or its owner cannot be kept; OSError when the directory cannot be opened or written."""
-    data = text.encode(source.encoding)  # 'utf-8-sig' writes the BOM back
+    data = source.encode(text)
     directory = open_directory(path.parent, beneath)
     name, temporary = path.name, f".{path.name}.{os.urandom(6).hex()}.closelint"
     try:
