@@ -255,6 +255,29 @@ def serve_one(listener):
     asyncio.run(main())
 """
 
+EVENT_LOOP_PARTIAL_CALLBACK = """\
+import asyncio
+import functools
+
+
+def on_conn(loop, listener, done):
+    conn, _ = listener.accept()
+    conn.sendall(b"hi")
+    conn.close()
+    loop.remove_reader(listener.fileno())
+    done.set_result(True)
+
+
+def serve_one(listener):
+    async def main():
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        loop.add_reader(listener.fileno(), functools.partial(on_conn, loop, listener, done))
+        await asyncio.wait_for(done, 10)
+
+    asyncio.run(main())
+"""
+
 DESCRIPTOR_HANDED_TO_CHILD = """\
 import subprocess
 import sys
@@ -534,6 +557,7 @@ SHAPES = {
     "under_lock": Shape(UNDER_LOCK, _observe_under_lock, fixed=False),
     "selector_server": Shape(SELECTOR_SERVER, _observe_selector_server, fixed=False),
     "event_loop_callback": Shape(EVENT_LOOP_CALLBACK, _observe_selector_server, fixed=False),
+    "event_loop_partial_callback": Shape(EVENT_LOOP_PARTIAL_CALLBACK, _observe_selector_server, fixed=False),
     "descriptor_handed_to_child": Shape(DESCRIPTOR_HANDED_TO_CHILD, _observe_descriptor_handed_to_child, fixed=False),
     "lock_of_any_name": Shape(LOCK_OF_ANY_NAME, _observe_lock_of_any_name, fixed=False),
     "green_listener": Shape(GREEN_LISTENER, _observe_green_listener, fixed=False),

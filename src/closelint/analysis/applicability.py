@@ -61,6 +61,8 @@ _CALLBACK_REGISTRARS = frozenset(
 )
 #: base classes whose methods the event loop calls (asyncio protocols, asyncore dispatchers)
 _CALLBACK_BASES = re.compile(r"(Protocol|dispatcher|dispatcher_with_send|async_chat)$")
+#: what binds a function's arguments ahead of the call (the callback then runs that function)
+_PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
 _POLLS = frozenset({"select", "poll", "epoll", "kqueue", "control"})
 #: context managers proven not to be locks (what a `with` around a close may enter and stay safe)
 _NOT_LOCKS = PLAIN_FACTORIES | frozenset(
@@ -443,7 +445,7 @@ def _event_loop_context(
     if cls is not None and any(_CALLBACK_BASES.search(ast.unparse(base)) for base in cls.bases):
         return f"'{getattr(function, 'name', '')}' is called by an event loop ({cls.name} is a protocol/dispatcher)"
     name = getattr(function, "name", None)
-    if name and _registered_as_callback(facts.tree, name):
+    if name and _registered_as_callback(facts.tree, name, facts):
         return f"'{name}' is registered as an event-loop or selector callback"
     for node in ancestors:
         if isinstance(node, (ast.While, ast.For)) and any(_is_poll(n) for n in ast.walk(node)):
@@ -454,17 +456,31 @@ def _event_loop_context(
     return None
 
 
-def _registered_as_callback(tree: ast.Module, name: str) -> bool:
+def _registered_as_callback(tree: ast.Module, name: str, facts: ModuleFacts) -> bool:
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         if node.func.attr not in _CALLBACK_REGISTRARS:
             continue
-        for argument in [*node.args, *(k.value for k in node.keywords)]:
-            target = argument.attr if isinstance(argument, ast.Attribute) else getattr(argument, "id", None)
-            if target == name:
-                return True
+        arguments = [*node.args, *(k.value for k in node.keywords)]
+        if any(name in _callbacks(argument, facts) for argument in arguments):
+            return True
     return False
+
+
+def _callbacks(argument: ast.expr, facts: ModuleFacts) -> set[str]:
+    """The functions a registered callback argument runs: `f` / `obj.f`, the function of a
+    `functools.partial(f, ...)` (however imported), and every function a lambda calls."""
+    if isinstance(argument, ast.Attribute):
+        return {argument.attr}
+    if isinstance(argument, ast.Name):
+        return {argument.id}
+    if isinstance(argument, ast.Lambda):
+        calls = (n for n in ast.walk(argument.body) if isinstance(n, ast.Call))
+        return {name for call in calls for name in _callbacks(call.func, facts)}
+    if isinstance(argument, ast.Call) and argument.args and facts.imports.call_name(argument) in _PARTIALS:
+        return _callbacks(argument.args[0], facts)
+    return set()
 
 
 def _is_poll(node: ast.AST) -> bool:
