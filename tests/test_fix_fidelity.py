@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -233,3 +235,44 @@ def test_a_finally_fix_held_back_for_a_rebound_sys_says_why(
     assert "CL201 fix not applied (display-only): `sys` is bound to something other than" in capsys.readouterr().err
     main(["check", "--fix", "--unsafe-fixes", "--no-cache", "--select", "CL2", "a.py"])
     assert (tmp_path / "a.py").read_text() == source
+
+
+# --- imports where the sorters want them ------------------------------------------------------------------
+
+FIX_PAIRS = sorted((Path(__file__).parent / "fixtures" / "fixes").glob("*.py"))
+
+
+def _sorted_as_ruff_wants(source: bytes) -> bool:
+    """ruff's import sorting (I001, default settings) has nothing to say about `source`."""
+    ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "I", "--stdin-filename", "mod.py", "-"]
+    return subprocess.run(ruff, input=source, capture_output=True, timeout=60, check=False).returncode == 0
+
+
+@pytest.mark.parametrize("before", FIX_PAIRS, ids=lambda p: p.name)
+def test_an_import_the_fixes_add_keeps_the_imports_sorted(before: Path) -> None:
+    """What `--fix` leaves (the `.fixed` of each pair) passes ruff's I001 wherever the input did."""
+    if not _sorted_as_ruff_wants(before.read_bytes()):
+        pytest.skip("the input's own imports are not sorted")
+    assert _sorted_as_ruff_wants(before.with_suffix(".fixed").read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("existing", "alias"),
+    [
+        ("from closelint_graceful import (\n    Zeta,\n    graceful,\n    zz,\n)\n", None),
+        ("from closelint_graceful import (\n    zz,\n)\n", None),
+        ("from closelint_graceful import VERSION, zz  # pinned\n", None),
+        ("from closelint_graceful import graceful as g\n", None),
+        ("from closelint_graceful import zzz\n", "graceful_close_"),
+    ],
+    ids=["parenthesized", "one-per-line", "constants-first", "as-import-apart", "alias-apart"],
+)
+def test_the_helper_import_joins_existing_imports_as_ruff_sorts_them(existing: str, alias: str | None) -> None:
+    import libcst
+
+    from closelint.import_placement import add_import
+
+    source = f"import os\n\n{existing}"
+    assert _sorted_as_ruff_wants(source.encode())
+    added = add_import(libcst.parse_module(source), "closelint_graceful", None, "graceful_close", alias).code
+    assert "graceful_close" in added and _sorted_as_ruff_wants(added.encode()), added

@@ -63,12 +63,14 @@ def test_fix_fixture_pair(before: Path, tmp_path: Path, monkeypatch: pytest.Monk
 
 def _changed_lines_are_fixed_spans(before: str, after: str, spans: list[tuple[int, int]]) -> bool:
     """Every changed line is inside the span of an applied fix, or is an import the fixes need (the helper,
-    and `sys` for a close in `finally`) being added, with the blank lines that set it apart as a section."""
+    `sys` for a close in `finally`, `asyncio` for a bounded wait_closed()) being added, with the blank lines
+    that set it apart as a section."""
     for edit in line_edits(before, after):
         (first, _), (end, _) = edit.start, edit.end
         lines = [line for line in edit.content.splitlines() if line.strip()]
         adds_imports = all(
-            line == "import sys" or (line.startswith("from ") and "graceful_close" in line) for line in lines
+            line in ("import sys", "import asyncio") or (line.startswith("from ") and "graceful_close" in line)
+            for line in lines
         )
         if adds_imports and (end - first <= 1 if lines else end == first):  # new imports, or blank lines
             continue
@@ -338,7 +340,7 @@ def test_import_is_merged_into_an_existing_one(tmp_path: Path, monkeypatch: pyte
     source = b"import socket\nfrom closelint_graceful import graceful\n" + SERVER[len(b"import socket\n") :]
     fixed = _fix_file(tmp_path, "a.py", source, monkeypatch)
     assert fixed.count(b"closelint_graceful") == 1
-    assert b"from closelint_graceful import graceful_close, graceful\n" in fixed
+    assert b"from closelint_graceful import graceful, graceful_close\n" in fixed  # in the order ruff sorts names
 
 
 def test_import_goes_after_docstring_and_future_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

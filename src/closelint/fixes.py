@@ -49,15 +49,38 @@ def apply_fixes(
     directory of pyproject.toml) tells first-party modules from third-party ones for the import's place."""
     targets = {(v.line, v.col): v.fix.key for v in violations if v.fix is not None}
     module = cst.parse_module(text)
-    name, imported = helper_name(ast.parse(text), text, helper_module)
-    rewriter = _Rewriter(targets, timeout, name)
+    tree = ast.parse(text)
+    name, imported = helper_name(tree, text, helper_module)
+    asyncio_name = module_alias(tree, "asyncio")
+    rewriter = _Rewriter(targets, timeout, name, asyncio_name or "asyncio")
     rewritten = MetadataWrapper(module, unsafe_skip_copy=True).visit(rewriter)
     if rewriter.uses_helper and not imported:
         rewritten = add_import(rewritten, helper_module, project_root, HELPER, None if name == HELPER else name)
-    for module_name in ("sys", "asyncio"):
-        if getattr(rewriter, f"uses_{module_name}"):
-            rewritten = add_import(rewritten, module_name, project_root)
+    if rewriter.uses_sys:
+        rewritten = add_import(rewritten, "sys", project_root)
+    if rewriter.uses_asyncio and asyncio_name is None:
+        rewritten = add_import(rewritten, "asyncio", project_root)
     return rewritten.code
+
+
+def module_alias(tree: ast.Module, module: str) -> str | None:
+    """The name a top-level `import <module>` or `import <module> as <alias>` binds, when that name means
+    the module wherever it is bound (`import asyncio as aio`: the rewrite writes `aio.wait_for`, and adds
+    no second import that import sorters would move); None when the module is not imported so."""
+    names = [
+        alias.asname or alias.name
+        for statement in tree.body
+        if isinstance(statement, ast.Import)
+        for alias in statement.names
+        if alias.name == module
+    ]
+    for name in sorted(names, key=lambda n: n != module):  # the module's own name first
+        if all(
+            isinstance(node, ast.Import) and all(a.name == module for a in node.names if (a.asname or a.name) == name)
+            for node in bindings(tree, name)
+        ):
+            return name
+    return None
 
 
 def helper_name(tree: ast.Module, text: str, helper_module: str) -> tuple[str, bool]:
@@ -99,11 +122,12 @@ def _helper_imports(tree: ast.Module, helper_module: str) -> dict[str, list[ast.
 class _Rewriter(cst.CSTTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, targets: dict[Position, str], timeout: float | None, helper: str) -> None:
+    def __init__(self, targets: dict[Position, str], timeout: float | None, helper: str, asyncio: str) -> None:
         super().__init__()
         self.targets = targets
         self.timeout = timeout
         self.helper = helper
+        self.asyncio = asyncio
         self.uses_helper = False
         self.uses_sys = False
         self.uses_asyncio = False
@@ -134,7 +158,7 @@ class _Rewriter(cst.CSTTransformer):
                 out.append(self._graceful_on_normal_path(current, out))
             elif key == AWAIT_WAIT_CLOSED:
                 self.uses_asyncio = True
-                out.extend([current, _wait_closed(_receiver(current), self.timeout)])
+                out.extend([current, _wait_closed(_receiver(current), self.timeout, self.asyncio)])
             else:
                 created = _assigned_call(original)
                 if created is not None and self._key(created) == WITH_STATEMENT:
@@ -239,19 +263,19 @@ def _statement(expression: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine([cst.Expr(expression)])
 
 
-def _wait_closed(writer: cst.BaseExpression, timeout: float | None) -> cst.Try:
+def _wait_closed(writer: cst.BaseExpression, timeout: float | None, asyncio: str) -> cst.Try:
     """`try: await asyncio.wait_for(writer.wait_closed(), <timeout>)` / `except (OSError,
     asyncio.TimeoutError): pass`: wait_closed() re-raises the error that ended the connection (a peer's
     reset), which the plain close() it follows never raised, and waits without limit for a peer that never
     reads what is still buffered (`timeout` in seconds, the drain timeout; asyncio.TimeoutError is an
-    OSError only from Python 3.11)."""
+    OSError only from Python 3.11). `asyncio` is the name the module binds the asyncio module to."""
     waiting = cst.Call(cst.Attribute(writer, cst.Name("wait_closed")))
     limit = cst.parse_expression(repr(DEFAULT_DRAIN_TIMEOUT if timeout is None else timeout))
-    bounded = cst.Call(cst.parse_expression("asyncio.wait_for"), args=[cst.Arg(waiting), cst.Arg(limit)])
+    bounded = cst.Call(cst.parse_expression(f"{asyncio}.wait_for"), args=[cst.Arg(waiting), cst.Arg(limit)])
     waited = _statement(cst.Await(bounded))
     handler = cst.ExceptHandler(
         body=cst.IndentedBlock(body=[cst.SimpleStatementLine([cst.Pass()])]),
-        type=cst.parse_expression("(OSError, asyncio.TimeoutError)"),
+        type=cst.parse_expression(f"(OSError, {asyncio}.TimeoutError)"),
     )
     return cst.Try(body=cst.IndentedBlock(body=[waited]), handlers=[handler])
 

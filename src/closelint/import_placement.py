@@ -20,8 +20,6 @@ from pathlib import Path
 
 import libcst as cst
 import libcst.helpers
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
 #: what a module's body holds
 Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
@@ -57,21 +55,67 @@ def add_import(
     module: cst.Module, name: str, project_root: Path | None, imported: str | None = None, asname: str | None = None
 ) -> cst.Module:
     """`module` with `import <name>` (`imported` None) or `from <name> import <imported> [as <asname>]`:
-    nothing when a top-level statement already imports it, merged into an existing top-level
-    `from <name> import ...` (libcst's `AddImportsVisitor`), else a new statement placed as a sorter would."""
+    nothing when a top-level statement already imports it, merged into the first top-level
+    `from <name> import ...` among its names in sorted order, else a new statement placed as a sorter would."""
     if imported is None:
         if any(_plain_imports(statement) & {name} for statement in module.body):
             return module
         text = f"import {name}\n"
-    elif any(_from_module(statement) == name for statement in module.body):
-        context = CodemodContext()
-        AddImportsVisitor.add_needed_import(context, name, imported, asname)
-        return AddImportsVisitor(context).transform_module(module)
+    elif merged := _merged(module, name, imported, asname):
+        return merged
     else:
         text = f"from {name} import {imported}{f' as {asname}' if asname else ''}\n"
     statement = cst.parse_statement(text)
     assert isinstance(statement, cst.SimpleStatementLine)
     return _insert(module, statement, project_root)
+
+
+def _merged(module: cst.Module, name: str, imported: str, asname: str | None) -> cst.Module | None:
+    """`module` with `imported` added to its first top-level `from <name> import a, b`, where isort's and
+    ruff's member order puts it, in the layout of its neighbours; None when there is none, or an alias
+    (`as`) is involved: isort and ruff keep `from <name> import x as y` a statement of its own."""
+    if asname is not None:
+        return None
+    index = next((i for i, statement in enumerate(module.body) if _from_module(statement) == name), None)
+    if index is None:
+        return None
+    statement = module.body[index]
+    node = _imported(statement)
+    if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+        return None
+    if any(alias.asname is not None for alias in node.names):
+        return None
+    names = list(node.names)
+    alias = cst.ImportAlias(name=cst.Name(imported))
+    opening = node.lpar.whitespace_after if node.lpar is not None else None
+    # one name per line in parentheses: the line break and indent after `(`, else a space
+    spaced = cst.Comma(
+        whitespace_after=opening if isinstance(opening, cst.ParenthesizedWhitespace) else cst.SimpleWhitespace(" ")
+    )
+    position = next((i for i, a in enumerate(names) if _member_key(a) > _member_key(alias)), len(names))
+    if position < len(names):  # the separator before the name it precedes is repeated after it
+        separator = names[position - 1].comma if position else names[0].comma if len(names) > 1 else spaced
+        names.insert(position, alias.with_changes(comma=separator if isinstance(separator, cst.Comma) else spaced))
+    else:  # last: it takes the last name's ending, that name the separator before it
+        before = names[-2].comma if len(names) > 1 else spaced
+        names[-1:] = [names[-1].with_changes(comma=before), alias.with_changes(comma=names[-1].comma)]
+    assert isinstance(statement, cst.SimpleStatementLine)
+    body = list(module.body)
+    body[index] = statement.with_changes(body=[node.with_changes(names=names)])
+    return module.with_changes(body=body)
+
+
+def _member_key(alias: cst.ImportAlias) -> tuple[int, str, str]:
+    """isort's and ruff's order of the names of a `from` import (`order-by-type`): CONSTANTS, then
+    Classes, then the rest, each by name folded to lower case, then by alias."""
+    name = _member_name(alias)
+    kind = 0 if len(name) > 1 and name.isupper() else 1 if name[:1].isupper() else 2
+    asname = cst.helpers.get_full_name_for_node(alias.asname.name) if alias.asname is not None else None
+    return kind, name.lower(), (asname or "").lower()
+
+
+def _member_name(alias: cst.ImportAlias) -> str:
+    return cst.helpers.get_full_name_for_node_or_raise(alias.name)
 
 
 def _plain_imports(statement: cst.BaseStatement) -> set[str]:
@@ -135,15 +179,19 @@ def _imported(statement: cst.BaseStatement) -> cst.Import | cst.ImportFrom | Non
     return None
 
 
-def _sort_key(statement: cst.BaseStatement, project_root: Path | None) -> tuple[Section, int, str]:
-    """(section, 0 for `import x` / 1 for `from x import`, module name folded to lower case)."""
+def _sort_key(statement: cst.BaseStatement, project_root: Path | None) -> tuple[Section, int, str, str]:
+    """(section, 0 for `import x` / 1 for `from x import`, module name folded to lower case, then the alias
+    of `import x as y` (`import x` goes first) or the first name a `from` import imports)."""
     node = _imported(statement)
     assert node is not None
     if isinstance(node, cst.Import):
-        name = cst.helpers.get_full_name_for_node_or_raise(node.names[0].name)
-        return section(name, False, project_root), 0, name.lower()
+        first = node.names[0]
+        name = cst.helpers.get_full_name_for_node_or_raise(first.name)
+        alias = cst.helpers.get_full_name_for_node(first.asname.name) if first.asname is not None else None
+        return section(name, False, project_root), 0, name.lower(), (alias or "").lower()
     module = (cst.helpers.get_full_name_for_node(node.module) if node.module is not None else None) or ""
-    return section(module, bool(node.relative), project_root), 1, module.lower()
+    leading = "*" if isinstance(node.names, cst.ImportStar) else _member_name(node.names[0])
+    return section(module, bool(node.relative), project_root), 1, module.lower(), leading.lower()
 
 
 def _new_block(body: list[Statement], start: int, statement: cst.SimpleStatementLine) -> list[Statement]:
