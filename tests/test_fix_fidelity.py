@@ -222,6 +222,41 @@ def test_display_only_wins_over_unsafe(tmp_path: Path, monkeypatch: pytest.Monke
     assert "comes from the caller" in finding.fix.reason and "callback" in finding.fix.reason
 
 
+MONKEY_PATCHED = Path(__file__).parent / "fixtures" / "fixes" / "cl201_monkey_patched_not_fixed.py"
+
+
+def test_a_monkey_patched_module_gets_no_safe_fix_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.py").write_bytes(MONKEY_PATCHED.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    main(["check", "--diff", "--no-cache", "--select", "CL201", "a.py"])
+    err = capsys.readouterr().err
+    assert err.count("CL201 fix not applied (unsafe, applied with --unsafe-fixes): the module imports gevent") == 2
+
+
+def test_the_helper_import_goes_below_the_monkey_patching() -> None:
+    """With --unsafe-fixes the helper (which imports socket, ssl and selectors) is imported only after
+    patch_all(), in the import block below it, sorted as ruff wants."""
+    source = MONKEY_PATCHED.read_text(encoding="utf-8")
+    fixed = fix_text(source, "a.py", TEARDOWN, unsafe=True).fixed
+    lines = fixed.splitlines()
+    assert lines.index("from closelint_graceful import graceful_close") > lines.index("monkey.patch_all()")
+    assert _sorted_as_ruff_wants(fixed.encode()), fixed
+
+
+def test_eventlet_monkey_patching_makes_socket_socket_green() -> None:
+    """The fact behind the rule above, observed: after eventlet.monkey_patch(), socket.socket() is no
+    standard socket (the interpreter is a child, so this process stays unpatched)."""
+    pytest.importorskip("eventlet")
+    probe = (
+        "import eventlet\neventlet.monkey_patch()\nimport socket\n"
+        "with socket.socket() as s:\n    print(type(s).__module__)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert completed.stdout.strip().startswith("eventlet."), completed.stdout
+
+
 def test_a_finally_fix_held_back_for_a_rebound_sys_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -162,12 +162,27 @@ def _insert(module: cst.Module, statement: cst.SimpleStatementLine, project_root
 
 
 def _block_start(body: Sequence[Statement]) -> int:
-    """Index of the first statement after the docstring (the import block, if any, starts there)."""
+    """Index of the first statement after the docstring (the import block, if any, starts there), or
+    after the last monkey patching call at the top of the module (`monkey.patch_all()`): an import above it
+    would load the standard socket, ssl and selectors modules before they are patched."""
+    patches = [i for i, statement in enumerate(body) if _monkey_patches(statement)]
+    if patches:
+        return patches[-1] + 1
     if body and isinstance(body[0], cst.SimpleStatementLine):
         first = body[0].body[0]
         if isinstance(first, cst.Expr) and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString)):
             return 1
     return 0
+
+
+def _monkey_patches(statement: cst.BaseStatement) -> bool:
+    """`gevent.monkey.patch_all()`, `monkey.patch_socket()`, `eventlet.monkey_patch()` as a statement."""
+    if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+        return False
+    call = statement.body[0].value if isinstance(statement.body[0], cst.Expr) else None
+    name = cst.helpers.get_full_name_for_node(call.func) if isinstance(call, cst.Call) else None
+    *owner, function = (name or "").split(".")
+    return function in ("patch_all", "monkey_patch") or ("monkey" in owner and function.startswith("patch_"))
 
 
 def _imported(statement: cst.BaseStatement) -> cst.Import | cst.ImportFrom | None:

@@ -7,7 +7,9 @@ before it closes. That is only the same program when:
 - the object is a plain `socket.socket` (`graceful_close` raises `TypeError` on anything else) that this
   scope, or the class keeping it on `self`, created or accepted. An accepted socket is proven plain when
   its listener is, or when the module imports no socket library that replaces the standard one (gevent,
-  eventlet, trio, curio, ...; `ssl` wraps it): a listener of unknown type there may accept a green socket;
+  eventlet, trio, curio, ...; `ssl` wraps it): a listener of unknown type there may accept a green socket.
+  No socket of a module that imports gevent or eventlet is proven plain: their monkey patching makes
+  `socket.socket()` itself create a green one;
 - no other owner shares its descriptor: its `fileno()` (or a name bound to it) is given to no call
   (`dup()`, `fromfd()`, `send_fds()`, `subprocess.Popen(stdin=...)`, `os.dup2()`, ...): the shutdown would
   end the connection for that owner too, and the drain would eat its input;
@@ -75,6 +77,9 @@ _NOT_LOCKS = PLAIN_FACTORIES | frozenset(
         "contextlib.ExitStack",
     }
 )
+#: libraries whose monkey patching (`gevent.monkey.patch_all()`, `eventlet.monkey_patch()`) makes
+#: `socket.socket()` itself create a green socket, whose event loop a blocking drain would stall
+_MONKEY_PATCHERS = frozenset({"gevent", "eventlet"})
 #: socket libraries that replace or wrap the standard `socket.socket` (an object they make is no plain one)
 _OTHER_SOCKET_LIBRARIES = frozenset(
     {"gevent", "eventlet", "trio", "curio", "anyio", "twisted", "tornado", "paramiko", "socks", "ssl", "OpenSSL"}
@@ -158,6 +163,10 @@ def _doubts(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Iterator[
     origin = _origin(site, cls, attribute, facts)
     if origin:
         yield unsafe, origin
+    patcher = _imported_library(facts.tree, _MONKEY_PATCHERS)
+    if patcher:
+        green = f"the module imports {patcher}, whose monkey patching makes socket.socket a green socket"
+        yield unsafe, f"{green}: the drain would stall every greenlet for up to its timeout"
     if _shares_descriptor(region, handle):
         yield unsafe, f"the descriptor of '{handle}' may have another owner (its fileno() is passed on or dup()ed)"
     if _makefile_open(region, function, handle, site.statement):
@@ -391,6 +400,11 @@ def _nested_in_async(function: ast.AST, tree: ast.Module) -> bool:
 
 def _imports_other_socket_library(tree: ast.Module) -> bool:
     """Whether the module imports a socket library that replaces or wraps `socket.socket` (gevent, ...)."""
+    return _imported_library(tree, _OTHER_SOCKET_LIBRARIES) is not None
+
+
+def _imported_library(tree: ast.Module, libraries: frozenset[str]) -> str | None:
+    """The first of `libraries` (top-level package names) the module imports anywhere, if any."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
@@ -398,9 +412,10 @@ def _imports_other_socket_library(tree: ast.Module) -> bool:
             modules = [node.module]
         else:
             continue
-        if any(module.split(".", 1)[0] in _OTHER_SOCKET_LIBRARIES for module in modules):
-            return True
-    return False
+        for module in modules:
+            if module.split(".", 1)[0] in libraries:
+                return module.split(".", 1)[0]
+    return None
 
 
 def _under_lock(function: ast.AST, ancestors: list[ast.AST], close: ast.stmt, handle: str, facts: ModuleFacts) -> bool:
