@@ -478,23 +478,28 @@ def _registered_as_callback(tree: ast.Module, name: str, facts: ModuleFacts) -> 
         if node.func.attr not in _CALLBACK_REGISTRARS:
             continue
         arguments = [*node.args, *(k.value for k in node.keywords)]
-        if any(name in _callbacks(argument, facts) for argument in arguments):
+        if any(name in _callbacks(argument, facts, set()) for argument in arguments):
             return True
     return False
 
 
-def _callbacks(argument: ast.expr, facts: ModuleFacts) -> set[str]:
+def _callbacks(argument: ast.expr, facts: ModuleFacts, seen: set[str]) -> set[str]:
     """The functions a registered callback argument runs: `f` / `obj.f`, the function of a
-    `functools.partial(f, ...)` (however imported), and every function a lambda calls."""
+    `functools.partial(f, ...)` (however imported), every function a lambda calls, and what a name
+    assigned one of these anywhere in the module (`cb = partial(f, x)`) runs; `seen`: names followed."""
     if isinstance(argument, ast.Attribute):
         return {argument.attr}
     if isinstance(argument, ast.Name):
-        return {argument.id}
+        if argument.id in seen:
+            return set()
+        seen.add(argument.id)
+        values = (value for value, _ in _name_stores(facts.tree, argument.id) if value is not _UNKNOWN)
+        return {argument.id}.union(*(_callbacks(value, facts, seen) for value in values))
     if isinstance(argument, ast.Lambda):
         calls = (n for n in ast.walk(argument.body) if isinstance(n, ast.Call))
-        return {name for call in calls for name in _callbacks(call.func, facts)}
+        return {name for call in calls for name in _callbacks(call.func, facts, seen)}
     if isinstance(argument, ast.Call) and argument.args and facts.imports.call_name(argument) in _PARTIALS:
-        return _callbacks(argument.args[0], facts)
+        return _callbacks(argument.args[0], facts, seen)
     return set()
 
 
