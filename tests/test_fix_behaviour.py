@@ -255,28 +255,10 @@ def serve_one(listener):
     asyncio.run(main())
 """
 
-EVENT_LOOP_PARTIAL_CALLBACK = """\
-import asyncio
-import functools
-
-
-def on_conn(loop, listener, done):
-    conn, _ = listener.accept()
-    conn.sendall(b"hi")
-    conn.close()
-    loop.remove_reader(listener.fileno())
-    done.set_result(True)
-
-
-def serve_one(listener):
-    async def main():
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        loop.add_reader(listener.fileno(), functools.partial(on_conn, loop, listener, done))
-        await asyncio.wait_for(done, 10)
-
-    asyncio.run(main())
-"""
+#: the same callback, bound by functools.partial: the loop runs it all the same
+EVENT_LOOP_PARTIAL_CALLBACK = EVENT_LOOP_CALLBACK.replace(
+    "import asyncio\n", "import asyncio\nimport functools\n"
+).replace("on_readable, loop, listener, done)", "functools.partial(on_readable, loop, listener, done))")
 
 DESCRIPTOR_HANDED_TO_CHILD = """\
 import subprocess
