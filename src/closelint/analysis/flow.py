@@ -1066,6 +1066,14 @@ class ScopeWalker:
         self._scan(node, sink, events)
         if self._may_raise(node, state):  # what is handed off is gone even if the call then raises
             escaping = state
+            call = node.value if isinstance(node, ast.Expr) else None
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "close"
+                and [(kind, at) for kind, _, at in events] == [("method", call)]
+            ):  # `w.close()` fails only where `w` is open: a second close() of a closing writer returns at once
+                escaping = state.open_only(events[0][1])
             for kind, name, at in events:
                 if kind == "lent":  # ... but a constructor that raised made no object to hold it
                     escaping = escaping.update_name(name, to_lent)

@@ -114,6 +114,15 @@ class State:
         found = {rid: frozenset(f for f in fs if name in f.names) for rid, fs in self.facts.items()}
         return {rid: fs for rid, fs in found.items() if fs}
 
+    def open_only(self, name: str) -> State:
+        """Keep, of each socket `name` refers to while open on some path, only those paths: what follows
+        from a call that fails only on an open object (a writer's `close()`)."""
+        kept = {}
+        for rid, fs in self.facts.items():
+            live = frozenset(f for f in fs if name not in f.names or f.life is Life.OPEN)
+            kept[rid] = live if any(name in f.names for f in live) else fs
+        return replace(self, facts=kept)
+
     def map(self, change: Callable[[int, Facts], Facts]) -> State:
         """Apply `change(rid, fact)` to every fact."""
         return replace(self, facts={rid: frozenset(change(rid, f) for f in fs) for rid, fs in self.facts.items()})
