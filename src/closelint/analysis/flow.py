@@ -51,6 +51,7 @@ from closelint.analysis.state import (
     to_closed,
     to_drained,
     to_escaped,
+    to_cancelled,
     to_exceptional,
     to_lent,
     to_raised,
@@ -115,6 +116,8 @@ class ScopeFacts:
     resources: list[Resource] = field(default_factory=list)
     normal_leaks: set[int] = field(default_factory=set)
     exceptional_leaks: set[int] = field(default_factory=set)
+    #: of those, the sockets that leak on some path other than a cancellation (`Facts.cancelled`)
+    leaks_beyond_cancellation: set[int] = field(default_factory=set)
     closes: dict[tuple[int, int], CloseSite] = field(default_factory=dict)
     stored_on_self: list[tuple[str, Resource]] = field(default_factory=list)
     #: StreamWriter close() calls from which some path ends the function without awaiting wait_closed()
@@ -321,6 +324,8 @@ class ScopeWalker:
                         continue  # stored on the object, which the caller now has
                     if exceptional or f.exceptional:
                         self.facts.exceptional_leaks.add(rid)
+                        if not f.cancelled:
+                            self.facts.leaks_beyond_cancellation.add(rid)
                     else:
                         self.facts.normal_leaks.add(rid)
 
@@ -555,8 +560,9 @@ class ScopeWalker:
         caught = merge(body.exc)
         if caught is not None and stmt.handlers:  # a `raise` a handler may catch is no explicit one (CL501)
             caught = caught.update(caught.facts, to_caught)
-        if caught is not None and not self._catches_all(stmt.handlers):
-            routed.exc.append(caught)
+        if caught is not None and not self._catches_all(stmt.handlers, cancellable := _awaits(stmt.body)):
+            network = self._covers(self._caught(stmt.handlers), cancellable=False)  # all but cancellation
+            routed.exc.append(caught.update(caught.facts, to_cancelled) if network else caught)
         if caught is None and _can_raise(stmt.body) and any(self._closes_followed(h, state) for h in stmt.handlers):
             # a failure no followed socket takes part in (`sock.setsockopt(...)` of another object), which a
             # handler answers by closing one (`except OSError: writer.close(); raise`): the author's word that
@@ -621,18 +627,21 @@ class ScopeWalker:
         that raised is back in its hands."""
         return bool(self._caught([handler]) & (_CATCH_ALL | {"*"})) and not _raises(handler)
 
-    def _catches_all(self, handlers: list[ast.ExceptHandler]) -> bool:
+    def _catches_all(self, handlers: list[ast.ExceptHandler], cancellable: bool) -> bool:
         """Whether the handlers of a `try` together catch whatever can leak a socket: network errors — and in
-        an `async def` also cancellation, a BaseException that `except OSError` does not catch: a bare
-        `except`, `except BaseException`, or `except asyncio.CancelledError` next to the network errors'."""
-        return self._covers(self._caught(handlers))
+        an `async def` whose `try` body may be cancelled (it awaits) also cancellation, a BaseException that
+        `except OSError` does not catch: a bare `except`, `except BaseException`, or `except
+        asyncio.CancelledError` next to the network errors'."""
+        return self._covers(self._caught(handlers), cancellable)
 
-    def _covers(self, caught: set[str]) -> bool:
-        """Whether catching the exception classes `caught` ("*": all) catches whatever can leak a socket."""
+    def _covers(self, caught: set[str], cancellable: bool) -> bool:
+        """Whether catching the exception classes `caught` ("*": all) catches whatever can leak a socket from
+        a block that may be `cancellable` (cancellation arrives only at an `await` of an `async def`)."""
         if "*" in caught or caught & _CATCH_ALL_ASYNC:
             return True
         network = bool(caught & _CATCH_ALL)
-        return network and (not isinstance(self.facts.node, ast.AsyncFunctionDef) or bool(caught & _CANCELLATIONS))
+        async_def = isinstance(self.facts.node, ast.AsyncFunctionDef)
+        return network and (not (async_def and cancellable) or bool(caught & _CANCELLATIONS))
 
     def _suppressed(self, items: list[ast.withitem]) -> set[str] | None:
         """The exception classes the `contextlib.suppress(...)` items of a `with` swallow (None: no such item)."""
@@ -675,7 +684,7 @@ class ScopeWalker:
         if isinstance(stmt, ast.AsyncWith) and end is not None:
             routed.raise_from(end)  # the awaited exit (a nursery's, a timeout's) may raise or be cancelled
         suppressed = self._suppressed(stmt.items)
-        if suppressed is not None and self._covers(suppressed):
+        if suppressed is not None and self._covers(suppressed, isinstance(stmt, ast.AsyncWith) or _awaits(stmt.body)):
             # `with suppress(OSError):` is `try: ... except OSError: pass`: the block's failures end it
             end = merge([end, self._expected_failure(state, None, routed)])
         elif suppressed is not None:
@@ -1074,9 +1083,12 @@ class ScopeWalker:
                 and [(kind, at) for kind, _, at in events] == [("method", call)]
             ):  # `w.close()` fails only where `w` is open: a second close() of a closing writer returns at once
                 escaping = state.open_only(events[0][1])
+            awaited = _awaited_arguments(node)
             for kind, name, at in events:
                 if kind == "lent":  # ... but a constructor that raised made no object to hold it
                     escaping = escaping.update_name(name, to_lent)
+                if kind == "escape" and id(at) in awaited:
+                    continue  # an awaited call takes the socket when it returns, not when it is cancelled
                 escaping = self._escape_event(escaping, kind, name, at)
                 if kind == "waited":  # an await of wait_closed() that raised has waited: the close is over
                     escaping = escaping.update_name(name, _waited)
@@ -1486,6 +1498,23 @@ def _constructs(call: ast.Call) -> bool:
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     return name == "cls" or (name[:1].isupper() and not name.isupper())
+
+
+def _awaited_arguments(node: ast.AST) -> set[int]:
+    """The ids of the names passed as arguments to awaited calls in `node` (not its nested functions)."""
+    found: set[int] = set()
+    for child in own_nodes([node]) if isinstance(node, ast.stmt) else ast.walk(node):
+        if isinstance(child, ast.Await) and isinstance(child.value, ast.Call):
+            call = child.value
+            found.update(id(a) for a in [*call.args, *(k.value for k in call.keywords)] if isinstance(a, ast.Name))
+    return found
+
+
+def _awaits(body: list[ast.stmt]) -> bool:
+    """Whether `body` (not its nested functions) may be suspended, and so cancelled: an `await`, an `async
+    for` or `async with`, or a `yield` (an async generator's `aclose()` raises GeneratorExit there)."""
+    suspending = (ast.Await, ast.AsyncFor, ast.AsyncWith, ast.Yield, ast.YieldFrom)
+    return any(isinstance(node, suspending) for node in own_nodes(body))
 
 
 def _raises(handler: ast.ExceptHandler) -> bool:

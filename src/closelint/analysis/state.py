@@ -51,6 +51,9 @@ class Facts:
     #: escaped on an exception edge into a constructor (`Client(sock)`) that raised: no object holds it, so
     #: an `except` that handles the failure without raising has it back
     lent: bool = False
+    #: the path left a `try` of an `async def` by a cancellation at an `await` that its handlers, which catch
+    #: the network errors, do not catch (CancelledError is a BaseException)
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,10 @@ def merge(states: Iterable[State | None]) -> State | None:
 
 def to_exceptional(f: Facts) -> Facts:
     return replace(f, exceptional=True) if f.life is Life.OPEN else f
+
+
+def to_cancelled(f: Facts) -> Facts:
+    return replace(f, cancelled=True) if f.life is Life.OPEN else f
 
 
 def to_raised(f: Facts) -> Facts:
