@@ -1015,7 +1015,7 @@ class ScopeWalker:
         family_arg = args[0] or keywords.get("family")
         type_arg = args[1] or keywords.get("type")
         if family_arg is not None:
-            family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family_arg) or "", F.Family.UNKNOWN)
+            family = self._family_constant(family_arg, 0)
             if (
                 isinstance(family_arg, ast.Attribute)
                 and family_arg.attr == "family"
@@ -1026,6 +1026,17 @@ class ScopeWalker:
         if type_arg is not None:
             kind = self._type_constant(type_arg)
         return family, kind
+
+    def _family_constant(self, expr: ast.expr, depth: int) -> F.Family:
+        """The address family `expr` names: a constant (`socket.AF_UNIX`), or a name every binding of which
+        in scope (`FAMILY = socket.AF_UNIX`, looked up by Python's scope rules) is the same family."""
+        family = F.FAMILY_CONSTANTS.get(self.imports.qualname(expr) or "")
+        if family is not None:
+            return family
+        if not isinstance(expr, ast.Name) or depth > 3 or self.bindings is None:
+            return F.Family.UNKNOWN
+        found = {self._family_constant(value, depth + 1) for value in self.bindings().values(expr)}
+        return found.pop() if len(found) == 1 else F.Family.UNKNOWN
 
     def _type_constant(self, expr: ast.expr) -> F.SockType:
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):  # SOCK_STREAM | SOCK_NONBLOCK
