@@ -215,6 +215,7 @@ class ScopeWalker:
         self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
         self.tracker = ReadTracker(self_name, imports)
         self.waiters: dict[str, str] = {}  # name -> the writer whose wait_closed() it holds (a task, a future)
+        self.closers: dict[str, str] = {}  # name -> the socket whose bound close() it holds (`close = s.close`)
         #: per loop, the sockets whose read hitting EOF leaves it by `break` (a bounded drain)
         self.eof_breaks: dict[ast.stmt, set[str]] = {}
         #: a method of a unittest-style test class (closelint.analysis.module), whose `self.fail()` raises
@@ -760,6 +761,7 @@ class ScopeWalker:
                 exits.raise_from(state)
             state = self._consume(created, state)
             for target in targets:
+                self._note_closer(target, value, state)
                 state = self._unbind(target, state)
             if len(targets) > 1 and not created.slots:
                 return self._create_chained(created, targets, state)
@@ -778,6 +780,7 @@ class ScopeWalker:
         for target in targets:
             self.tracker.note_assignment(target, value)
             self._note_waiter(target, value)
+            self._note_closer(target, value, state)
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
             state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
@@ -863,6 +866,18 @@ class ScopeWalker:
             writer = next((w for w in map(self._wait_closed_of, ast.walk(value)) if w), None)
             if writer:
                 self.waiters[target.id] = writer
+
+    def _note_closer(self, target: ast.expr, value: ast.expr, state: State) -> None:
+        """Remember `close = s.close`: calling `close()` later closes `s`."""
+        if not isinstance(target, ast.Name):
+            return
+        for name, sock in list(self.closers.items()):
+            if target.id in (name, sock):  # `close` rebound, or the name no longer the socket it closes
+                del self.closers[name]
+        if isinstance(value, ast.Attribute) and value.attr == "close":
+            sock = receiver_name(value.value, self.self_name)
+            if sock is not None and state.owns(sock):
+                self.closers[target.id] = sock
 
     @staticmethod
     def _plain(value: ast.expr) -> bool:
@@ -1291,6 +1306,8 @@ class ScopeWalker:
         receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
         if receiver:
             events.append(("method", receiver, call))
+        elif isinstance(func, ast.Name) and func.id in self.closers and not arguments:
+            events.append(("closed_by", self.closers[func.id], call))  # `close()` after `close = s.close`
         else:
             self._scan(func, False, events)
         drained = self.tracker.reads_to_end(call)
