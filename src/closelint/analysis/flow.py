@@ -52,6 +52,7 @@ from closelint.analysis.state import (
     to_drained,
     to_escaped,
     to_cancelled,
+    to_duplicated,
     to_exceptional,
     to_lent,
     to_raised,
@@ -100,8 +101,8 @@ class CloseSite:
 
     def exposed(self) -> list[Facts]:
         """The paths on which the close can still cost the peer data: not read until EOF, and no complete
-        reply read since the last send."""
-        return [f for f in self.facts if not f.drained and not f.answered]
+        reply read since the last send, and no dup() of the descriptor handed on."""
+        return [f for f in self.facts if not f.drained and not f.answered and not f.duplicated]
 
     def read_side_shut(self) -> bool:
         """Whether a shutdown of the read side (SHUT_RD, SHUT_RDWR) is what kept a read loop from draining."""
@@ -215,6 +216,7 @@ class ScopeWalker:
         self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
         self.tracker = ReadTracker(self_name, imports)
         self.waiters: dict[str, str] = {}  # name -> the writer whose wait_closed() it holds (a task, a future)
+        self.dup_of: dict[int, frozenset[int]] = {}  # a socket made by dup() -> the sockets it duplicates
         self.closers: dict[str, str] = {}  # name -> the socket whose bound close() it holds (`close = s.close`)
         #: per loop, the sockets whose read hitting EOF leaves it by `break` (a bounded drain)
         self.eof_breaks: dict[ast.stmt, set[str]] = {}
@@ -775,7 +777,7 @@ class ScopeWalker:
                     if attr:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
                     if holder is None:
-                        state = state.update([rid], to_escaped)
+                        state = self._dup_handed_on(state, [rid]).update([rid], to_escaped)
             return state
         for target in targets:
             self.tracker.note_assignment(target, value)
@@ -866,6 +868,12 @@ class ScopeWalker:
             writer = next((w for w in map(self._wait_closed_of, ast.walk(value)) if w), None)
             if writer:
                 self.waiters[target.id] = writer
+
+    def _dup_handed_on(self, state: State, rids: Iterable[int]) -> State:
+        """The sockets a handed-on socket made by dup() duplicates: their descriptor lives on elsewhere."""
+        for rid in rids:
+            state = state.update(self.dup_of.get(rid, ()), to_duplicated)
+        return state
 
     def _note_closer(self, target: ast.expr, value: ast.expr, state: State) -> None:
         """Remember `close = s.close`: calling `close()` later closes `s`."""
@@ -1087,6 +1095,9 @@ class ScopeWalker:
                 kind=created.kind,
             )
             self.by_rid[rid] = resource
+            source = _duplicated(created.node, self.self_name)
+            if source:
+                self.dup_of[rid] = state.rids(source)
             self.facts.resources.append(resource)
             state = state.born(rid, name)
             if name is not None and self._shared(name):
@@ -1129,6 +1140,8 @@ class ScopeWalker:
                 state = self._method(state, name, at)
             elif kind == "drain":
                 state = state.update_name(name, to_drained)
+            elif kind == "duplicated":
+                state = state.update_name(name, to_duplicated)
             elif kind == "answered":
                 state = state.update_name(name, to_answered)
             elif kind == "waited":
@@ -1148,7 +1161,7 @@ class ScopeWalker:
         if kind in ("escape", "lent") and self.holds and name == self.self_name:
             return state.map(lambda _, f: to_escaped(f) if self._held(f) else f)
         if kind in ("escape", "lent"):
-            return state.update_name(name, to_escaped)
+            return self._dup_handed_on(state, state.rids(name)).update_name(name, to_escaped)
         if kind == "closure" and state.facts:
             for free in free_names(at) - self._lent(at):
                 state = state.update_name(free, to_escaped)
@@ -1273,6 +1286,9 @@ class ScopeWalker:
             self._scan(node.value, False, events)
             return
         if isinstance(node, ast.Call):
+            duplicated = _duplicated(node, self.self_name) if sink else None
+            if duplicated:
+                events.append(("duplicated", duplicated, node))  # `q.put(conn.dup())`, `return conn.dup()`
             self._scan_call(node, events)
             return
         if isinstance(node, ast.Await):
@@ -1526,6 +1542,13 @@ def _constructs(call: ast.Call) -> bool:
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     return name == "cls" or (name[:1].isupper() and not name.isupper())
+
+
+def _duplicated(node: ast.AST, self_name: str | None) -> str | None:
+    """The socket `node` is a `dup()` of (`conn.dup()`), if it is one."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args):
+        return None
+    return receiver_name(node.func.value, self_name) if node.func.attr in F.DUPLICATING_METHODS else None
 
 
 def _awaited_arguments(node: ast.AST) -> set[int]:

@@ -54,6 +54,9 @@ class Facts:
     #: the path left a `try` of an `async def` by a cancellation at an `await` that its handlers, which catch
     #: the network errors, do not catch (CancelledError is a BaseException)
     cancelled: bool = False
+    #: a dup() of its descriptor was handed on (passed, stored, returned): closing this descriptor sends
+    #: neither FIN nor RST while the other stays open
+    duplicated: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,10 @@ def merge(states: Iterable[State | None]) -> State | None:
 
 def to_exceptional(f: Facts) -> Facts:
     return replace(f, exceptional=True) if f.life is Life.OPEN else f
+
+
+def to_duplicated(f: Facts) -> Facts:
+    return replace(f, duplicated=True) if f.life is Life.OPEN else f
 
 
 def to_cancelled(f: Facts) -> Facts:
