@@ -47,12 +47,12 @@ from closelint.analysis.state import (
     merge,
     to_absent,
     to_answered,
+    to_cancelled,
     to_caught,
     to_closed,
     to_drained,
-    to_escaped,
-    to_cancelled,
     to_duplicated,
+    to_escaped,
     to_exceptional,
     to_lent,
     to_raised,
@@ -563,7 +563,7 @@ class ScopeWalker:
         caught = merge(body.exc)
         if caught is not None and stmt.handlers:  # a `raise` a handler may catch is no explicit one (CL501)
             caught = caught.update(caught.facts, to_caught)
-        if caught is not None and not self._catches_all(stmt.handlers, cancellable := _awaits(stmt.body)):
+        if caught is not None and not self._catches_all(stmt.handlers, _awaits(stmt.body)):
             network = self._covers(self._caught(stmt.handlers), cancellable=False)  # all but cancellation
             routed.exc.append(caught.update(caught.facts, to_cancelled) if network else caught)
         if caught is None and _can_raise(stmt.body) and any(self._closes_followed(h, state) for h in stmt.handlers):
@@ -879,8 +879,8 @@ class ScopeWalker:
         """Remember `close = s.close`: calling `close()` later closes `s`."""
         if not isinstance(target, ast.Name):
             return
-        for name, sock in list(self.closers.items()):
-            if target.id in (name, sock):  # `close` rebound, or the name no longer the socket it closes
+        for name, closed in list(self.closers.items()):
+            if target.id in (name, closed):  # `close` rebound, or the name no longer the socket it closes
                 del self.closers[name]
         if isinstance(value, ast.Attribute) and value.attr == "close":
             sock = receiver_name(value.value, self.self_name)
