@@ -76,8 +76,8 @@ class ModuleFacts:
     tree: ast.Module
     imports: ImportTable
     text: str
-    #: a test module (test_*.py, *_test.py, conftest.py or under a tests/ directory, defining tests):
-    #: what only runs in tests is judged by the rules that matter there (leaks), not by all of them
+    #: a test module (test_*.py, *_test.py, tests.py or conftest.py, defining tests): the codes of the
+    #: `quiet-in-tests` setting are not reported there
     in_tests: bool = False
     policy: Policy = DEFAULT
     #: the summaries of the module's functions (None when nothing in the module can involve a socket)
