@@ -266,6 +266,11 @@ POLICY_CASES = {
         "        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n"
         "    else:\n        s.shutdown(socket.SHUT_WR)\n    s.close()\n"
     ),
+    "abort_if.py": (
+        "import socket, struct\n\ndef f(s, rude, now):\n    if rude:\n        if now:\n"
+        "            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n"
+        "    s.close()\n"
+    ),
 }
 
 
@@ -277,6 +282,7 @@ POLICY_CASES = {
         ('raising-calls = "any"', "log_first.py", [], ["CL102"]),
         ("teardown-requires-send = false", "bare.py", [], ["CL202"]),
         ("linger-zero-in-branch = false", "abort.py", ["CL301"], []),
+        ("linger-zero-in-branch = false", "abort_if.py", ["CL301"], []),
     ],
 )
 def test_policy_settings_change_what_is_reported(

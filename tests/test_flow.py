@@ -561,6 +561,38 @@ def test_async_handlers_cover_cancellation_together() -> None:
     assert not leaked("BaseException") and not leaked("")
 
 
+def test_a_leak_only_through_cancellation_is_told_apart() -> None:
+    """`except OSError` around an await leaks on cancellation only; one that swallows and goes on leaks
+    on a network error too, and the rule's message then names any exception."""
+    only_cancelled = async_scope(
+        """
+        import socket
+        async def f(loop, a):
+            s = socket.socket()
+            try:
+                await loop.sock_connect(s, a)
+            except OSError:
+                s.close()
+                raise
+            s.close()
+        """
+    )
+    assert only_cancelled.exceptional_leaks and not only_cancelled.leaks_beyond_cancellation
+    swallowed = async_scope(
+        """
+        import socket
+        async def f(loop, a):
+            s = socket.socket()
+            try:
+                await loop.sock_connect(s, a)
+            except OSError:
+                return None
+            s.close()
+        """
+    )
+    assert swallowed.exceptional_leaks == swallowed.leaks_beyond_cancellation != set()
+
+
 def test_awaited_reads_that_reach_eof_drain() -> None:
     facts = async_scope(
         """

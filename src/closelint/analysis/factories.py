@@ -167,7 +167,8 @@ NON_RAISING_METHODS = frozenset(
 
 #: of NON_RAISING_METHODS, those that may raise on an asyncio StreamWriter: its close() schedules the
 #: transport's close on the event loop, which raises RuntimeError once the loop is closed; the writer
-#: is then not closing (asyncio.selector_events._SelectorTransport.close, BaseEventLoop.call_soon)
+#: is then not closing (asyncio.selector_events._SelectorTransport.close, BaseEventLoop.call_soon); a
+#: second close() of a closing writer returns at once (`if self._closing: return`) and never raises
 RAISING_WRITER_METHODS = frozenset({"close"})
 
 #: socket options that setsockopt() accepts on any open socket we created (a buffer size is clamped, not

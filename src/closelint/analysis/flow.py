@@ -47,9 +47,11 @@ from closelint.analysis.state import (
     merge,
     to_absent,
     to_answered,
+    to_cancelled,
     to_caught,
     to_closed,
     to_drained,
+    to_duplicated,
     to_escaped,
     to_exceptional,
     to_lent,
@@ -99,8 +101,8 @@ class CloseSite:
 
     def exposed(self) -> list[Facts]:
         """The paths on which the close can still cost the peer data: not read until EOF, and no complete
-        reply read since the last send."""
-        return [f for f in self.facts if not f.drained and not f.answered]
+        reply read since the last send, and no dup() of the descriptor handed on."""
+        return [f for f in self.facts if not f.drained and not f.answered and not f.duplicated]
 
     def read_side_shut(self) -> bool:
         """Whether a shutdown of the read side (SHUT_RD, SHUT_RDWR) is what kept a read loop from draining."""
@@ -115,6 +117,8 @@ class ScopeFacts:
     resources: list[Resource] = field(default_factory=list)
     normal_leaks: set[int] = field(default_factory=set)
     exceptional_leaks: set[int] = field(default_factory=set)
+    #: of those, the sockets that leak on some path other than a cancellation (`Facts.cancelled`)
+    leaks_beyond_cancellation: set[int] = field(default_factory=set)
     closes: dict[tuple[int, int], CloseSite] = field(default_factory=dict)
     stored_on_self: list[tuple[str, Resource]] = field(default_factory=list)
     #: StreamWriter close() calls from which some path ends the function without awaiting wait_closed()
@@ -212,6 +216,8 @@ class ScopeWalker:
         self.position: tuple[list[ast.stmt], int] = (body, 0)  # the statement being walked
         self.tracker = ReadTracker(self_name, imports)
         self.waiters: dict[str, str] = {}  # name -> the writer whose wait_closed() it holds (a task, a future)
+        self.dup_of: dict[int, frozenset[int]] = {}  # a socket made by dup() -> the sockets it duplicates
+        self.closers: dict[str, str] = {}  # name -> the socket whose bound close() it holds (`close = s.close`)
         #: per loop, the sockets whose read hitting EOF leaves it by `break` (a bounded drain)
         self.eof_breaks: dict[ast.stmt, set[str]] = {}
         #: a method of a unittest-style test class (closelint.analysis.module), whose `self.fail()` raises
@@ -321,6 +327,8 @@ class ScopeWalker:
                         continue  # stored on the object, which the caller now has
                     if exceptional or f.exceptional:
                         self.facts.exceptional_leaks.add(rid)
+                        if not f.cancelled:
+                            self.facts.leaks_beyond_cancellation.add(rid)
                     else:
                         self.facts.normal_leaks.add(rid)
 
@@ -555,8 +563,9 @@ class ScopeWalker:
         caught = merge(body.exc)
         if caught is not None and stmt.handlers:  # a `raise` a handler may catch is no explicit one (CL501)
             caught = caught.update(caught.facts, to_caught)
-        if caught is not None and not self._catches_all(stmt.handlers):
-            routed.exc.append(caught)
+        if caught is not None and not self._catches_all(stmt.handlers, _awaits(stmt.body)):
+            network = self._covers(self._caught(stmt.handlers), cancellable=False)  # all but cancellation
+            routed.exc.append(caught.update(caught.facts, to_cancelled) if network else caught)
         if caught is None and _can_raise(stmt.body) and any(self._closes_followed(h, state) for h in stmt.handlers):
             # a failure no followed socket takes part in (`sock.setsockopt(...)` of another object), which a
             # handler answers by closing one (`except OSError: writer.close(); raise`): the author's word that
@@ -621,18 +630,21 @@ class ScopeWalker:
         that raised is back in its hands."""
         return bool(self._caught([handler]) & (_CATCH_ALL | {"*"})) and not _raises(handler)
 
-    def _catches_all(self, handlers: list[ast.ExceptHandler]) -> bool:
+    def _catches_all(self, handlers: list[ast.ExceptHandler], cancellable: bool) -> bool:
         """Whether the handlers of a `try` together catch whatever can leak a socket: network errors — and in
-        an `async def` also cancellation, a BaseException that `except OSError` does not catch: a bare
-        `except`, `except BaseException`, or `except asyncio.CancelledError` next to the network errors'."""
-        return self._covers(self._caught(handlers))
+        an `async def` whose `try` body may be cancelled (it awaits) also cancellation, a BaseException that
+        `except OSError` does not catch: a bare `except`, `except BaseException`, or `except
+        asyncio.CancelledError` next to the network errors'."""
+        return self._covers(self._caught(handlers), cancellable)
 
-    def _covers(self, caught: set[str]) -> bool:
-        """Whether catching the exception classes `caught` ("*": all) catches whatever can leak a socket."""
+    def _covers(self, caught: set[str], cancellable: bool) -> bool:
+        """Whether catching the exception classes `caught` ("*": all) catches whatever can leak a socket from
+        a block that may be `cancellable` (cancellation arrives only at an `await` of an `async def`)."""
         if "*" in caught or caught & _CATCH_ALL_ASYNC:
             return True
         network = bool(caught & _CATCH_ALL)
-        return network and (not isinstance(self.facts.node, ast.AsyncFunctionDef) or bool(caught & _CANCELLATIONS))
+        async_def = isinstance(self.facts.node, ast.AsyncFunctionDef)
+        return network and (not (async_def and cancellable) or bool(caught & _CANCELLATIONS))
 
     def _suppressed(self, items: list[ast.withitem]) -> set[str] | None:
         """The exception classes the `contextlib.suppress(...)` items of a `with` swallow (None: no such item)."""
@@ -675,7 +687,7 @@ class ScopeWalker:
         if isinstance(stmt, ast.AsyncWith) and end is not None:
             routed.raise_from(end)  # the awaited exit (a nursery's, a timeout's) may raise or be cancelled
         suppressed = self._suppressed(stmt.items)
-        if suppressed is not None and self._covers(suppressed):
+        if suppressed is not None and self._covers(suppressed, isinstance(stmt, ast.AsyncWith) or _awaits(stmt.body)):
             # `with suppress(OSError):` is `try: ... except OSError: pass`: the block's failures end it
             end = merge([end, self._expected_failure(state, None, routed)])
         elif suppressed is not None:
@@ -751,6 +763,7 @@ class ScopeWalker:
                 exits.raise_from(state)
             state = self._consume(created, state)
             for target in targets:
+                self._note_closer(target, value, state)
                 state = self._unbind(target, state)
             if len(targets) > 1 and not created.slots:
                 return self._create_chained(created, targets, state)
@@ -764,11 +777,12 @@ class ScopeWalker:
                     if attr:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
                     if holder is None:
-                        state = state.update([rid], to_escaped)
+                        state = self._dup_handed_on(state, [rid]).update([rid], to_escaped)
             return state
         for target in targets:
             self.tracker.note_assignment(target, value)
             self._note_waiter(target, value)
+            self._note_closer(target, value, state)
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
             state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
@@ -854,6 +868,24 @@ class ScopeWalker:
             writer = next((w for w in map(self._wait_closed_of, ast.walk(value)) if w), None)
             if writer:
                 self.waiters[target.id] = writer
+
+    def _dup_handed_on(self, state: State, rids: Iterable[int]) -> State:
+        """The sockets a handed-on socket made by dup() duplicates: their descriptor lives on elsewhere."""
+        for rid in rids:
+            state = state.update(self.dup_of.get(rid, ()), to_duplicated)
+        return state
+
+    def _note_closer(self, target: ast.expr, value: ast.expr, state: State) -> None:
+        """Remember `close = s.close`: calling `close()` later closes `s`."""
+        if not isinstance(target, ast.Name):
+            return
+        for name, closed in list(self.closers.items()):
+            if target.id in (name, closed):  # `close` rebound, or the name no longer the socket it closes
+                del self.closers[name]
+        if isinstance(value, ast.Attribute) and value.attr == "close":
+            sock = receiver_name(value.value, self.self_name)
+            if sock is not None and state.owns(sock):
+                self.closers[target.id] = sock
 
     @staticmethod
     def _plain(value: ast.expr) -> bool:
@@ -1006,7 +1038,7 @@ class ScopeWalker:
         family_arg = args[0] or keywords.get("family")
         type_arg = args[1] or keywords.get("type")
         if family_arg is not None:
-            family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family_arg) or "", F.Family.UNKNOWN)
+            family = self._family_constant(family_arg, 0)
             if (
                 isinstance(family_arg, ast.Attribute)
                 and family_arg.attr == "family"
@@ -1017,6 +1049,17 @@ class ScopeWalker:
         if type_arg is not None:
             kind = self._type_constant(type_arg)
         return family, kind
+
+    def _family_constant(self, expr: ast.expr, depth: int) -> F.Family:
+        """The address family `expr` names: a constant (`socket.AF_UNIX`), or a name every binding of which
+        in scope (`FAMILY = socket.AF_UNIX`, looked up by Python's scope rules) is the same family."""
+        family = F.FAMILY_CONSTANTS.get(self.imports.qualname(expr) or "")
+        if family is not None:
+            return family
+        if not isinstance(expr, ast.Name) or depth > 3 or self.bindings is None:
+            return F.Family.UNKNOWN
+        found = {self._family_constant(value, depth + 1) for value in self.bindings().values(expr)}
+        return found.pop() if len(found) == 1 else F.Family.UNKNOWN
 
     def _type_constant(self, expr: ast.expr) -> F.SockType:
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):  # SOCK_STREAM | SOCK_NONBLOCK
@@ -1052,6 +1095,9 @@ class ScopeWalker:
                 kind=created.kind,
             )
             self.by_rid[rid] = resource
+            source = _duplicated(created.node, self.self_name)
+            if source:
+                self.dup_of[rid] = state.rids(source)
             self.facts.resources.append(resource)
             state = state.born(rid, name)
             if name is not None and self._shared(name):
@@ -1066,9 +1112,20 @@ class ScopeWalker:
         self._scan(node, sink, events)
         if self._may_raise(node, state):  # what is handed off is gone even if the call then raises
             escaping = state
+            call = node.value if isinstance(node, ast.Expr) else None
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "close"
+                and [(kind, at) for kind, _, at in events] == [("method", call)]
+            ):  # `w.close()` fails only where `w` is open: a second close() of a closing writer returns at once
+                escaping = state.open_only(events[0][1])
+            awaited = _awaited_arguments(node)
             for kind, name, at in events:
                 if kind == "lent":  # ... but a constructor that raised made no object to hold it
                     escaping = escaping.update_name(name, to_lent)
+                if kind == "escape" and id(at) in awaited:
+                    continue  # an awaited call takes the socket when it returns, not when it is cancelled
                 escaping = self._escape_event(escaping, kind, name, at)
                 if kind == "waited":  # an await of wait_closed() that raised has waited: the close is over
                     escaping = escaping.update_name(name, _waited)
@@ -1083,6 +1140,8 @@ class ScopeWalker:
                 state = self._method(state, name, at)
             elif kind == "drain":
                 state = state.update_name(name, to_drained)
+            elif kind == "duplicated":
+                state = state.update_name(name, to_duplicated)
             elif kind == "answered":
                 state = state.update_name(name, to_answered)
             elif kind == "waited":
@@ -1102,7 +1161,7 @@ class ScopeWalker:
         if kind in ("escape", "lent") and self.holds and name == self.self_name:
             return state.map(lambda _, f: to_escaped(f) if self._held(f) else f)
         if kind in ("escape", "lent"):
-            return state.update_name(name, to_escaped)
+            return self._dup_handed_on(state, state.rids(name)).update_name(name, to_escaped)
         if kind == "closure" and state.facts:
             for free in free_names(at) - self._lent(at):
                 state = state.update_name(free, to_escaped)
@@ -1227,6 +1286,9 @@ class ScopeWalker:
             self._scan(node.value, False, events)
             return
         if isinstance(node, ast.Call):
+            duplicated = _duplicated(node, self.self_name) if sink else None
+            if duplicated:
+                events.append(("duplicated", duplicated, node))  # `q.put(conn.dup())`, `return conn.dup()`
             self._scan_call(node, events)
             return
         if isinstance(node, ast.Await):
@@ -1260,6 +1322,8 @@ class ScopeWalker:
         receiver = receiver_name(func.value, self.self_name) if isinstance(func, ast.Attribute) else None
         if receiver:
             events.append(("method", receiver, call))
+        elif isinstance(func, ast.Name) and func.id in self.closers and not arguments:
+            events.append(("closed_by", self.closers[func.id], call))  # `close()` after `close = s.close`
         else:
             self._scan(func, False, events)
         drained = self.tracker.reads_to_end(call)
@@ -1478,6 +1542,30 @@ def _constructs(call: ast.Call) -> bool:
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
     return name == "cls" or (name[:1].isupper() and not name.isupper())
+
+
+def _duplicated(node: ast.AST, self_name: str | None) -> str | None:
+    """The socket `node` is a `dup()` of (`conn.dup()`), if it is one."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args):
+        return None
+    return receiver_name(node.func.value, self_name) if node.func.attr in F.DUPLICATING_METHODS else None
+
+
+def _awaited_arguments(node: ast.AST) -> set[int]:
+    """The ids of the names passed as arguments to awaited calls in `node` (not its nested functions)."""
+    found: set[int] = set()
+    for child in own_nodes([node]) if isinstance(node, ast.stmt) else ast.walk(node):
+        if isinstance(child, ast.Await) and isinstance(child.value, ast.Call):
+            call = child.value
+            found.update(id(a) for a in [*call.args, *(k.value for k in call.keywords)] if isinstance(a, ast.Name))
+    return found
+
+
+def _awaits(body: list[ast.stmt]) -> bool:
+    """Whether `body` (not its nested functions) may be suspended, and so cancelled: an `await`, an `async
+    for` or `async with`, or a `yield` (an async generator's `aclose()` raises GeneratorExit there)."""
+    suspending = (ast.Await, ast.AsyncFor, ast.AsyncWith, ast.Yield, ast.YieldFrom)
+    return any(isinstance(node, suspending) for node in own_nodes(body))
 
 
 def _raises(handler: ast.ExceptHandler) -> bool:

@@ -94,24 +94,52 @@ class ModuleFacts:
     def wait_closed_calls(self, cls: ast.ClassDef | None) -> tuple[tuple[str, ast.Call], ...]:
         """The calls `x.<attr>.wait_closed()`, with `attr`, in `cls`, its bases and subclasses defined in the
         module, and in the code outside every class; in the whole module when `cls` is None. (A class of
-        its own that waits for a writer of the same name waits for another object.)"""
+        its own that waits for a writer of the same name waits for another object.) A call of a module
+        function that waits for the parameter `x.<attr>` binds (`await wait_writer(self.writer)`) counts."""
         found = self._waited.get(cls)
         if found is None:
             outside = [s for s in self.tree.body if not isinstance(s, ast.ClassDef)]
             regions: list[ast.AST] = (
                 [self.tree] if cls is None or self.class_models is None else [*outside, *self.class_models.related(cls)]
             )
-            lines = mention_lines(self.text, ("wait_closed",))
+            lines = mention_lines(self.text, ("wait_closed", *self._waiting_functions))
             found = self._waited[cls] = tuple(
-                (node.func.value.attr, node)
+                (attr, node)
                 for region in regions
                 for node in walk_lines(region, lines)
                 if isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "wait_closed"
-                and isinstance(node.func.value, ast.Attribute)
+                for attr in self._waited_through(node)
             )
         return found
+
+    @cached_property
+    def _waiting_functions(self) -> frozenset[str]:
+        """The names of the module functions that wait for a writer passed to them."""
+        summaries = self.summaries
+        if summaries is None:
+            return frozenset()
+        return frozenset(
+            function.name
+            for function in summaries.functions
+            if summaries.owner.get(function) is None
+            and any(use.waits for use in summaries.summary(function).parameters.values())
+        )
+
+    def _waited_through(self, call: ast.Call) -> Iterator[str]:
+        """The `attr` of each `x.<attr>` writer whose `wait_closed()` the call is or runs."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "wait_closed":
+            if isinstance(func.value, ast.Attribute):
+                yield func.value.attr
+            return
+        if self.summaries is None or not (isinstance(func, ast.Name) and func.id in self._waiting_functions):
+            return
+        bound = self.summaries.of_call(call, self.tree)
+        if bound is not None:
+            summary, arguments = bound
+            for argument, name in arguments:
+                if isinstance(argument, ast.Attribute) and summary.use(name).waits:
+                    yield argument.attr
 
     def waited_attributes(self, cls: ast.ClassDef | None) -> frozenset[str]:
         """The attribute names of `wait_closed_calls(cls)`."""

@@ -51,6 +51,12 @@ class Facts:
     #: escaped on an exception edge into a constructor (`Client(sock)`) that raised: no object holds it, so
     #: an `except` that handles the failure without raising has it back
     lent: bool = False
+    #: the path left a `try` of an `async def` by a cancellation at an `await` that its handlers, which catch
+    #: the network errors, do not catch (CancelledError is a BaseException)
+    cancelled: bool = False
+    #: a dup() of its descriptor was handed on (passed, stored, returned): closing this descriptor sends
+    #: neither FIN nor RST while the other stays open
+    duplicated: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,15 @@ class State:
         """The facts on paths where `name` refers to each socket."""
         found = {rid: frozenset(f for f in fs if name in f.names) for rid, fs in self.facts.items()}
         return {rid: fs for rid, fs in found.items() if fs}
+
+    def open_only(self, name: str) -> State:
+        """Keep, of each socket `name` refers to while open on some path, only those paths: what follows
+        from a call that fails only on an open object (a writer's `close()`)."""
+        kept = {}
+        for rid, fs in self.facts.items():
+            live = frozenset(f for f in fs if name not in f.names or f.life is Life.OPEN)
+            kept[rid] = live if any(name in f.names for f in live) else fs
+        return replace(self, facts=kept)
 
     def map(self, change: Callable[[int, Facts], Facts]) -> State:
         """Apply `change(rid, fact)` to every fact."""
@@ -196,6 +211,14 @@ def merge(states: Iterable[State | None]) -> State | None:
 
 def to_exceptional(f: Facts) -> Facts:
     return replace(f, exceptional=True) if f.life is Life.OPEN else f
+
+
+def to_duplicated(f: Facts) -> Facts:
+    return replace(f, duplicated=True) if f.life is Life.OPEN else f
+
+
+def to_cancelled(f: Facts) -> Facts:
+    return replace(f, cancelled=True) if f.life is Life.OPEN else f
 
 
 def to_raised(f: Facts) -> Facts:

@@ -208,7 +208,8 @@ class WriterClosedInSyncDef(Rule):
         "`asyncio.StreamWriter`, optional or not, a parameter of `__init__` that code of the module passes a writer "
         "it opened to, or an annotation of the attribute: `writer: asyncio.StreamWriter` in the class body, a "
         "dataclass field), and "
-        "no method of the class calls `wait_closed()` on it. CL501 covers the same close in an `async def`."
+        "no method of the class calls `wait_closed()` on it, directly or through a function of the module that "
+        "awaits `wait_closed()` on the writer passed to it. CL501 covers the same close in an `async def`."
     )
     rationale = (
         "`StreamWriter.close()` only starts closing the transport, and a plain `def` cannot await "

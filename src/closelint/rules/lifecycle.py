@@ -136,10 +136,14 @@ def ssh_banner(host):
                 yield self.report(resource.node, what=describe(resource))
 
 
+#: how CL102 names the failure when the socket leaks only on cancellation
+_CANCELLED = "the task is cancelled at an await (except OSError does not catch CancelledError)"
+
+
 class SocketLeakedOnError(Rule):
     code = "CL102"
     name = "socket-leaked-on-error"
-    message = "{what} leaks if an exception is raised before it is closed; use `with` or close it in `finally`"
+    message = "{what} leaks if {failure} before it is closed; use `with` or close it in `finally`"
     summary = (
         "Checks for sockets that are closed on every normal path, but not when an exception is raised "
         "between their creation and `close()`: the close is not in `finally`, not under `with`, and no "
@@ -150,7 +154,9 @@ class SocketLeakedOnError(Rule):
         "and the inheritable flags, and `setsockopt()` of an option that never fails on a fresh socket — "
         "though it can on an accepted connection the peer already reset; or passing the socket to a function), "
         "and every `await`, the exit of an `async with` included — in an "
-        "`async def` cancellation is a BaseException that `except OSError` does not catch. A method of the "
+        "`async def` cancellation is a BaseException that `except OSError` does not catch; it arrives only at "
+        "an `await`, so handlers of a `try` whose body never awaits need not catch it, and `{failure}` names "
+        "cancellation when that is the only way the socket leaks. A method of the "
         "object (`self.clone()`) counts when its body raises, awaits or calls anything but logging and "
         "printing, and so does one the module does not define (a hook of a base class of another module), "
         "except the test framework's methods in a unittest-style test class. Other calls that "
@@ -217,7 +223,12 @@ def read_greeting(addr):
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for scope, resource in facts.owned(SOCKET):
             if resource.rid in scope.exceptional_leaks and resource.rid not in scope.normal_leaks:
-                yield self.report(resource.node, with_statement_fix(resource, scope), what=describe(resource))
+                failure = (
+                    _CANCELLED if resource.rid not in scope.leaks_beyond_cancellation else "an exception is raised"
+                )
+                yield self.report(
+                    resource.node, with_statement_fix(resource, scope), what=describe(resource), failure=failure
+                )
 
 
 class SocketAttributeNeverClosed(Rule):

@@ -33,9 +33,9 @@ class LingerZero(Rule):
         "It counts only when every value that scope binds to it agrees: a parameter, a loop target, "
         "`+=` or a second assignment with another value makes it unknown, as does a name bound nowhere "
         "in the module (`from cfg import *`), and an unknown value is not reported. "
-        "Reported in one branch of an `if`/`else` too (twisted's `abortConnection` chooses an abortive "
-        "close on purpose, and it still discards queued data); `linger-zero-in-branch = false` leaves "
-        "such a chosen branch alone."
+        "Reported under an `if` too (twisted's `abortConnection` chooses an abortive close on purpose, and it "
+        "still discards queued data); `linger-zero-in-branch = false` leaves a setsockopt in any branch of an "
+        "`if` (`if abort:`, `elif`, `else`, nested) alone as a chosen abortive close."
     )
     rationale = (
         "With `l_onoff=1, l_linger=0`, `close()` is abortive: the kernel drops everything still queued "
@@ -100,12 +100,13 @@ def handle(conn):
 
 
 def _unchosen_nodes(tree: ast.AST) -> Iterator[ast.AST]:
-    """Every node except those in one branch of an `if` that has an `else`: a reset chosen as one of two
-    ways to close (`if orderly: shutdown ... else: linger-zero`) is an abortive close on purpose."""
+    """Every node except those in a branch of an `if` (its body, `elif` or `else`, nested too): a reset
+    under a condition (`if abort: linger-zero`, `if orderly: shutdown ... else: linger-zero`) is an abortive
+    close chosen on purpose."""
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.If) and node.body and node.orelse:
+        if isinstance(node, ast.If):
             stack.append(node.test)
             continue
         yield node

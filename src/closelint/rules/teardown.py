@@ -73,7 +73,9 @@ class CloseWithoutShutdown(Rule):
     summary = (
         "Checks for a connected TCP socket that has sent data and is then closed (`close()`, or the end of "
         "its `with` block) without first calling `shutdown(SHUT_WR)` and reading until EOF. Not reported "
-        "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets.\n\n"
+        "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets (the family also "
+        "through a name: `FAMILY = socket.AF_UNIX`), nor when a `dup()` of the socket was handed on (passed, "
+        "stored, returned) before the close: closing one of two descriptors sends neither FIN nor RST.\n\n"
         'A loop that leaves when a read returns `b""` reads to EOF even when a clock or a count also '
         "bounds it (`while time.monotonic() < deadline: if not s.recv(n): break`): that is the lingering "
         "close, not reported, unless the loop also sends.\n\n"
