@@ -329,13 +329,15 @@ def test_unsafe_fixes_only_with_the_flag(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_a_graceful_close_already_there_ends_the_with_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    source = LEAK_AND_SEND.replace("import socket\n", "import socket\n\nfrom closelint_graceful import graceful_close\n")
+    imported = "import socket\n\nfrom closelint_graceful import graceful_close\n"
+    source = LEAK_AND_SEND.replace("import socket\n", imported)
     source = source.replace("    s.sendall(b'x')\n    s.close()\n", "    s.recv(1)\n    graceful_close(s)\n")
     (tmp_path / "a.py").write_text(source)  # nothing sent: no CL201 fix could put the graceful_close() back
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--fix", "--unsafe-fixes", "--quiet", "--no-cache", "a.py"]) == 0
     text = (tmp_path / "a.py").read_text()
-    assert text.endswith("    with socket.create_connection(addr) as s:\n        s.recv(1)\n        graceful_close(s)\n")
+    with_block = "    with socket.create_connection(addr) as s:\n        s.recv(1)\n        graceful_close(s)\n"
+    assert text.endswith(with_block)
 
 
 def test_a_helper_module_of_the_project_joins_the_first_party_section(
