@@ -187,7 +187,7 @@ def test_diff_says_why_a_fix_was_held_back(
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--diff", "--no-cache", "--select", "CL2", "a.py"]) == 0
     err = capsys.readouterr().err
-    assert "CL201 fix not applied (unsafe, applied with --unsafe-fixes)" in err
+    assert "a.py:6:5: CL201 fix not applied (unsafe, applied with --unsafe-fixes): " in err
     assert "comes from the caller" in err
 
 
