@@ -220,6 +220,62 @@ def test_display_only_wins_over_unsafe(tmp_path: Path, monkeypatch: pytest.Monke
     assert "comes from the caller" in finding.fix.reason and "callback" in finding.fix.reason
 
 
+EVENT_LOOP_CLOSES = """\
+import asyncore
+import selectors
+import socket
+
+selector = selectors.DefaultSelector()
+
+
+def push(addr, data):
+    s = socket.create_connection(addr)
+    s.setblocking(False)
+    s.sendall(data)
+    s.close()
+
+
+class Relay(asyncore.dispatcher):
+    def handle_read(self):
+        conn, _ = self.accept()
+        conn.sendall(b"x")
+        conn.close()
+
+
+def on_readable(listener):
+    conn, _ = listener.accept()
+    conn.sendall(b"x")
+    conn.close()
+
+
+def watch(listener):
+    selector.register(listener, selectors.EVENT_READ, on_readable)
+
+
+def loop(listener):
+    while True:
+        for key, _ in selector.select():
+            conn, _ = listener.accept()
+            conn.sendall(b"x")
+            conn.close()
+"""
+
+
+def test_a_close_on_an_event_loop_says_which_loop_it_would_block() -> None:
+    from closelint.engine import lint_source
+
+    blocks = ": the drain would block the whole loop for up to its timeout"
+    reasons = {
+        v.line: v.fix.reason for v in lint_source(EVENT_LOOP_CLOSES, "a.py", TEARDOWN).violations if v.fix is not None
+    }
+    assert reasons == {
+        12: "'s' is a non-blocking socket" + blocks,
+        19: "'handle_read' is called by an event loop (Relay is a protocol/dispatcher)" + blocks,
+        25: "'on_readable' is registered as an event-loop or selector callback" + blocks,
+        37: "the close runs inside a selector loop" + blocks,
+    }
+
+
 def test_a_finally_fix_held_back_for_a_rebound_sys_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
