@@ -261,6 +261,9 @@ POLICY_CASES = {
         "import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    try:\n"
         "        s.shutdown(socket.SHUT_RDWR)\n    finally:\n        s.close()\n"
     ),
+    "bare_parameter.py": (
+        "import socket\n\ndef f(s):\n    try:\n        s.shutdown(socket.SHUT_RDWR)\n    finally:\n        s.close()\n"
+    ),
     "abort.py": (
         "import socket, struct\n\ndef f(s, rude):\n    if rude:\n"
         "        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\n"
@@ -275,6 +278,7 @@ POLICY_CASES = {
         ('quiet-in-tests = ["CL102"]', "test_server.py", [], ["CL201"]),
         ('raising-calls = "any"', "log_first.py", [], ["CL102"]),
         ("teardown-requires-send = false", "bare.py", [], ["CL202"]),
+        ("teardown-requires-send = false", "bare_parameter.py", [], []),  # a parameter is a stream if it sent
         ("linger-zero-in-branch = true", "abort.py", [], ["CL301"]),
     ],
 )
