@@ -10,7 +10,8 @@ import pytest
 
 from closelint.cli import main
 from closelint.config import Settings
-from closelint.fixer import fix_text
+from closelint.engine import lint_source
+from closelint.fixer import fix_text, with_edits
 
 SERVER = "import socket\n\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
 FIXED = (
@@ -112,6 +113,20 @@ def test_a_symlink_leaving_the_tree_is_skipped(
     assert (outside / "server.py").read_text() == SERVER
     assert (tree / "link.py").is_symlink()
     assert "outside the tree" in capsys.readouterr().err
+
+
+def test_the_edits_shown_are_never_read_through_a_link_out_of_the_tree(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "server.py").write_text(SERVER)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    link = tree / "server.py"
+    link.symlink_to(outside / "server.py")
+    [through_link] = with_edits(lint_source(SERVER, str(link), TEARDOWN).violations, TEARDOWN, {str(link): str(tree)})
+    assert through_link.fix is not None and through_link.fix.edits == ()
+    [named] = with_edits(lint_source(SERVER, str(outside / "server.py"), TEARDOWN).violations, TEARDOWN, {})
+    assert named.fix is not None and named.fix.edits  # the same file, named where it is, gets its edits
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
@@ -262,8 +277,6 @@ def loop(listener):
 
 
 def test_a_close_on_an_event_loop_says_which_loop_it_would_block() -> None:
-    from closelint.engine import lint_source
-
     blocks = ": the drain would block the whole loop for up to its timeout"
     reasons = {
         v.line: v.fix.reason for v in lint_source(EVENT_LOOP_CLOSES, "a.py", TEARDOWN).violations if v.fix is not None
