@@ -238,3 +238,195 @@ def test_writes_to_a_writable_makefile_are_sends_on_its_socket() -> None:
     sock, other = found.members["sock"], found.members["other"]
     assert (sock.sends, sock.reads, sock.sent) == (Sends.STREAM, False, True)
     assert (other.sends, other.reads, other.sent) == (Sends.NO, True, False)
+
+
+def test_methods_record_whether_running_them_may_raise() -> None:
+    found = model(
+        """
+        class Base:
+            def hook(self):
+                raise NotImplementedError
+
+            def quiet(self):
+                self.n = 0
+
+        class C(Base):
+            def quiet(self):
+                self.log.debug("reset %s", len(self.items))
+
+            def guarded(self):
+                try:
+                    self.hook()
+                except Exception:
+                    pass
+
+            async def pause(self):
+                await self.event.wait()
+
+            def configure(self, name):
+                self.name = name.encode("ascii")
+
+            def later(self):
+                def run():
+                    raise RuntimeError
+                self.run = run
+        """,
+        "C",
+    )
+    assert found.methods == {
+        "quiet": False,  # the override wins over the base's
+        "guarded": False,
+        "pause": True,
+        "configure": True,
+        "later": False,  # a nested function is defined, not run
+        "hook": True,
+    }
+    assert found.method_may_fail("inherited_from_elsewhere") is None
+
+
+def test_a_method_of_the_object_between_accept_and_hand_off_may_raise() -> None:
+    facts = method(
+        """
+        class Server:
+            def accept(self):
+                conn, _ = self.sock.accept()
+                self.log_state()
+                self.configure()
+                self.child = conn
+
+            def log_state(self):
+                print(self.sock)
+
+            def configure(self):
+                self.opts = dict(self.defaults)
+        """,
+        "accept",
+    )
+    assert facts.exceptional_leaks and not facts.normal_leaks
+
+
+def test_a_chained_assignment_stores_one_socket_under_every_attribute() -> None:
+    found = model(
+        """
+        class C:
+            def __init__(self):
+                self.outs = self.ins = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+            def close(self):
+                self.ins.close()
+        """,
+        "C",
+    ).members
+    assert {attr: (m.type, m.created) for attr, m in found.items()} == {
+        "outs": (F.SockType.DGRAM, True),
+        "ins": (F.SockType.DGRAM, True),
+    }
+    facts = method(
+        """
+        class C:
+            def __init__(self, ttl):
+                self.outs = self.ins = socket.socket(socket.AF_INET, socket.SOCK_RAW)
+                self.ins.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        """,
+        "__init__",
+    )
+    (resource,) = facts.resources
+    assert {attr for attr, _ in facts.stored_on_self} == {"outs", "ins"}
+    assert facts.exceptional_leaks == {resource.rid} and not facts.normal_leaks
+
+
+def test_a_read_side_shutdown_in_teardown_counts_what_the_class_sends_although_it_reads() -> None:
+    source = """
+        class C:
+            def push(self, frame):
+                self.sock.sendall(frame)
+
+            def pull(self):
+                return self.sock.recv(4096)
+
+            def close(self):
+                self.sock.shutdown(socket.SHUT_{how})
+                self.sock.close()
+        """
+    member = model(source.format(how="RDWR"), "C").members["sock"]
+    assert member.sends_on_stream and member.reads and not member.sent
+    sent = {}
+    for how in ("RDWR", "RD", "WR"):
+        (site,) = method(source.format(how=how), "close").closes.values()
+        sent[how] = all(f.sent for f in site.facts)
+    assert sent == {"RDWR": True, "RD": True, "WR": False}
+
+
+def test_writer_members_come_from_annotations_of_the_attribute() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+        from dataclasses import dataclass
+
+        @dataclass
+        class Wrapper:
+            stream: asyncio.StreamWriter
+            reader: asyncio.StreamReader
+            count: int = 0
+
+            def attach(self, w):
+                self.extra: "asyncio.StreamWriter" = w
+                self.plain: int = 0
+
+            async def aclose(self):
+                self.stream.close()
+                self.extra.close()
+                self.reader.close()
+                self.plain.close()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    (close,) = (s for s in facts.scopes if getattr(s.node, "name", "") == "aclose")
+    closed = {ast.unparse(c.func.value) for c in close.unawaited if isinstance(c.func, ast.Attribute)}
+    assert closed == {"self.stream", "self.extra"}
+
+
+def test_an_attribute_first_used_while_an_exception_propagates_is_on_that_path_only() -> None:
+    facts = method(
+        """
+        import sys
+
+        class Handler:
+            def __init__(self, address):
+                self.sock = socket.create_connection(address)
+
+            def push(self, data):
+                self.sock.sendall(data)
+
+            def handle(self):
+                try:
+                    self.step()
+                finally:
+                    if sys.exc_info()[1] is not None:
+                        self.sock.close()
+        """,
+        "handle",
+    )
+    assert not facts.closes  # no normal path reaches the close: nothing for CL201 to judge
+
+
+def test_a_socket_handed_to_another_object_may_be_read_there() -> None:
+    found = model(
+        """
+        import logging, selectors, ssl
+
+        class C:
+            def request(self, data):
+                self.sock.sendall(data)
+                self.tls.sendall(data)
+                return Response(self.sock)
+
+            def setup(self, selector, ctx):
+                selector.register(self.tls, selectors.EVENT_READ)
+                self.tls = ctx.wrap_socket(self.tls)
+                logging.debug("%s", self.tls)
+        """,
+        "C",
+    ).members
+    assert found["sock"].handed and not found["sock"].sent
+    assert not found["tls"].handed and found["tls"].sent

@@ -85,6 +85,39 @@ def test_stdin_fix_writes_the_fixed_source_to_stdout(project: Path) -> None:
     assert (project / "app.py").read_text(encoding="utf-8") == "x = 1\n"  # the file on disk is not touched
 
 
+def test_stdin_fix_shows_what_remains_in_the_fixed_text(project: Path) -> None:
+    completed = closelint(project, "--fix", "--stdin-filename", "app.py", "-", stdin=SEND_THEN_CLOSE)
+    assert completed.returncode == 1, completed.stderr
+    # the import added above moved the leak two lines down: its location and its excerpt are the fixed text's
+    assert "app.py:7:15: CL102 " in completed.stderr
+    assert "    7 |     conn, _ = srv.accept()\n" in completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin", "code", "diffed", "tally"),
+    [
+        (SEND_THEN_CLOSE, 1, True, "Would fix 1 finding."),
+        (LEAK, 0, False, "Would fix 0 findings."),  # CL101: no fix at all
+        (
+            "import socket\n\n\ndef f(a):\n    s = socket.create_connection(a)\n    s.recv(1)\n    s.close()\n",
+            0,
+            False,
+            "Would fix 0 findings.",
+        ),
+    ],
+)
+def test_stdin_diff_is_the_same_report_as_for_a_file(
+    project: Path, stdin: str, code: int, diffed: bool, tally: str
+) -> None:
+    (project / "same.py").write_text(stdin, encoding="utf-8")
+    from_file = closelint(project, "--diff", "same.py")
+    from_stdin = closelint(project, "--diff", "--stdin-filename", "same.py", "-", stdin=stdin)
+    assert from_stdin.returncode == from_file.returncode == code
+    assert from_stdin.stdout.startswith("--- a/same.py") is diffed
+    assert from_stdin.stdout == from_file.stdout and from_stdin.stderr == from_file.stderr
+    assert from_stdin.stderr.endswith(tally + "\n")
+
+
 def test_stdin_that_does_not_parse_is_a_cl000(project: Path) -> None:
     completed = closelint(project, "--output-format", "concise", "--stdin-filename", "app.py", "-", stdin="def (:\n")
     assert completed.returncode == 1 and " CL000 " in completed.stdout

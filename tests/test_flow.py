@@ -437,6 +437,153 @@ def test_shutdown_how_is_followed_through_names_whose_bindings_agree() -> None:
         assert {(f.shut, f.read_shut) for f in site.facts} == sides, module
 
 
+def test_a_handler_runs_for_failures_no_followed_socket_takes_part_in() -> None:
+    fallback = """
+        def f(a):
+            try:
+                s = socket.socket(socket.AF_INET6)
+            except OSError:
+                s = socket.socket()
+            s.connect(a)
+            s.close()
+        """
+    facts = scope(fallback)
+    assert [r.node.lineno for r in facts.resources] == [5, 7]  # the handler's socket is followed
+    assert {r.node.lineno for r in facts.resources if r.rid in facts.exceptional_leaks} == {5, 7}
+    # a socket opened before the `try` is not judged on the path of a failure it takes no part in
+    assert leaks(
+        """
+        def f(a, table):
+            s = socket.create_connection(a)
+            try:
+                key = table["k"]
+            except KeyError:
+                return None
+            s.close()
+            return key
+        """
+    ) == (set(), set())
+    # nothing in the body can raise: the handler is no path at all
+    unreachable = "def f():\n    try:\n        x = 1\n    except OSError:\n        s = socket.socket()\n"
+    assert scope(unreachable).resources == []
+
+
+def test_an_unpacked_awaited_accept_is_an_owned_connection_and_its_options_may_fail() -> None:
+    facts = async_scope(
+        """
+        import socket
+        async def f(loop, srv, keep):
+            conn, _ = await loop.sock_accept(srv)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            keep(conn)
+        """
+    )
+    (conn,) = facts.resources
+    assert conn.name == "conn" and conn.rid in facts.exceptional_leaks
+    # the same option on a socket the scope created cannot fail; a stream from a listener is no socket pair
+    fresh = async_scope(
+        """
+        import socket
+        async def f(listener, keep):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            keep(s)
+            await listener.accept()
+        """
+    )
+    assert [r.name for r in fresh.resources] == ["s"] and not fresh.exceptional_leaks
+
+
+def test_trio_socket_module_creates_and_wraps_sockets() -> None:
+    facts = async_scope(
+        """
+        from trio import socket as tsocket
+        async def f(a, stdlib_sock):
+            s = tsocket.socket(tsocket.AF_UNIX, tsocket.SOCK_DGRAM)
+            await s.connect(a)
+            t = tsocket.from_stdlib_socket(stdlib_sock)
+            s.close()
+            return t
+        """
+    )
+    (s,) = facts.resources  # converting a socket the scope does not own creates none
+    assert (s.family.value, s.type.value) == ("unix", "dgram")
+    assert s.rid in facts.exceptional_leaks
+
+
+def test_the_exit_of_an_async_with_may_raise() -> None:
+    source = """
+        import socket
+        async def f(cm):
+            {head} cm:
+                s = socket.socket()
+            s.setblocking(False)
+            s.close()
+        """
+    assert async_scope(source.format(head="async with")).exceptional_leaks
+    sync = async_scope(source.format(head="with"))
+    assert sync.resources and not sync.exceptional_leaks  # a plain `with` exit is not awaited
+
+
+def test_a_socket_lent_to_a_constructor_that_raised_is_back_in_a_handler_that_goes_on() -> None:
+    source = """
+        def f(srv, log):
+            conn, _ = srv.accept()
+            try:
+                return Session(conn)
+            except {caught}:
+                log.exception("failed")
+                {then}
+        """
+    assert leaks(source.format(caught="Exception", then="return None")) == (set(), {"conn"})
+    assert leaks(source.format(caught="Exception", then="raise")) == (set(), set())
+    assert leaks(source.format(caught="KeyError", then="return None")) == (set(), set())
+    assert leaks(source.format(caught="OSError", then="conn.close()")) == (set(), set())
+    # a call that is no constructor keeps what it is given, failing or not
+    assert leaks(source.replace("Session(conn)", "session(conn)").format(caught="Exception", then="pass")) == (
+        set(),
+        set(),
+    )
+
+
+def test_async_handlers_cover_cancellation_together() -> None:
+    source = """
+        import socket
+        async def f(loop, a):
+            s = socket.socket()
+            try:
+                await loop.sock_connect(s, a)
+            {handlers}
+            return s
+        """
+    close = "    s.close()\n                raise"
+
+    def leaked(*kinds: str) -> bool:
+        handlers = "\n            ".join(f"except {kind}:\n            {close}" for kind in kinds)
+        return bool(async_scope(source.format(handlers=handlers)).exceptional_leaks)
+
+    assert leaked("OSError") and leaked("asyncio.CancelledError") and leaked("(TimeoutError, OSError)")
+    assert not leaked("OSError", "asyncio.CancelledError") and not leaked("(Exception, asyncio.CancelledError)")
+    assert not leaked("BaseException") and not leaked("")
+
+
+def test_awaited_reads_that_reach_eof_drain() -> None:
+    facts = async_scope(
+        """
+        import socket
+        async def f(loop, a):
+            s = socket.create_connection(a)
+            s.sendall(b"bye")
+            s.shutdown(socket.SHUT_WR)
+            while data := await loop.sock_recv(s, 4096):
+                pass
+            s.close()
+        """
+    )
+    (site,) = facts.closes.values()
+    assert {(f.sent, f.shut, f.drained) for f in site.facts} == {(True, True, True)}
+
+
 # --- the work budget ------------------------------------------------------------------------------------------
 
 

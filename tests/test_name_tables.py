@@ -251,6 +251,23 @@ TABLES = {
         False,
         "builtins.Exception",
     ),
+    "LOOP_READ_METHODS": Table(
+        f"{READS}:LOOP_READ_METHODS",
+        "import socket\n\n\nasync def f(loop, a):\n    s = socket.create_connection(a)\n    s.sendall(b'x')\n"
+        "    s.shutdown(socket.SHUT_WR)\n    while await loop.{name}(s, 4096):\n        pass\n    s.close()\n",
+        "CL202",
+        False,
+        "sock_sendall",  # keeps nothing (NON_KEEPING_METHODS), reads nothing
+    ),
+    "CANCELLATIONS": Table(
+        f"{FLOW}:_CANCELLATIONS",
+        "import socket\n{imports}\n\nasync def f(ready):\n    s = socket.socket()\n    try:\n        await ready\n"
+        "    except OSError:\n        s.close()\n        raise\n    except {name}:\n        s.close()\n        raise\n"
+        "    return s\n",
+        "CL102",
+        False,
+        "asyncio.TimeoutError",
+    ),
     "SEND_METHODS": Table(
         f"{FLOW}:_SEND_METHODS",
         "import socket\n\n\ndef f(address, data):\n    s = socket.create_connection(address)\n    try:\n"
@@ -347,6 +364,43 @@ TABLES = {
         True,
         "detach",
     ),
+    "GREEN_SOCKET_MODULES": Table(
+        "closelint.analysis.names:GREEN_MODULES",
+        "{imports}\n\ndef f(*args):\n    made = {name}.socket(*args)\n    return made.fileno()\n",
+        "CL101",
+        True,
+        "select.epoll",
+    ),
+    "ADOPTED_DESCRIPTORS": Table(
+        f"{F}:ADOPTED_DESCRIPTORS",
+        "import socket\n{imports}\n\ndef f(x):\n    s = socket.socket(fileno={name}(x))\n    return s.fileno()\n",
+        "CL101",
+        True,
+        "os.get_inheritable",
+    ),
+    "FAKE_NETWORKS": Table(
+        f"{F}:FAKE_NETWORKS",
+        "from {name} import FakeNet\nimport trio\n\n\ndef f():\n    s = trio.socket.socket()\n    return s.fileno()\n",
+        "CL101",
+        False,
+        "trio.testing",
+    ),
+    "AWAITED_ACCEPTS_OF_THE_SOCKET": Table(
+        f"{F}:AWAITED_ACCEPTS",
+        "async def f(srv):\n    conn, _ = await srv.{name}()\n    return conn.fileno()\n",
+        "CL101",
+        True,
+        "receive",
+        only=lambda arguments: arguments == 0,
+    ),
+    "AWAITED_ACCEPTS_OF_THE_LOOP": Table(
+        f"{F}:AWAITED_ACCEPTS",
+        "async def f(loop, srv):\n    conn, _ = await loop.{name}(srv)\n    return conn.fileno()\n",
+        "CL101",
+        True,
+        "sock_receive",
+        only=lambda arguments: arguments == 1,
+    ),
 }
 
 
@@ -356,6 +410,11 @@ def words(text: str, prefix: str = "") -> set[str]:
 
 #: the names each table held when its case was written: a removed or misspelt entry fails
 RECORDED: dict[str, set[str]] = {
+    "GREEN_SOCKET_MODULES": {"gevent.socket", "eventlet.green.socket", "trio.socket"},
+    "FAKE_NETWORKS": {"trio.testing._fake_net"},
+    "ADOPTED_DESCRIPTORS": {"os.dup", "builtins.int"},
+    "AWAITED_ACCEPTS_OF_THE_SOCKET": {"accept"},
+    "AWAITED_ACCEPTS_OF_THE_LOOP": {"sock_accept"},
     "SOCKET_FACTORIES": words("socket SocketType create_connection create_server fromfd fromshare", "socket."),
     "SOCKET_FACTORIES_OF_TUPLES": {"socket.socketpair"},
     "STREAM_OPENERS": words("open_connection open_unix_connection", "asyncio.")
@@ -365,7 +424,7 @@ RECORDED: dict[str, set[str]] = {
     "WRITER_TYPES": {"asyncio.StreamWriter", "asyncio.streams.StreamWriter"},
     "TIMEOUT_WRAPPERS": {"asyncio.wait_for", "asyncio.shield"},
     "WRAPPING_METHODS": {"wrap_socket"},
-    "WRAPPING_FUNCTIONS": {"ssl.wrap_socket"},
+    "WRAPPING_FUNCTIONS": {"ssl.wrap_socket", "socket.from_stdlib_socket"},
     "DUPLICATING_METHODS": {"dup"},
     "NON_RAISING_METHODS": words(
         "setblocking settimeout gettimeout fileno getsockname close detach getblocking set_inheritable get_inheritable"
@@ -388,6 +447,8 @@ RECORDED: dict[str, set[str]] = {
     "CATCH_ALL": words("Exception BaseException OSError IOError EnvironmentError", "builtins.")
     | {"socket.error", "select.error"},
     "CATCH_ALL_ASYNC": {"builtins.BaseException"},
+    "LOOP_READ_METHODS": {"sock_recv", "sock_recv_into"},
+    "CANCELLATIONS": {"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"},
     "SEND_METHODS": words("send sendall sendto sendmsg sendfile"),
     "STREAM_SEND_METHODS": {"sendall", "sendfile"},
     "SHUT_SIDES_WRITE": {"SHUT_WR", "SHUT_RDWR"},

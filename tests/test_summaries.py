@@ -63,11 +63,17 @@ def test_a_socket_also_kept_or_closed_on_the_way_out_is_not_fresh() -> None:
             s = socket.socket()
             yield s
             return s
+
+        def cleaned(stack):
+            s = socket.socket()
+            stack.callback(s.close)
+            return s
         """
     )
     assert found["keep"].returns is None
     assert found["closed"].returns is None
     assert found["gen"].returns is None
+    assert found["cleaned"].returns is None  # the cleanup it was handed to closes it, not the caller
 
 
 def test_factories_of_factories_and_async_writers() -> None:
@@ -154,3 +160,44 @@ def test_recursion_is_cut_off_and_methods_resolve_through_module_bases() -> None
     )
     assert found["loop"].use("c").use is Use.KEPT  # the recursive call is unknown while it is computed
     assert found["finish"].use("request").use is Use.CLOSED
+
+
+def test_a_socket_over_an_adopted_descriptor_is_made_one_over_a_borrowed_one_is_not() -> None:
+    found = summaries(
+        """
+        import os
+
+        def inherited(text):
+            return socket.socket(fileno=int(text))
+
+        def duplicated(fd):
+            return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, 0, os.dup(fd))
+
+        def borrowed(conn):
+            return socket.socket(fileno=conn.fileno())
+
+        def given(fd):
+            return socket.socket(fileno=fd)
+        """
+    )
+    assert found["inherited"].returns is not None
+    made = found["duplicated"].returns
+    assert made is not None and made.family.value == "unix"
+    assert found["borrowed"].returns is None and found["given"].returns is None
+
+
+def test_an_async_function_returning_an_awaited_accept_is_a_factory() -> None:
+    found = summaries(
+        """
+        async def next_client(loop, srv):
+            conn, _ = await loop.sock_accept(srv)
+            return conn
+
+        async def next_stream(listener):
+            return await listener.accept()
+        """
+    )
+    made = found["next_client"].returns
+    assert made is not None and made.slots == () and made.role.value == "connected"
+    pair = found["next_stream"].returns  # a (connection, address) pair only where the caller unpacks it
+    assert pair is not None and pair.slots == (True, False)

@@ -179,10 +179,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.add_noqa:
         return _add_noqa(run.results, errors, found.beneath)
     if args.diff:
-        for note in run.held_back:
-            print(f"closelint: note: {note}", file=sys.stderr)
-        sys.stdout.write("".join(run.diffs))
-        print(f"Would fix {run.fixed} finding{'s' if run.fixed != 1 else ''}.", file=sys.stderr)
+        _write_diff(run.held_back, run.diffs, run.fixed)
         return EXIT_ERROR if errors else EXIT_FINDINGS if run.diffs else EXIT_CLEAN
     violations = sorted(run.violations)
     sources = (
@@ -273,6 +270,7 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver) -> int:
     result = lint_source(source, str(name), settings)
     violations = sorted(result.violations)
     fixed = 0
+    shown: str | None = None  # the text the remaining findings are in, when --fix changed it
     if (args.fix or args.diff) and any(v.fix for v in violations):
         from closelint.fixer import fix_text
 
@@ -285,16 +283,21 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver) -> int:
             if fixes.error:
                 _warn(fixes.error)
             if args.diff:
-                sys.stdout.write(fixes.diff())
+                from closelint.fixer import held_back
+
+                _write_diff(held_back(violations, args.unsafe_fixes), [fixes.diff()], fixes.applied)
                 return EXIT_FINDINGS if fixes.changed else EXIT_CLEAN
             sys.stdout.write(fixes.fixed)
             sys.stdout.flush()
-            violations, fixed = sorted(fixes.remaining), fixes.applied
+            violations, fixed, shown = sorted(fixes.remaining), fixes.applied, fixes.fixed
+    elif args.diff and result.error is None:
+        _write_diff([], [], 0)
+        return EXIT_CLEAN
     elif args.fix:
         sys.stdout.buffer.write(source)
         sys.stdout.flush()
     try:
-        sources = {str(name): decode(source)}
+        sources = {str(name): shown if shown is not None else decode(source)}
     except (SyntaxError, UnicodeDecodeError, LookupError):
         sources = {}
     context = OutputContext(1, show_fixes=args.show_fixes, sources=sources, color=_color(args.output_file))
@@ -306,6 +309,14 @@ def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver) -> int:
     else:
         _write(args.output_file, report)
     return EXIT_FINDINGS if violations and not args.exit_zero else EXIT_CLEAN
+
+
+def _write_diff(notes: Sequence[str], diffs: Sequence[str], fixed: int) -> None:
+    """`--diff`: why fixes were held back and a tally (standard error), the unified diffs (standard output)."""
+    for note in notes:
+        print(f"closelint: note: {note}", file=sys.stderr)
+    sys.stdout.write("".join(diffs))
+    print(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}.", file=sys.stderr)
 
 
 def _warn(message: str) -> None:

@@ -63,13 +63,13 @@ class Settings(NamedTuple):
     helper_module: str = DEFAULT_HELPER_MODULE
     #: the `timeout=` that fixes pass to graceful_close (not written when it is the helper's default)
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
-    #: codes not reported in test modules (None: those whose rule says so, `Rule.quiet_in_tests`)
-    quiet_in_tests: tuple[str, ...] | None = None
+    #: codes (or prefixes) not reported in test modules
+    quiet_in_tests: tuple[str, ...] = ()
     #: the analysis policy (closelint.policy.Policy): raising-calls, teardown-requires-send,
     #: linger-zero-in-branch
     raising_calls: str = "socket"
     teardown_requires_send: bool = True
-    linger_zero_in_branch: bool = False
+    linger_zero_in_branch: bool = True
     #: where relative globs (exclude, per-file-ignores) are anchored: the directory of pyproject.toml
     root: str = "."
 

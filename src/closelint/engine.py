@@ -237,12 +237,9 @@ def _rule_violations(tree: ast.Module, text: str, path: str, settings: Settings)
     if not classes:
         return []
     facts = analyse(tree, text, path, settings.policy())
-    if facts.in_tests:
+    if facts.in_tests and settings.quiet_in_tests:
         quiet = settings.quiet_in_tests
-        if quiet is None:
-            classes = tuple(cls for cls in classes if not cls.quiet_in_tests)
-        else:
-            classes = tuple(cls for cls in classes if not any(cls.code.startswith(code) for code in quiet))
+        classes = tuple(cls for cls in classes if not any(cls.code.startswith(code) for code in quiet))
     reports = [(rule, report) for rule in (cls() for cls in classes) for report in rule.check(facts)]
     if not reports:
         return []

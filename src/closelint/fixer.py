@@ -17,7 +17,7 @@ import os
 import tokenize
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -273,7 +273,7 @@ def fix_files(
     never leave through a link (`discovery.Discovery.beneath`)."""
     run = FixRun()
     for result in results:
-        run.held_back += [_held_back(v, unsafe) for v in result.violations if v.fix and v not in selected([v], unsafe)]
+        run.held_back += held_back(result.violations, unsafe)
         if not selected(result.violations, unsafe):
             continue
         path = Path(result.path)
@@ -307,6 +307,11 @@ def fix_files(
         run.applied += fixed.applied
         result.violations = fixed.remaining
     return run
+
+
+def held_back(violations: Iterable[Violation], unsafe: bool) -> list[str]:
+    """A note for each finding whose fix `--fix` (with `unsafe`: `--unsafe-fixes`) does not apply, and why."""
+    return [_held_back(v, unsafe) for v in violations if v.fix and v not in selected([v], unsafe)]
 
 
 def _held_back(v: Violation, unsafe: bool) -> str:

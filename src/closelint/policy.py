@@ -20,9 +20,9 @@ class Policy(NamedTuple):
     raising_calls: str = "socket"
     #: CL201/CL202: report a close only when data was sent on that path (nothing sent, nothing to lose)
     teardown_requires_send: bool = True
-    #: CL301: report a linger-zero setsockopt in one branch of an `if`/`else` too (default: such code
-    #: chooses between an orderly and an abortive close, on purpose)
-    linger_zero_in_branch: bool = False
+    #: CL301: report a linger-zero setsockopt in one branch of an `if`/`else` too (false: such code
+    #: chooses between an orderly and an abortive close, on purpose; SPEC §2 makes no exception)
+    linger_zero_in_branch: bool = True
 
 
 DEFAULT = Policy()

@@ -39,8 +39,6 @@ class Rule:
     example: ClassVar[str]
     fixed_example: ClassVar[str]
     fix_applicability: ClassVar[Applicability | None] = None
-    #: not reported in test modules (an error there already fails the test; tests exchange test data)
-    quiet_in_tests: ClassVar[bool] = False
     fix_title: ClassVar[str] = ""
     references: ClassVar[tuple[str, ...]] = ()
     valid: ClassVar[tuple[Valid, ...]] = ()

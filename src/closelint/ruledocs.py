@@ -16,13 +16,6 @@ _FIX_TEXT = {
 }
 
 
-_QUIET_IN_TESTS = (
-    "Not reported in test modules (files named `test_*.py`, `*_test.py`, `tests.py` or `conftest.py` that "
-    "define tests): an exception there already fails the test, and test traffic is not a user's data. "
-    "Leaks (CL101, CL103) are still reported there."
-)
-
-
 def anchor(rule: type[Rule]) -> str:
     """The rules page anchor of a rule (GitHub's heading slug)."""
     return f"{rule.code.lower()}-{rule.name}"
@@ -52,8 +45,6 @@ def render_rule(rule: type[Rule], level: int = 1) -> str:
         f"{sub} Use instead\n```python\n{rule.fixed_example.rstrip()}\n```",
         f"{sub} Fix safety\n{fix_safety(rule)}",
     ]
-    if rule.quiet_in_tests:
-        parts.insert(4, _QUIET_IN_TESTS)
     if rule.references:
         parts.append(f"{sub} References\n" + "\n".join(f"- {ref}" for ref in rule.references))
     return "\n\n".join(parts) + "\n"

@@ -202,9 +202,9 @@ def _plain_creation(node: ast.AST, facts: ModuleFacts) -> bool:
         return False
     if isinstance(node.func, ast.Attribute) and node.func.attr == "accept" and not node.args:
         return not _imports_other_socket_library(facts.tree)
-    qualname = facts.imports.call_name(node)
+    qualname = facts.imports.imported_name(node.func)
     if qualname not in PLAIN_FACTORIES:
-        return False
+        return False  # also a green module's socket: the drain would block its event loop
     if qualname in F.KIND_ARGUMENTS:
         family, sock_type = socket_kind(node, F.KIND_ARGUMENTS[qualname], facts.imports)
         if family is F.Family.UNIX or sock_type is F.SockType.DGRAM:

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS
-from closelint.analysis.scopes import ModuleIndex, children
-from closelint.analysis.summaries import ModuleSummaries, Sends
+from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children
+from closelint.analysis.summaries import ModuleSummaries, Sends, Use
 
 #: methods that build the object or connect it: what they store on `self` and then fail after is lost
 SETUP_EXACT = frozenset({"__init__", "__enter__", "__aenter__", "start", "_start"})
@@ -34,6 +34,8 @@ SETUP_WORDS = ("connect", "open")
 _LISTENING = frozenset({"listen", "accept"})
 _READS = READ_METHODS | {"recvfrom", "recvmsg", "recvfrom_into"}
 _SEND_LEVEL = {"sendall": Sends.STREAM, "sendfile": Sends.STREAM, "send": Sends.MAYBE}
+#: handlers after which nothing a `try` body raises gets out
+_EVERY_ERROR = frozenset({"builtins.Exception", "builtins.BaseException"})
 #: methods of a `makefile()` file object that send on its socket
 _FILE_WRITES = frozenset({"write", "writelines"})
 
@@ -67,6 +69,51 @@ def _is_makefile(call: ast.Call, access: str) -> bool:
     return not (isinstance(mode, ast.Constant) and isinstance(mode.value, str)) or access in mode.value
 
 
+def may_fail(function: ast.FunctionDef | ast.AsyncFunctionDef, imports: ImportTable) -> bool:
+    """Whether running `function` may raise: it raises explicitly, awaits, or calls anything but logging,
+    printing and the builtins that only look at their arguments (`factories.NON_KEEPING_CALLS`), outside
+    a `try` whose handler catches every error (bare, `Exception`, `BaseException`). A setter or a logging
+    method of the class cannot fail; what it calls is not followed further."""
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, NESTED_SCOPES):
+            continue  # defined here, not run here
+        if isinstance(node, (ast.Raise, ast.Await)):
+            return True
+        if isinstance(node, ast.Call) and not _quiet_call(node, imports):
+            return True
+        if isinstance(node, ast.Try) and any(_catches_everything(h, imports) for h in node.handlers):
+            stack.extend([*node.orelse, *node.finalbody, *node.handlers])
+            continue
+        stack.extend(children(node))
+    return False
+
+
+def _quiet_call(call: ast.Call, imports: ImportTable) -> bool:
+    func = call.func
+    return imports.call_name(call) in F.NON_KEEPING_CALLS or (
+        isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS
+    )
+
+
+def _looks_only(call: ast.Call, imports: ImportTable) -> bool:
+    """A call that reads nothing from the socket it is given: logging and the inert builtins (`_quiet_call`),
+    `select.select`, a selector's `register()`, TLS wrapping (the same connection), a graceful close."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return (
+        _quiet_call(call, imports)
+        or imports.call_name(call) in F.WRAPPING_FUNCTIONS
+        or name in F.WRAPPING_METHODS | F.INFALLIBLE_HANDOFFS
+        or name in F.CLOSING_FUNCTIONS_SUFFIX
+    )
+
+
+def _catches_everything(handler: ast.ExceptHandler, imports: ImportTable) -> bool:
+    return handler.type is None or imports.qualname(handler.type) in _EVERY_ERROR
+
+
 def is_setup_method(name: str) -> bool:
     """`__init__`, `__enter__`, `start`, or a name with `connect` or `open` in it (`_connect`, `reopen`)."""
     lowered = name.lower()
@@ -87,6 +134,9 @@ class Member:
     accepted: bool = False  # from accept(): the server's end of a connection
     reads: bool = False  # some method reads from it (`recv`, `recv_into`, a readable `makefile()`, ...)
     writes: bool = False  # some method calls its `write()`: a file object the class sends through
+    #: some method hands it to a call that may keep it (`self.response_class(self.sock)`): what reads the
+    #: replies may be that other object
+    handed: bool = False
 
     @property
     def is_socket(self) -> bool:
@@ -94,13 +144,20 @@ class Member:
         return self.created or self.sends is Sends.STREAM or self.listening
 
     @property
+    def sends_on_stream(self) -> bool:
+        """Whether some method sends on it as on a stream socket: `sendall`/`sendfile`, or `send` on a known
+        stream socket."""
+        return self.sends is Sends.STREAM or (self.sends is Sends.MAYBE and self.type is F.SockType.STREAM)
+
+    @property
     def sent(self) -> bool:
-        """Whether a close in a teardown method can lose what the class sent: it sends (`sendall`/`sendfile`,
-        or `send` on a known stream socket), and it is the server's end or never reads its replies. A
-        client that reads the replies to what it sent has read them before it closes (SPEC §1: a complete,
-        framed reply after the last send leaves nothing to lose)."""
-        sends = self.sends is Sends.STREAM or (self.sends is Sends.MAYBE and self.type is F.SockType.STREAM)
-        return sends and (self.accepted or not self.reads)
+        """Whether a close in a teardown method can lose what the class sent: it sends on it as on a stream,
+        and it is the server's end or never reads its replies, itself or through an object it hands the
+        socket to (http.client's response). A client that reads the replies to what it sent has read them
+        before it closes (SPEC §1: a complete, framed reply after the last send leaves nothing to lose) —
+        unless the teardown shuts the read side first (`ScopeWalker` then counts `sends_on_stream` alone:
+        no read can take in a reply any more)."""
+        return self.sends_on_stream and (self.accepted or not (self.reads or self.handed))
 
 
 @dataclass
@@ -109,6 +166,14 @@ class ClassModel:
     members: dict[str, Member] = field(default_factory=dict)
     #: `self.wfile = self.sock.makefile("wb")`: file attribute -> the socket attribute it writes to
     files: dict[str, str] = field(default_factory=dict)
+    #: the methods of the class and of its bases in the module, by name: whether running one may raise
+    methods: dict[str, bool] = field(default_factory=dict)
+
+    def method_may_fail(self, name: str) -> bool | None:
+        """Whether `self.<name>(...)` may raise, for a method of the class or of a base in the module
+        (`may_fail` of its body); None for one the module does not define (inherited from a class of
+        another module, a callable kept on `self`)."""
+        return self.methods.get(name)
 
 
 @dataclass
@@ -168,6 +233,7 @@ class ModuleClasses:
         model = ClassModel(cls)
         for member_class in self.family(cls):
             for method in self._methods.get(member_class, []):
+                model.methods.setdefault(method.name, may_fail(method, self.imports))  # an override wins
                 positional = [*method.args.posonlyargs, *method.args.args]
                 if positional:
                     self._read_method(method, positional[0].arg, model)
@@ -183,8 +249,9 @@ class ModuleClasses:
         while stack:
             node = stack.pop()
             stack.extend(reversed(children(node)))  # in source order: an alias before its uses
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                self._read_assignment(node.targets[0], node.value, reading)
+            if isinstance(node, ast.Assign):
+                for target in node.targets:  # `self.outs = self.ins = socket.socket(...)`: both hold it
+                    self._read_assignment(target, node.value, reading)
             elif isinstance(node, ast.Call):
                 self._read_call(node, reading)
 
@@ -263,6 +330,9 @@ class ModuleClasses:
             return
         found = self.summaries.of_call(call, reading.method)
         if found is None:
+            if not _looks_only(call, self.imports):  # `self.response_class(self.sock)`: another object reads it
+                for attr in filter(None, map(reading.attribute, arguments)):
+                    reading.model.members.setdefault(attr, Member()).handed = True
             return
         summary, bound = found
         for argument, parameter in bound:
@@ -273,3 +343,4 @@ class ModuleClasses:
                 member.sends = max(member.sends, use.sends)
                 member.waits |= use.waits
                 member.reads |= use.reads
+                member.handed |= use.use is Use.KEPT

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import enum
+from collections.abc import Callable
 
 
 class Family(enum.Enum):
@@ -35,6 +37,9 @@ SOCKET_FACTORIES: dict[str, tuple[Family, SockType, Role, int]] = {
     "socket.fromfd": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
     "socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
 }
+#: a module that imports one of these runs the socket module named with it on a fake network (trio's
+#: FakeNet installs itself with `trio.socket.set_custom_socket_factory`): its sockets own no descriptor
+FAKE_NETWORKS = {"trio.testing._fake_net": "trio.socket"}
 
 #: coroutines returning (reader, writer); the writer must be closed (CL502) and waited for (CL501)
 STREAM_OPENERS = frozenset(
@@ -63,6 +68,7 @@ SOCKET_MODULES = frozenset({"socket", "ssl"})
 SCOPE_TRIGGERS = frozenset(
     {
         "accept",
+        "sock_accept",
         "dup",
         "wrap_socket",
         "send",
@@ -77,6 +83,25 @@ SCOPE_TRIGGERS = frozenset(
 
 #: factories whose family and type arguments start at this position
 KIND_ARGUMENTS = {"socket.socket": 0, "socket.SocketType": 0, "socket.fromfd": 1}
+
+#: calls whose result is a descriptor the caller owns: a duplicate, or a number parsed from text (an
+#: inherited descriptor named in configuration or the environment, `fd://3`, LISTEN_FDS); with `detach()`
+#: of a socket, what `socket.socket(fileno=...)` takes over rather than borrows
+ADOPTED_DESCRIPTORS = frozenset({"os.dup", "builtins.int"})
+
+
+def wraps_foreign_descriptor(call: ast.Call, first: int, call_name: Callable[[ast.AST], str | None]) -> bool:
+    """`socket.socket(fileno=fd)` or `socket.socket(family, type, proto, fd)` over a descriptor someone else
+    owns (`other.fileno()`, a parameter): the new object borrows it. `first` is the factory's
+    `KIND_ARGUMENTS` position (fromfd() duplicates: never foreign); `call_name` resolves a call's name."""
+    if first != 0:
+        return False
+    fd = call.args[3] if len(call.args) > 3 else next((k.value for k in call.keywords if k.arg == "fileno"), None)
+    if not isinstance(fd, ast.Call):
+        return fd is not None
+    detached = isinstance(fd.func, ast.Attribute) and fd.func.attr == "detach" and not fd.args
+    return not detached and call_name(fd) not in ADOPTED_DESCRIPTORS
+
 
 #: qualified names of socket constants that decide the kind of a `socket.socket(...)` call
 FAMILY_CONSTANTS: dict[str, Family] = {
@@ -93,7 +118,20 @@ TYPE_CONSTANTS: dict[str, SockType] = {
 
 #: method names that wrap a socket into a new owned socket (the argument's ownership moves into it)
 WRAPPING_METHODS = frozenset({"wrap_socket"})
-WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket"})
+#: `trio.socket.from_stdlib_socket(sock)` (read as the socket module's, names.GREEN_MODULES) returns a trio
+#: socket over the same object: closing it closes `sock`
+WRAPPING_FUNCTIONS = frozenset({"ssl.wrap_socket", "socket.from_stdlib_socket"})
+#: methods whose awaited result, unpacked as `(conn, address)`, is a new owned connection, with their number
+#: of arguments: a trio socket's `accept()`, asyncio's `loop.sock_accept(sock)` (the awaited `accept()` of
+#: other objects, an anyio or trio listener's, returns one stream, which is not unpacked)
+AWAITED_ACCEPTS = {"accept": 0, "sock_accept": 1}
+
+
+def awaited_accept(call: ast.Call) -> bool:
+    """`sock.accept()` of a trio socket, `loop.sock_accept(sock)` (`AWAITED_ACCEPTS`), as awaited."""
+    func = call.func
+    return isinstance(func, ast.Attribute) and AWAITED_ACCEPTS.get(func.attr) == len(call.args) and not call.keywords
+
 
 #: methods on an owned socket that return a new owned socket
 DUPLICATING_METHODS = frozenset({"dup"})
@@ -115,7 +153,8 @@ NON_RAISING_METHODS = frozenset(
 #: is then not closing (asyncio.selector_events._SelectorTransport.close, BaseEventLoop.call_soon)
 RAISING_WRITER_METHODS = frozenset({"close"})
 
-#: socket options that setsockopt() accepts on any open socket (a buffer size is clamped, not refused)
+#: socket options that setsockopt() accepts on any open socket we created (a buffer size is clamped, not
+#: refused); on an accepted connection whose peer already reset, setsockopt() fails (EINVAL on macOS)
 INFALLIBLE_OPTIONS = frozenset({"socket.SO_REUSEADDR", "socket.SO_RCVBUF", "socket.SO_SNDBUF", "socket.SO_KEEPALIVE"})
 
 #: methods that keep the socket they are given and do not fail on an open one (`selector.register`)
@@ -132,6 +171,9 @@ EXPECTED_FAILURE_CONTEXTS = frozenset({"raises", "assertRaises", "assertRaisesRe
 
 #: functions that close the socket passed as their first argument
 CLOSING_FUNCTIONS_SUFFIX = ("graceful_close", "graceful_aclose")
+
+#: contexts that swallow the exceptions they are given (`with contextlib.suppress(ValueError):`)
+SUPPRESSING_CONTEXTS = frozenset({"contextlib.suppress"})
 
 #: wrappers used in `with` that close their argument on exit
 CLOSING_CONTEXTS = frozenset({"contextlib.closing"})

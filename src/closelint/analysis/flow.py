@@ -31,6 +31,7 @@ from closelint.analysis.scopes import (
     captured_names,
     free_names,
     handoff_holders,
+    own_nodes,
     parameters,
 )
 from closelint.analysis.state import (
@@ -46,12 +47,17 @@ from closelint.analysis.state import (
     merge,
     to_absent,
     to_answered,
+    to_caught,
     to_closed,
     to_drained,
     to_escaped,
     to_exceptional,
+    to_lent,
+    to_raised,
+    to_reclaimed,
     to_sent,
     to_unanswered,
+    to_unlent,
 )
 from closelint.analysis.summaries import ModuleSummaries, ParameterUse, Sends, Summary, Use
 from closelint.policy import DEFAULT, Policy
@@ -136,6 +142,9 @@ _CATCH_ALL = frozenset(
     }
 )
 _CATCH_ALL_ASYNC = frozenset({"builtins.BaseException"})
+#: what a cancelled task raises (BaseException subclasses); a handler of one beside a handler of network
+#: errors covers an `async def` as `except BaseException` does
+_CANCELLATIONS = frozenset({"asyncio.CancelledError", "asyncio.exceptions.CancelledError", "trio.Cancelled"})
 _CLOSERS = frozenset({"close", "detach", "__exit__"})
 _SEND_METHODS = SEND_METHODS
 #: what proves that an object of unknown kind is a connected stream socket: `send` also belongs to zmq
@@ -208,6 +217,9 @@ class ScopeWalker:
         #: a method of a unittest-style test class (closelint.analysis.module), whose `self.fail()` raises
         self.test_case = False
         self.expecting_failure = 0  # inside `with pytest.raises(...)` / `with self.assertRaises(...)`
+        #: walking code that runs while an exception propagates (a `finally` left by one): a parameter or
+        #: attribute first used there is followed on that exceptional path only
+        self.propagating = 0
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
         self._drains: dict[Helper, frozenset[str]] = {}
@@ -302,7 +314,7 @@ class ScopeWalker:
     def _check_exit(self, state: State, rids: Iterable[int], exceptional: bool = False) -> None:
         for rid in rids:
             for f in state.facts.get(rid, ()):
-                if f.pending is not None and not exceptional and f.pending not in self.facts.unawaited:
+                if f.pending is not None and (f.raised or not exceptional) and f.pending not in self.facts.unawaited:
                     self.facts.unawaited.append(f.pending)
                 if f.life is Life.OPEN and self.by_rid[rid].owned:
                     if not exceptional and self._held(f):
@@ -349,7 +361,7 @@ class ScopeWalker:
         state = self.evaluate(stmt, state, exits, sink=False)
         raised = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
         if raised is None or self.imports.qualname(raised) != "builtins.SystemExit":
-            exits.raise_from(state)
+            exits.raise_from(state.update(state.facts, to_raised))
 
     def stmt_Break(self, stmt: ast.Break, state: State, exits: Exits) -> None:
         exits.brk.append(state)
@@ -373,6 +385,8 @@ class ScopeWalker:
         created = self._creation(value, state)
         if created is None or (self._is_accept(created.node) and not self._accepts_socket(created.node, state)):
             return None
+        if isinstance(value, ast.Await) and F.awaited_accept(created.node):
+            return None  # `await listener.accept()` not unpacked: it may return a stream object
         if self._may_raise(value, state):
             exits.raise_from(state)
         state, rids = self._create(created, [], state)
@@ -418,12 +432,15 @@ class ScopeWalker:
             if feasible is None or (not outcome and stmt in self.exhaustive):
                 continue
             entry = self._refine(stmt.test, self._eof(stmt.test, feasible, outcome), outcome)
-            if self._propagating(stmt.test) is outcome:  # `if sys.exc_info()[1] is not None:` in a finally
+            propagating = self._propagating(stmt.test) is outcome  # `if sys.exc_info()[1] is not None:`
+            if propagating:
                 entry = entry.update(entry.facts, to_exceptional)
             flag = _flag_name(stmt.test)
             if flag and len(entry.values.get(flag, ())) != 1:  # `if ok:` ... `if ok:` again: the same answer
                 entry = entry.assign(flag, TRUTHY if outcome != _negated(stmt.test) else FALSY, known=True)
+            self.propagating += int(propagating)
             branches.append(self.block(body, entry, exits))
+            self.propagating -= int(propagating)
         return merge(_waits_under_if(state, branches))
 
     def _propagating(self, test: ast.expr) -> bool | None:
@@ -526,12 +543,20 @@ class ScopeWalker:
             routed.exc = exits.exc
         ends = [self.block(stmt.orelse, end, routed)]
         caught = merge(body.exc)
+        if caught is not None and stmt.handlers:  # a `raise` a handler may catch is no explicit one (CL501)
+            caught = caught.update(caught.facts, to_caught)
+        if caught is not None and not self._catches_all(stmt.handlers):
+            routed.exc.append(caught)
+        if caught is None and _can_raise(stmt.body) and any(self._creates(h.body) for h in stmt.handlers):
+            # a failure no followed socket takes part in (a socket() call itself): the handlers still run,
+            # and a socket they create is theirs; the sockets already open are not judged on this path
+            caught = state.drop(state.facts)
         if caught is not None:
             for handler in stmt.handlers:
                 entry = caught.alias(handler.name) if handler.name else caught
+                change = to_reclaimed if self._handles_failure(handler) else to_unlent
+                entry = entry.update(entry.facts, change)
                 ends.append(self.block(handler.body, entry, routed))
-            if not any(self._catches_all(h) for h in stmt.handlers):
-                routed.exc.append(caught)
         normal = merge(ends)
         if not final:
             return normal
@@ -539,9 +564,8 @@ class ScopeWalker:
 
     stmt_TryStar = stmt_Try
 
-    @staticmethod
     def _finally(
-        run: Callable[[State | None], State | None], normal: State | None, routed: Exits, exits: Exits
+        self, run: Callable[[State | None], State | None], normal: State | None, routed: Exits, exits: Exits
     ) -> State | None:
         """Run a `finally` (or a `with` exit) on every way out of the block and route each onward."""
         for pending, target in (
@@ -550,19 +574,44 @@ class ScopeWalker:
             (routed.cont, exits.cont),
             (routed.exc, exits.exc),
         ):
+            propagating = int(target is exits.exc)  # the exception is still on its way while it runs
+            self.propagating += propagating
             out = run(merge(pending))
+            self.propagating -= propagating
             if out is not None:
                 target.append(out)
         return run(normal)
 
-    def _catches_all(self, handler: ast.ExceptHandler) -> bool:
-        """Whether a handler catches whatever can leak a socket: network errors — and in an `async def`
-        also cancellation, a BaseException that only `except BaseException`/bare `except` catch."""
-        if handler.type is None:
+    def _creates(self, body: list[ast.stmt]) -> bool:
+        """Whether `body` (not its nested functions) has a call that creates a socket or a writer."""
+        return any(
+            isinstance(node, (ast.Call, ast.Await)) and self._creation(node, EMPTY) is not None
+            for node in own_nodes(body)
+        )
+
+    def _handles_failure(self, handler: ast.ExceptHandler) -> bool:
+        """Whether an `except` takes whatever failure a constructor may raise (bare, `Exception`, `OSError`,
+        ... not `BlockingIOError`) and goes on without a `raise` of its own: the socket lent to a constructor
+        that raised is back in its hands."""
+        return bool(self._caught([handler]) & (_CATCH_ALL | {"*"})) and not _raises(handler)
+
+    def _catches_all(self, handlers: list[ast.ExceptHandler]) -> bool:
+        """Whether the handlers of a `try` together catch whatever can leak a socket: network errors — and in
+        an `async def` also cancellation, a BaseException that `except OSError` does not catch: a bare
+        `except`, `except BaseException`, or `except asyncio.CancelledError` next to the network errors'."""
+        caught = self._caught(handlers)
+        if "*" in caught or caught & _CATCH_ALL_ASYNC:
             return True
-        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        catching = _CATCH_ALL_ASYNC if isinstance(self.facts.node, ast.AsyncFunctionDef) else _CATCH_ALL
-        return any(self.imports.qualname(k) in catching for k in kinds)
+        network = bool(caught & _CATCH_ALL)
+        return network and (not isinstance(self.facts.node, ast.AsyncFunctionDef) or bool(caught & _CANCELLATIONS))
+
+    def _caught(self, handlers: list[ast.ExceptHandler]) -> set[str]:
+        """The qualified names of the exception classes `handlers` name ("*" for a bare `except`)."""
+        found: set[str] = set()
+        for handler in handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            found.update("*" if k is None else self.imports.qualname(k) or "" for k in kinds)
+        return found
 
     def stmt_With(self, stmt: ast.With | ast.AsyncWith, state: State, exits: Exits) -> State | None:
         managed: list[tuple[int, str]] = []  # (socket, the name the block gives it)
@@ -582,6 +631,10 @@ class ScopeWalker:
         self.expecting_failure -= expecting
         if expecting:
             end = self._expected_failure(state, end, routed)
+        if isinstance(stmt, ast.AsyncWith) and end is not None:
+            routed.raise_from(end)  # the awaited exit (a nursery's, a timeout's) may raise or be cancelled
+        if any(self.imports.call_name(item.context_expr) in F.SUPPRESSING_CONTEXTS for item in stmt.items):
+            routed.exc = [s.update(s.facts, to_caught) for s in routed.exc]  # a `raise` it may swallow (CL501)
 
         def exit_block(entry: State | None) -> State | None:
             if entry is None:
@@ -654,6 +707,8 @@ class ScopeWalker:
             state = self._consume(created, state)
             for target in targets:
                 state = self._unbind(target, state)
+            if len(targets) > 1 and not created.slots:
+                return self._create_chained(created, targets, state)
             places = self._places(targets[-1], created)
             held = [self._held_attribute(p) if len(targets) == 1 else None for p in places]
             names = [p.id if isinstance(p, ast.Name) else h for p, h in zip(places, held, strict=True)]
@@ -684,8 +739,14 @@ class ScopeWalker:
                 value = ast.Name(alias, ast.Load())
         state = self._taken_back(targets, value, state)
         source = _same_socket(value)
+        wrapped = _wrapped_name(value)
+        if wrapped and self._borrowed(wrapped, state):
+            # `s = ctx.wrap_socket(sock)` of a parameter: the same connection under another name, still borrowed
+            source, state = wrapped, self._ensure(state, wrapped.id, value)
+            if self._may_raise(value, state):  # the handshake may fail
+                exits.raise_from(state)
         if len(targets) == 1 and isinstance(targets[0], ast.Name) and source and state.rids(source.id):
-            if value is not source:  # `s = tls.unwrap()`: the call may raise
+            if value is not source and source is not wrapped:  # `s = tls.unwrap()`: the call may raise
                 state = self.evaluate(value, state, exits, sink=False)
             name = targets[0].id
             state = state.alias(name, [source.id])
@@ -705,6 +766,22 @@ class ScopeWalker:
         ):
             state = state.assign(targets[0].id, constant, known=True)
         return state
+
+    def _create_chained(self, created: _Creation, targets: list[ast.expr], state: State) -> State:
+        """`self.outs = self.ins = socket.socket(...)`: one socket under every name it gets, a local or an
+        attribute a constructor holds; stored anywhere else as well, it escapes there."""
+        names = [t.id if isinstance(t, ast.Name) else self._held_attribute(t) for t in targets]
+        followed = [name for name in names if name]
+        state, (rid, *_) = self._create(created, [followed[0] if followed else None], state)
+        assert rid is not None
+        for name in followed[1:]:
+            state = state.alias(name, followed[:1])
+        for target in targets:
+            attr = self._self_attribute(target)
+            if attr:
+                self.facts.stored_on_self.append((attr, self.by_rid[rid]))
+        shared = any(self._shared(name) for name in followed[1:] if "." not in name)  # the first: in _create
+        return state.update([rid], to_escaped) if shared or len(followed) < len(names) else state
 
     def _taken_back(self, targets: list[ast.expr], value: ast.expr, state: State) -> State:
         """`s = conn.unwrap()` after `conn = ctx.wrap_socket(s)` (or any call that kept `s`): the value comes
@@ -795,6 +872,8 @@ class ScopeWalker:
                 return _Creation(
                     opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), (), WRITER
                 )
+            if isinstance(opened, ast.Call) and F.awaited_accept(opened):
+                return _Creation(opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (True, False), ())
             return self._made(value)
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
             index = value.slice
@@ -804,7 +883,9 @@ class ScopeWalker:
         if not isinstance(value, ast.Call):
             return None
         qualname = self.imports.call_name(value)
-        if qualname in F.KIND_ARGUMENTS and self._wraps_existing_descriptor(value, F.KIND_ARGUMENTS[qualname]):
+        if qualname in F.KIND_ARGUMENTS and F.wraps_foreign_descriptor(
+            value, F.KIND_ARGUMENTS[qualname], self.imports.call_name
+        ):
             return None  # socket(fileno=fd) wraps a descriptor someone else owns
         if qualname in F.SOCKET_FACTORIES:
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
@@ -821,7 +902,7 @@ class ScopeWalker:
         )
         if wrapping:
             wrapped = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "sock"), None)
-            inner = self._owned_or_created(wrapped, state)
+            inner = None if self._borrowed(wrapped, state) else self._owned_or_created(wrapped, state)
             if inner is not None:
                 return _Creation(value, inner[0], F.SockType.STREAM, F.Role.UNKNOWN, (), inner[1])
         if isinstance(func, ast.Attribute) and func.attr in F.DUPLICATING_METHODS and not value.args:
@@ -844,6 +925,18 @@ class ScopeWalker:
         consumes = tuple(name for name in (receiver_name(a, self.self_name) for a in kept) if name)
         return _Creation(call, made.family, made.type, made.role, made.slots, consumes, made.kind)
 
+    def _borrowed(self, expr: ast.expr | None, state: State) -> bool:
+        """Whether `expr` names a parameter (or `self.attr`) socket the scope follows without owning it, or
+        is about to (it is not followed yet)."""
+        name = receiver_name(expr, self.self_name) if expr is not None else None
+        if not name or not self._borrowable(name):
+            return False
+        return not any(self.by_rid[rid].owned for rid in state.rids(name))
+
+    def _borrowable(self, name: str) -> bool:
+        """A parameter of the scope, or an attribute of `self`: what the scope may use without owning."""
+        return name in self.borrowable or bool(self.self_name and name.startswith(self.self_name + "."))
+
     def _owned_or_created(self, expr: ast.expr | None, state: State) -> tuple[F.Family, tuple[str, ...]] | None:
         """The family of an owned socket named by `expr` (and the name), or of a socket it creates."""
         name = receiver_name(expr, self.self_name) if expr is not None else None
@@ -859,11 +952,6 @@ class ScopeWalker:
     @staticmethod
     def _is_accept(call: ast.Call) -> bool:
         return isinstance(call.func, ast.Attribute) and call.func.attr == "accept" and not call.args
-
-    @staticmethod
-    def _wraps_existing_descriptor(call: ast.Call, first: int) -> bool:
-        """`socket.socket(fileno=fd)` or `socket.socket(family, type, proto, fd)`; fromfd() duplicates."""
-        return first == 0 and (len(call.args) > 3 or any(k.arg == "fileno" for k in call.keywords))
 
     def _socket_kind(
         self, call: ast.Call, family: F.Family, kind: F.SockType, first: int, state: State
@@ -936,12 +1024,14 @@ class ScopeWalker:
         if self._may_raise(node, state):  # what is handed off is gone even if the call then raises
             escaping = state
             for kind, name, at in events:
+                if kind == "lent":  # ... but a constructor that raised made no object to hold it
+                    escaping = escaping.update_name(name, to_lent)
                 escaping = self._escape_event(escaping, kind, name, at)
                 if kind == "waited":  # an await of wait_closed() that raised has waited: the close is over
                     escaping = escaping.update_name(name, _waited)
             exits.raise_from(escaping)
         for kind, name, at in events:
-            if kind in ("escape", "closure"):
+            if kind in ("escape", "closure", "lent"):
                 state = self._escape_event(state, kind, name, at)
             elif kind == "close":  # graceful_close(s) / await graceful_aclose(w): closed, and gracefully
                 self.facts.closed.update(state.rids(name))
@@ -966,9 +1056,9 @@ class ScopeWalker:
     def _escape_event(self, state: State, kind: str, name: str, at: ast.AST) -> State:
         """A name handed off, or a closure taking the variables it reads (computed only when it matters).
         In a constructor, handing `self` off hands off what it holds."""
-        if kind == "escape" and self.holds and name == self.self_name:
+        if kind in ("escape", "lent") and self.holds and name == self.self_name:
             return state.map(lambda _, f: to_escaped(f) if self._held(f) else f)
-        if kind == "escape":
+        if kind in ("escape", "lent"):
             return state.update_name(name, to_escaped)
         if kind == "closure" and state.facts:
             for free in free_names(at) - self._lent(at):
@@ -991,10 +1081,13 @@ class ScopeWalker:
             return state.update_name(name, to_escaped)
         if method == "shutdown":
             write, read = self._shut_sides(call)
-            return state.update_name(
+            state = state.update_name(
                 name,
                 lambda f: replace(f, shut=f.shut or write, read_shut=f.read_shut or read) if f.life is Life.OPEN else f,
             )
+            member = self._member(name) if read else None
+            # the class reads its replies elsewhere, but no read takes one in once the read side is shut
+            return state.update_name(name, to_sent) if member is not None and member.sends_on_stream else state
         if method in _SEND_METHODS and (method in _STREAM_SEND_METHODS or self._known_stream(state, name)):
             return state.update_name(name, to_sent)
         return state
@@ -1024,8 +1117,7 @@ class ScopeWalker:
 
     def _ensure(self, state: State, name: str, node: ast.AST) -> State:
         """Start following a parameter or `self.attr` socket the first time it is used as one."""
-        borrowable = name in self.borrowable or (self.self_name and name.startswith(self.self_name + "."))
-        if not borrowable or state.rids(name):
+        if not self._borrowable(name) or state.rids(name):
             return state
         attribute = name.split(".", 1)[1] if "." in name else ""
         return self._born(state, node, name, WRITER if attribute in self.streams.attributes else SOCKET, False)
@@ -1043,6 +1135,8 @@ class ScopeWalker:
         self.by_rid[rid] = resource
         self.facts.resources.append(resource)
         state = state.born(rid, name)
+        if self.propagating:
+            state = state.update([rid], to_exceptional)
         return state.update([rid], to_sent) if member is not None and member.sent and kind == SOCKET else state
 
     def _close_name(self, state: State, name: str, node: ast.AST) -> State:
@@ -1153,8 +1247,12 @@ class ScopeWalker:
         keeps = uses is not None or not (
             qualname in F.NON_KEEPING_CALLS or (isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS)
         )
+        lent = keeps and _constructs(call)
         for argument in arguments:
-            self._scan(argument, keeps, events)
+            if lent and isinstance(argument, ast.Name):
+                events.append(("lent", argument.id, argument))  # `Client(sock)`, `cls(sock=sock)`
+            else:
+                self._scan(argument, keeps, events)
 
     def _summarised(self, call: ast.Call) -> tuple[Summary, list[tuple[ast.expr, ParameterUse]]] | None:
         """For a call of a function of the module, its summary and the arguments it closes or only uses (not
@@ -1213,10 +1311,14 @@ class ScopeWalker:
         if self.expecting_failure and not owned:
             return True  # the block of `with pytest.raises(...)` is meant to raise: any call may be the one
         summarised = self._summarised(call)
+        if summarised is not None and (
+            any(use.use in _CLOSING_USES for _, use in summarised[1]) or summarised[0].closes_attributes
+        ):
+            return False  # a close helper of the module, a method that closes what the object holds
+        if self._own_method_fails(call):
+            return True
         if summarised is not None:
             callee, uses = summarised
-            if any(use.use in _CLOSING_USES for _, use in uses) or callee.closes_attributes:
-                return False  # a close helper of the module, a method that closes what the object holds
             if self.holds and any(state.owns(f"{self.self_name}.{a}") for a in callee.uses_attributes):
                 return True  # a method using what the constructor holds
             inert = {id(argument) for argument, use in uses if not use.raises}
@@ -1229,7 +1331,7 @@ class ScopeWalker:
             )
         if owned:
             assert isinstance(func, ast.Attribute) and receiver is not None
-            return (func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call)) or (
+            return (func.attr not in F.NON_RAISING_METHODS and not self._infallible_option(call, receiver, state)) or (
                 func.attr in F.RAISING_WRITER_METHODS
                 and any(self.by_rid[r].kind == WRITER for r in state.rids(receiver))
             )
@@ -1239,13 +1341,38 @@ class ScopeWalker:
             return True
         return any(self._passes_socket(argument, state) for argument in [*call.args, *(k.value for k in call.keywords)])
 
-    def _infallible_option(self, call: ast.Call) -> bool:
+    def _own_method_fails(self, call: ast.Call) -> bool:
+        """`self.m(...)` in a method, where `m` may raise: what the object runs there (`self.clone()`,
+        `self.change_ifname(name)`) is code that fails whether or not it touches the socket. A method of
+        the module fails when its body may (`ClassModel.method_may_fail`); one the module does not define
+        (a hook of a base class of another module, a callable kept on `self`) is unknown code, which may
+        fail, except in a unittest-style test class: there it is the test framework's (`assertEqual`,
+        `addCleanup`), whose failure fails the test, as `self.fail()` does."""
+        func = call.func
+        if not (
+            self.model is not None
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == self.self_name
+        ):
+            return False
+        fails = self.model().method_may_fail(func.attr)
+        return not self.test_case if fails is None else fails
+
+    def _infallible_option(self, call: ast.Call, receiver: str, state: State) -> bool:
         """`setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` and the other options of `factories.INFALLIBLE_OPTIONS`:
-        Linux accepts them on any open socket."""
+        Linux accepts them on any open socket we created; not on an accepted connection, which the peer
+        may have reset already (macOS then refuses them with EINVAL)."""
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "setsockopt" and len(call.args) == 3):
             return False
+        if any(self._accepted(self.by_rid[rid].node) for rid in state.rids(receiver)):
+            return False
         return self.imports.qualname(call.args[1]) in F.INFALLIBLE_OPTIONS
+
+    def _accepted(self, node: ast.AST) -> bool:
+        """Whether the creating call `node` accepts a connection (`srv.accept()`, `await loop.sock_accept(srv)`)."""
+        return isinstance(node, ast.Call) and (self._is_accept(node) or F.awaited_accept(node))
 
     def _passes_socket(self, expr: ast.AST, state: State) -> bool:
         """Whether `expr` hands an owned socket itself (not `sock.fileno()`, not `sock.family`) to a call."""
@@ -1298,6 +1425,26 @@ def _run_out(test: ast.expr, entry: State, again: State) -> State | None:
         return exited
     read = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
     return again if any(again.values.get(n) != entry.values.get(n) for n in read) else None
+
+
+def _constructs(call: ast.Call) -> bool:
+    """Whether `call` makes an object of a class: `Client(...)`, `module.Client(...)`, `cls(...)` (by the
+    naming conventions of PEP 8; an ALL_CAPS name is a constant)."""
+    func = call.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name == "cls" or (name[:1].isupper() and not name.isupper())
+
+
+def _raises(handler: ast.ExceptHandler) -> bool:
+    """Whether an `except` clause has a `raise` of its own (not in a nested function)."""
+    return any(isinstance(node, ast.Raise) for node in own_nodes(handler.body))
+
+
+def _can_raise(body: list[ast.stmt]) -> bool:
+    """Whether anything in `body` can raise at all (a call, an `await`, a `raise`, an index, an import), so
+    that its handlers are reachable, whether or not a followed socket takes part."""
+    raising = (ast.Call, ast.Await, ast.Raise, ast.Subscript, ast.Assert, ast.Import, ast.ImportFrom)
+    return any(isinstance(node, raising) for node in own_nodes(body))
 
 
 def _waited(f: Facts) -> Facts:
@@ -1373,6 +1520,16 @@ def _same_socket(value: ast.expr) -> ast.Name | None:
     ):
         return value.func.value
     return None
+
+
+def _wrapped_name(value: ast.expr) -> ast.Name | None:
+    """The name a TLS wrapping call takes the socket from: `sock` in `ctx.wrap_socket(sock)`."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+        return None
+    if value.func.attr not in F.WRAPPING_METHODS:
+        return None
+    wrapped = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "sock"), None)
+    return wrapped if isinstance(wrapped, ast.Name) else None
 
 
 def _expects_failure(expr: ast.expr) -> bool:

@@ -6,7 +6,7 @@ import ast
 import bisect
 import itertools
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -18,7 +18,7 @@ from closelint.analysis.classes import ModuleClasses
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
-from closelint.analysis.state import SOCKET, Resource
+from closelint.analysis.state import SOCKET, WRITER, Resource
 from closelint.analysis.summaries import ModuleSummaries
 from closelint.policy import DEFAULT, Policy
 
@@ -136,14 +136,18 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
+    for fake, module in F.FAKE_NETWORKS.items():
+        if imports.uses_module(fake):
+            imports.replace_module(module)
     if "import *" in text and any(f"{module}." in text for module in F.SOCKET_MODULES):
         imports.assume_star_modules(index.imports, _bound_names(tree))
     facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index), policy=policy)
     mentions = _trigger_lines(text, imports)
-    streams = _stream_facts(tree, index, imports, text)
+    summaries = ModuleSummaries(index, imports)
+    streams = _stream_facts(tree, index, imports, text, summaries)
     if not mentions and not streams:
         return facts
-    summaries = facts.summaries = ModuleSummaries(index, imports)
+    facts.summaries = summaries
     classes = facts.class_models = ModuleClasses(index, imports, summaries)
     mentions = _with_factory_calls(text, index, summaries, mentions)
     ids = itertools.count()
@@ -181,8 +185,13 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
 
     for scope, owner in mentioned:
         walk(scope, owner)
-    # a method that mentions none of them but names a socket its class stores on `self` is walked too
-    member_lines = {cls: mention_lines(text, {attr for attr, _ in items}) for cls, items in stored.items()}
+    # a method that mentions none of them but names a socket its class stores on `self`, or one the class
+    # sends on elsewhere (a teardown `self._conn.close()` of a socket given to the constructor), is walked too
+    members = {cls: {attr for attr, _ in items} for cls, items in stored.items()}
+    for cls in {owner for _, owner in mentioned if owner is not None}:
+        sending = {attr for attr, member in classes.model(cls).members.items() if member.sends_on_stream}
+        members[cls] = members.get(cls, set()) | sending
+    member_lines = {cls: mention_lines(text, names) for cls, names in members.items() if names}
     for scope, owner in scopes:
         if id(scope) not in walked_ids and owner in member_lines and _spans_any(scope, member_lines[owner], text):
             walk(scope, owner)
@@ -192,8 +201,13 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
         if not _neutral_bases(cls, by_name, imports, set()):
             continue
         scope = ast.Module(body=[*outside, *classes.related(cls)], type_ignores=[])
-        released = _released_attributes(scope, text, {attr for attr, _ in items})
-        facts.unclosed_attributes.extend((attr, r) for attr, r in items if attr not in released and r.kind == SOCKET)
+        released = _released_attributes(scope, text, {attr for attr, _ in items}, imports)
+        # one socket stored under several attributes (`self.outs = self.ins = ...`) is released through any
+        done = {r.rid for attr, r in items if attr in released or r.kind != SOCKET}
+        for attr, resource in items:
+            if resource.rid not in done:
+                done.add(resource.rid)
+                facts.unclosed_attributes.append((attr, resource))
     return facts
 
 
@@ -242,7 +256,9 @@ def _with_factory_calls(text: str, index: ModuleIndex, summaries: ModuleSummarie
     return mentions
 
 
-def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, text: str) -> dict[ast.AST, StreamFacts]:
+def _stream_facts(
+    tree: ast.Module, index: ModuleIndex, imports: ImportTable, text: str, summaries: ModuleSummaries
+) -> dict[ast.AST, StreamFacts]:
     """The functions that receive a StreamWriter: start_server handlers (by name, or `self.method`),
     parameters annotated `asyncio.StreamWriter`, and methods of classes that keep a writer on `self`."""
     if not any(
@@ -251,8 +267,14 @@ def _stream_facts(tree: ast.Module, index: ModuleIndex, imports: ImportTable, te
     ):
         return {}
     handlers = _stream_handlers(tree, imports, text) if "start_" in text else set()
-    writer_lines = mention_lines(text, _spellings(F.WRITER_TYPES | F.STREAM_OPENERS, imports))
-    writer_attributes = {cls: _writer_attributes(cls, imports, writer_lines) for cls in index.classes}
+    openers = _spellings(F.STREAM_OPENERS, imports)
+    opener_lines = mention_lines(text, openers)
+    factories = {  # functions of the module that open streams and return the writer: their callers own it
+        f.name for f, _ in index.functions if _spans_any(f, opener_lines, text) and _returns_writer(f, summaries)
+    }
+    writer_lines = mention_lines(text, _spellings(F.WRITER_TYPES, imports) | openers | factories)
+    opened = partial(_opened_writers, imports=imports, summaries=summaries)
+    writer_attributes = {cls: _writer_attributes(cls, imports, writer_lines, opened) for cls in index.classes}
     found: dict[ast.AST, StreamFacts] = {}
     for function, owner in index.functions:
         positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
@@ -294,22 +316,65 @@ def _stream_handlers(tree: ast.Module, imports: ImportTable, text: str) -> set[s
     return names
 
 
-def _writer_attributes(cls: ast.ClassDef, imports: ImportTable, lines: list[int]) -> frozenset[str]:
-    """`self.<attr>` names a class assigns the writer of open_connection to, or a parameter annotated
-    StreamWriter; `lines` are those that mention a spelling of a writer type or a stream opener. (A
-    class-level annotation is not enough: wrappers of subprocess pipes are annotated StreamWriter and close
-    without waiting, on purpose.)"""
-    found: set[str] = set()
+def _returns_writer(function: ast.FunctionDef | ast.AsyncFunctionDef, summaries: ModuleSummaries) -> bool:
+    made = summaries.summary(function).returns
+    return made is not None and made.kind == WRITER
+
+
+def _opened_writers(
+    value: ast.expr, scope: ast.AST, imports: ImportTable, summaries: ModuleSummaries
+) -> tuple[bool, ...] | None:
+    """Which items of what `value` gives are new writers: (reader, writer) of `await open_connection(...)`
+    (also under `wait_for`), or what an awaited function of the module that opens them returns; None when
+    it opens none."""
+    if _opens_streams(value, imports):
+        return (False, True)
+    made = summaries.made(value, scope) if isinstance(value, ast.Await) else None
+    return (made.slots or (True,)) if made is not None and made.kind == WRITER else None
+
+
+def _writer_attributes(
+    cls: ast.ClassDef,
+    imports: ImportTable,
+    lines: list[int],
+    opened: Callable[[ast.expr, ast.AST], tuple[bool, ...] | None],
+) -> frozenset[str]:
+    """`self.<attr>` names a class annotates `asyncio.StreamWriter` (`_stream: asyncio.StreamWriter` in
+    the class body, a dataclass field, `self.w: StreamWriter = ...`), or assigns a writer it opens
+    (`opened`: `open_connection`, a function of the module returning one) or a parameter annotated
+    StreamWriter to; `lines` are those that mention a spelling of a writer type, a stream opener or such a
+    function. (A wrapper of a subprocess pipe annotated StreamWriter is a StreamWriter too: its close is
+    not waited for either.)"""
+    found = {
+        statement.target.id
+        for statement in cls.body
+        if isinstance(statement, ast.AnnAssign)
+        and isinstance(statement.target, ast.Name)
+        and _is_writer_annotation(statement.annotation, imports)
+    }
     for method in cls.body:
         if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         arguments = (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)
         writers = {a.arg for a in arguments if _is_writer_annotation(a.annotation, imports)}
         for node in walk_lines(method, lines):  # `reader, writer = await open_connection(...)`
-            if isinstance(node, ast.Assign) and _opens_streams(node.value, imports):
-                pairs = [t.elts for t in node.targets if isinstance(t, ast.Tuple) and len(t.elts) == 2]
-                writers.update(elts[1].id for elts in pairs if isinstance(elts[1], ast.Name))
-                found.update(elts[1].attr for elts in pairs if isinstance(elts[1], ast.Attribute))
+            slots = opened(node.value, method) if isinstance(node, ast.Assign) else None
+            if isinstance(node, ast.Assign) and slots is not None:
+                for target in node.targets:
+                    items = target.elts if isinstance(target, ast.Tuple) else [target]
+                    held = (
+                        [item for item, writer in zip(items, slots, strict=True) if writer]
+                        if len(items) == len(slots)
+                        else []
+                    )
+                    writers.update(item.id for item in held if isinstance(item, ast.Name))
+                    found.update(item.attr for item in held if isinstance(item, ast.Attribute))
+            elif (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Attribute)
+                and _is_writer_annotation(node.annotation, imports)
+            ):
+                found.add(node.target.attr)  # `self.w: asyncio.StreamWriter = ...`
         for node in ast.walk(method) if writers else ():
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in writers:
                 found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))  # `self.w = writer`
@@ -484,9 +549,9 @@ def _spans(node: ast.stmt | ast.ExceptHandler, lines: list[int]) -> bool:
     return bisect.bisect_left(lines, first) != bisect.bisect_right(lines, node.end_lineno or node.lineno)
 
 
-def _released_attributes(tree: ast.Module, text: str, wanted: set[str]) -> set[str]:
+def _released_attributes(tree: ast.Module, text: str, wanted: set[str], imports: ImportTable) -> set[str]:
     """Which of the attribute names `wanted` some code in the module closes or hands off (`x.attr.close()`,
-    `f(x.attr)`, …).
+    `f(x.attr)`, …). A module's attribute is none (`trio.socket.socket()` does not release `self.socket`).
 
     An `x.attr` node ends with the `attr` token, so every statement holding one spans a line that mentions
     `attr`: statements that span none are skipped whole (decorators count as part of their `def`/`class`).
@@ -506,6 +571,7 @@ def _released_attributes(tree: ast.Module, text: str, wanted: set[str]) -> set[s
             and node.attr in wanted
             and not isinstance(node.ctx, ast.Store)
             and _releases(node, parent, grandparent)
+            and imports.qualname(node) is None
         ):
             released.add(node.attr)
         for name in node._fields:

@@ -20,6 +20,7 @@ class ImportTable:
 
     def __init__(self, statements: Iterable[ast.Import | ast.ImportFrom]) -> None:
         self._names: dict[str, str] = {}
+        self._replaced: tuple[str, ...] = ()  # prefixes of qualified names that resolve to nothing
         for node in statements:
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -46,28 +47,60 @@ class ImportTable:
         for module in _GUESSED_MODULES - bound - set(self._names):
             self._names[module] = module
 
+    def replace_module(self, module: str) -> None:
+        """The functions of `module` are replaced at run time (a test's fake network): names under it resolve
+        to nothing, so none of them is taken for what the real module does."""
+        self._replaced += (module + ".",)
+
     def local_names(self, wanted: Callable[[str], bool]) -> set[str]:
-        """Local names whose qualified name satisfies `wanted`."""
-        return {local for local, qualified in self._names.items() if wanted(qualified)}
+        """Local names whose qualified name (green modules read as the standard ones) satisfies `wanted`,
+        and the packages holding such a green module (`import gevent` for `gevent.socket.socket()`)."""
+        return {
+            local
+            for local, qualified in self._names.items()
+            if wanted(standard_name(qualified))
+            or any(green.startswith(qualified + ".") and wanted(standard) for green, standard in GREEN_MODULES.items())
+        }
 
     def uses_module(self, module: str) -> bool:
         """Whether any import binds `module` or something from it."""
         return any(q == module or q.startswith(module + ".") for q in self._names.values())
 
     def qualname(self, node: ast.AST) -> str | None:
-        """The dotted qualified name of a Name/Attribute chain, or None if it is not an import."""
+        """The dotted qualified name of a Name/Attribute chain, or None if it is not an import (or names
+        something under a module `replace_module` was told of)."""
+        imported = self.imported_name(node)
+        return standard_name(imported) if imported and not imported.startswith(self._replaced) else None
+
+    def imported_name(self, node: ast.AST) -> str | None:
+        """`qualname` as imported: a green module's name is kept (`gevent.socket.socket`)."""
         if isinstance(node, ast.Name):
             if node.id in self._names:
                 return self._names[node.id]
             return f"builtins.{node.id}" if node.id in _BUILTINS else None
         if isinstance(node, ast.Attribute):
-            base = self.qualname(node.value)
+            base = self.imported_name(node.value)
             return f"{base}.{node.attr}" if base else None
         return None
 
     def call_name(self, node: ast.AST) -> str | None:
         """The qualified name of the function a Call node calls, if it is resolvable."""
         return self.qualname(node.func) if isinstance(node, ast.Call) else None
+
+
+#: cooperative ("green") drop-in replacements of the standard socket module: their sockets own a descriptor,
+#: are closed by close()/`with` and lose data the same way (gevent.socket's docs: "a cooperative version of
+#: the standard socket module"; eventlet.green.socket likewise). trio.socket mirrors it too, with awaited
+#: I/O methods, and adds `from_stdlib_socket` (trio docs, "Low-level networking with trio.socket")
+GREEN_MODULES = {"gevent.socket": "socket", "eventlet.green.socket": "socket", "trio.socket": "socket"}
+
+
+def standard_name(qualified: str) -> str:
+    """`qualified` with a green module prefix replaced by the standard module it stands for."""
+    for green, standard in GREEN_MODULES.items():
+        if qualified == green or qualified.startswith(green + "."):
+            return standard + qualified[len(green) :]
+    return qualified
 
 
 #: modules whose name, unbound after a star import of a package module, is taken to be the module

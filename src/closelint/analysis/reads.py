@@ -14,6 +14,8 @@ from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import own_nodes
 
 READ_METHODS = frozenset({"recv", "recv_into", "read", "read1", "readinto", "readline"})
+#: event-loop reads of the socket given as their first argument (`await loop.sock_recv(sock, n)`)
+LOOP_READ_METHODS = frozenset({"sock_recv", "sock_recv_into"})
 SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
 READ_ALL_METHODS = frozenset({"read", "readlines", "readall"})
 WRITE_METHODS = frozenset({"write", "writelines"})
@@ -49,14 +51,17 @@ class ReadTracker:
         return self.files[name][0] if name in self.files else name
 
     def read_source(self, expr: ast.expr) -> str | None:
-        """The socket `expr` reads from: `s.recv(n)`, `f.read(n)`, `(v := …)`, or a variable holding a read."""
-        if isinstance(expr, ast.NamedExpr):
+        """The socket `expr` reads from: `s.recv(n)`, `f.read(n)`, `(v := …)`, or a variable holding a read;
+        awaited too (`await s.recv(n)` of a trio socket, `await loop.sock_recv(s, n)`)."""
+        if isinstance(expr, (ast.NamedExpr, ast.Await)):
             return self.read_source(expr.value)
         if isinstance(expr, ast.Name):
             return self.reads.get(expr.id)
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in READ_METHODS:
             name = receiver_name(expr.func.value, self.self_name)
             return self.socket_of(name) if name else None
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr in LOOP_READ_METHODS:
+            return receiver_name(expr.args[0], self.self_name) if expr.args else None
         return None
 
     def note_assignment(self, target: ast.expr, value: ast.expr) -> None:
@@ -66,7 +71,7 @@ class ReadTracker:
         self.reads.pop(target.id, None)
         self.files.pop(target.id, None)
         self.unbuffered.discard(target.id)
-        source = self.read_source(value) if isinstance(value, ast.Call) else None
+        source = self.read_source(value) if isinstance(value, (ast.Call, ast.Await)) else None
         if source:
             self.reads[target.id] = source
         made = self.makefile(value)

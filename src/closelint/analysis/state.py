@@ -42,9 +42,15 @@ class Facts:
     answered: bool = False
     #: a StreamWriter close() not yet followed by `await writer.wait_closed()`
     pending: ast.AST | None = None
+    #: the path leaves by an explicit `raise` (not caught since): a writer closed on it is still to be
+    #: waited for (SPEC §2, CL501 per path), unlike on the paths where a call raised
+    raised: bool = False
     #: constants simple flags hold on these paths (`ok = False`): a test of a flag keeps only the facts
     #: of the paths it can be true (or false) on, so `if not ok: sock.close()` closes exactly where needed
     flags: frozenset[tuple[str, Constant]] = frozenset()
+    #: escaped on an exception edge into a constructor (`Client(sock)`) that raised: no object holds it, so
+    #: an `except` that handles the failure without raising has it back
+    lent: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,14 @@ def to_exceptional(f: Facts) -> Facts:
     return replace(f, exceptional=True) if f.life is Life.OPEN else f
 
 
+def to_raised(f: Facts) -> Facts:
+    return replace(f, raised=True) if f.pending is not None else f
+
+
+def to_caught(f: Facts) -> Facts:
+    return replace(f, raised=False) if f.raised else f
+
+
 def to_closed(f: Facts) -> Facts:
     return replace(f, life=Life.CLOSED) if f.life is Life.OPEN else f
 
@@ -202,6 +216,19 @@ def to_sent(f: Facts) -> Facts:
 
 def to_escaped(f: Facts) -> Facts:
     return replace(f, life=Life.ESCAPED) if f.life is Life.OPEN else f
+
+
+def to_lent(f: Facts) -> Facts:
+    return replace(f, life=Life.ESCAPED, lent=True) if f.life is Life.OPEN else f
+
+
+def to_reclaimed(f: Facts) -> Facts:
+    """In an `except` that goes on after a constructor raised: the socket lent to it is ours again."""
+    return replace(f, life=Life.OPEN, lent=False, exceptional=True) if f.lent else f
+
+
+def to_unlent(f: Facts) -> Facts:
+    return replace(f, lent=False) if f.lent else f
 
 
 def to_drained(f: Facts) -> Facts:

@@ -459,6 +459,8 @@ class _Reader:
             if isinstance(parent, ast.Attribute):
                 if parent.attr == "detach" or (parent.attr == "close" and self._in_finally(parent)):
                     return None  # closed on the way out: what it returns is not open
+                if parent.attr == "close" and not self._called(parent):
+                    return None  # `addCleanup(s.close)`: what closes it is the cleanup, not the caller
                 continue
             if (
                 isinstance(parent, ast.Call)
@@ -521,12 +523,16 @@ class _Reader:
                 opened = opened.args[0]
             if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.STREAM_OPENERS:
                 return Made(F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), "writer")
+            if isinstance(opened, ast.Call) and F.awaited_accept(opened):
+                return Made(F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (True, False))
             return self.summaries.made(value, self.function)
         if not isinstance(value, ast.Call):
             return None
         qualname = self.imports.call_name(value)
         if qualname in F.SOCKET_FACTORIES:
-            if qualname in F.KIND_ARGUMENTS and (len(value.args) > 3 or any(k.arg == "fileno" for k in value.keywords)):
+            if qualname in F.KIND_ARGUMENTS and F.wraps_foreign_descriptor(
+                value, F.KIND_ARGUMENTS[qualname], self.imports.call_name
+            ):
                 return None
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
             if qualname in F.KIND_ARGUMENTS:

@@ -20,7 +20,9 @@ class WriterCloseNotAwaited(Rule):
     summary = (
         "Checks for `StreamWriter.close()` in an `async def` from which some path reaches the end of the "
         "function without awaiting an expression containing `writer.wait_closed()` (directly, under "
-        "`asyncio.wait_for`, inside `contextlib.suppress`, …)."
+        "`asyncio.wait_for`, inside `contextlib.suppress`, …). An explicit `raise` after the close is such a "
+        "path (`except OSError: writer.close(); raise`), unless a handler of an enclosing `try` may catch it; "
+        "an exception a call raises is not."
     )
     rationale = (
         "`StreamWriter.close()` only starts closing the transport. Until `wait_closed()` has been awaited, "
@@ -198,7 +200,8 @@ class WriterClosedInSyncDef(Rule):
     )
     summary = (
         "Checks for `self.<writer>.close()` in a plain `def` method, where the writer is a `StreamWriter` the "
-        "class keeps on `self` (from `open_connection`, or a parameter annotated `asyncio.StreamWriter`), and "
+        "class keeps on `self` (from `open_connection`, a parameter annotated `asyncio.StreamWriter`, or an "
+        "annotation of the attribute: `writer: asyncio.StreamWriter` in the class body, a dataclass field), and "
         "no method of the class calls `wait_closed()` on it. CL501 covers the same close in an `async def`."
     )
     rationale = (

@@ -86,7 +86,9 @@ class SocketLeaked(Rule):
         "A socket that is never closed keeps its file descriptor until the garbage collector finds it "
         "(with a `ResourceWarning`), and the peer never sees the connection end. Under load a server runs "
         "out of descriptors. A socket is *owned* when the scope creates it (`socket.socket`, "
-        "`create_connection`, `create_server`, `socketpair`, `fromfd`, `accept()`, `dup()`, TLS wrapping) "
+        "`create_connection`, `create_server`, `socketpair`, `fromfd`, `accept()`, `dup()`, TLS wrapping; "
+        "the same functions of gevent's, eventlet's and trio's socket modules; an awaited `sock.accept()` or "
+        "`loop.sock_accept(sock)` unpacked as `(conn, address)`) "
         "and does not hand it off (return, yield, store on an attribute or in a container, pass to a call "
         "that may keep it, capture in a closure, `detach()`)."
     )
@@ -136,24 +138,29 @@ def ssh_banner(host):
 
 class SocketLeakedOnError(Rule):
     code = "CL102"
-    quiet_in_tests = True
     name = "socket-leaked-on-error"
     message = "{what} leaks if an exception is raised before it is closed; use `with` or close it in `finally`"
     summary = (
         "Checks for sockets that are closed on every normal path, but not when an exception is raised "
         "between their creation and `close()`: the close is not in `finally`, not under `with`, and no "
         "`except` closes and re-raises. An `except` that swallows the error and returns or continues "
-        "without closing, and an explicit `raise` before the close, count too. What may raise: a call that "
+        "without closing (also after a constructor it was passed to raised: `Client(sock)` that failed holds "
+        "nothing), and an explicit `raise` before the close, count too. What may raise: a call that "
         "uses the socket (any method but `setblocking`, `settimeout`, `gettimeout`, `fileno`, `getsockname` "
-        "and the inheritable flags; or passing the socket to a function), and every `await` — in an "
-        "`async def` cancellation is a BaseException that `except OSError` does not catch. Calls that do "
-        "not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
+        "and the inheritable flags, and `setsockopt()` of an option that never fails on a fresh socket — "
+        "though it can on an accepted connection the peer already reset; or passing the socket to a function), "
+        "and every `await`, the exit of an `async with` included — in an "
+        "`async def` cancellation is a BaseException that `except OSError` does not catch. A method of the "
+        "object (`self.clone()`) counts when its body raises, awaits or calls anything but logging and "
+        "printing, and so does one the module does not define (a hook of a base class of another module), "
+        "except the test framework's methods in a unittest-style test class. Other calls that "
+        "do not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
         'the process (`sys.exit()`); `raising-calls = "any"` counts every call. Module-level code is judged '
         "the same way, except that an exception "
         "escaping it is no leak: it ends the script or fails the import, and the process releases the "
         "socket (an `except` there that swallows the error and carries on still counts). A retry loop over "
         "a non-empty constant `range()` always runs, so attempts that all fail and are swallowed are this "
-        "code, not CL101. Not reported in test modules (setting `quiet-in-tests`)."
+        "code, not CL101."
     )
     rationale = (
         "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "

@@ -32,9 +32,9 @@ class LingerZero(Rule):
         "It counts only when every value that scope binds to it agrees: a parameter, a loop target, "
         "`+=` or a second assignment with another value makes it unknown, as does a name bound nowhere "
         "in the module (`from cfg import *`), and an unknown value is not reported. "
-        "Not reported in one branch of an `if`/`else`: code that chooses between an orderly and an "
-        "abortive close (twisted's `abortConnection`) means it "
-        "(setting `linger-zero-in-branch = true` reports it there too)."
+        "Reported in one branch of an `if`/`else` too (twisted's `abortConnection` chooses an abortive "
+        "close on purpose, and it still discards queued data); `linger-zero-in-branch = false` leaves "
+        "such a chosen branch alone."
     )
     rationale = (
         "With `l_onoff=1, l_linger=0`, `close()` is abortive: the kernel drops everything still queued "

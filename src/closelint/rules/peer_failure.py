@@ -39,7 +39,6 @@ TRY_STATEMENTS = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
 
 class UnhandledPeerReset(Rule):
     code = "CL401"
-    quiet_in_tests = True
     name = "unhandled-peer-reset"
     message = (
         "a ConnectionResetError/BrokenPipeError from '{conn}' ends this accept loop: catch OSError around "

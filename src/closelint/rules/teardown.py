@@ -59,7 +59,6 @@ def _sites(facts: ModuleFacts, code: str) -> Iterator[tuple[CloseSite, ScopeFact
 
 class CloseWithoutShutdown(Rule):
     code = "CL201"
-    quiet_in_tests = True
     name = "close-without-shutdown"
     message = (
         "{what} is closed after sending without shutdown(SHUT_WR) and reading to EOF; unread input makes "
@@ -169,7 +168,6 @@ def serve_one(srv):
 
 class ShutdownWithoutDrain(Rule):
     code = "CL202"
-    quiet_in_tests = True
     name = "shutdown-without-drain"
     message = (
         "{what} is shut down and closed without reading until EOF; unread input still makes close() reset "
@@ -183,7 +181,10 @@ class ShutdownWithoutDrain(Rule):
         "A read loop after `shutdown(SHUT_RDWR)` or `shutdown(SHUT_RD)` is no drain, written in the function "
         'or in a nested helper it calls: once the read side is shut, Linux `recv()` returns `b""` as soon '
         "as the receive queue is empty, so the loop ends at once instead of at the peer's FIN, and the "
-        "message says to shut down with `SHUT_WR` instead. The side `how` shuts is known from `socket.SHUT_*` "
+        "message says to shut down with `SHUT_WR` instead. In a method of a class, what the class sends on "
+        "the attribute in its other methods counts; a client class that reads its replies there has nothing "
+        "left to lose at a plain close, but after `SHUT_RDWR` or `SHUT_RD` in the teardown no read takes a "
+        "reply in, so its sends count there. The side `how` shuts is known from `socket.SHUT_*` "
         "under any imported name, its Linux value, or a name every binding of which agrees "
         "(`HOW = socket.SHUT_RDWR`). Then no fix is offered unless the `shutdown()` "
         "is the statement right before the close (the fix replaces both)."
