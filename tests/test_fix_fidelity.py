@@ -151,6 +151,21 @@ def test_a_fix_that_does_not_clear_its_finding_is_held_back(monkeypatch: pytest.
     assert result.error and "would not clear its finding" in result.error
 
 
+def test_only_the_fix_that_does_not_clear_its_finding_is_held_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import closelint.fixes
+
+    real = closelint.fixes.apply_fixes
+    two = SERVER + CALLER.replace("def reply", "def stuck").replace("conn", "peer")  # its close: line 13
+    monkeypatch.setattr(
+        closelint.fixes,
+        "apply_fixes",
+        lambda text, found, *rest: real(text, [v for v in found if "'peer'" not in v.message], *rest),
+    )
+    result = fix_text(two, "a.py", TEARDOWN)
+    assert result.applied == 1 and "    graceful_close(conn)\n" in result.fixed and "    peer.close()\n" in result.fixed
+    assert result.error == "a.py:13:5: CL201 fix not applied: it would not clear its finding"
+
+
 # --- the name of the inserted call ----------------------------------------------------------------------------
 
 CALLER = "\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
