@@ -430,3 +430,29 @@ def test_a_socket_handed_to_another_object_may_be_read_there() -> None:
     ).members
     assert found["sock"].handed and not found["sock"].sent
     assert not found["tls"].handed and found["tls"].sent
+
+
+def test_every_wait_closed_call_of_a_class_is_listed_with_its_call() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+        from typing import Optional
+
+        class Conn:
+            def __init__(self):
+                self.w: Optional[asyncio.StreamWriter] = None
+
+            async def stop(self, nowait=False):
+                self.w.close()
+                if not nowait:
+                    await self.w.wait_closed()
+
+            async def close(self):
+                self.w.close()
+                await self.w.wait_closed()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    (cls,) = [c for c in facts.tree.body if isinstance(c, ast.ClassDef)]
+    assert facts.waited_attributes(cls) == {"w"}
+    assert sorted(call.lineno for _, call in facts.wait_closed_calls(cls)) == [12, 16]  # the rule tells them apart

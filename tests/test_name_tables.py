@@ -117,6 +117,14 @@ TABLES = {
         True,
         "asyncio.Queue",
     ),
+    "AWAIT_COMBINATORS": Table(
+        f"{F}:AWAIT_COMBINATORS",
+        "import asyncio\n{imports}\n\nasync def f(*args):\n"
+        "    reader, writer = await {name}(asyncio.open_connection(*args))\n    writer.write(b'x')\n",
+        "CL502",
+        False,
+        "asyncio.ensure_future",
+    ),
     "TIMEOUT_WRAPPERS": Table(
         f"{F}:TIMEOUT_WRAPPERS",
         "import asyncio\n{imports}\n\nasync def f(*args):\n"
@@ -422,6 +430,7 @@ RECORDED: dict[str, set[str]] = {
     "STREAM_SERVERS": words("start_server start_unix_server", "asyncio.")
     | words("start_server start_unix_server", "asyncio.streams."),
     "WRITER_TYPES": {"asyncio.StreamWriter", "asyncio.streams.StreamWriter"},
+    "AWAIT_COMBINATORS": {"asyncio.gather", "asyncio.wait"},
     "TIMEOUT_WRAPPERS": {"asyncio.wait_for", "asyncio.shield"},
     "WRAPPING_METHODS": {"wrap_socket"},
     "WRAPPING_FUNCTIONS": {"ssl.wrap_socket", "socket.from_stdlib_socket"},

@@ -84,3 +84,26 @@ def test_the_cl201_message_after_shut_rd_says_the_read_side_shutdown_made_the_dr
     assert "after shutdown(SHUT_RD or SHUT_RDWR) recv() returns b'' at once" in messages["CL201"]
     graceful = source.split("def hang_up_gracefully")[1]
     assert not lint_source("import socket\n\ndef hang_up_gracefully" + graceful, "g.py", Settings()).violations
+
+
+@pytest.mark.parametrize(
+    ("source", "advice"),
+    [
+        (
+            "import trio\n\n\nasync def ping(address):\n    sock = trio.socket.socket()\n    try:\n"
+            "        await sock.connect(address)\n        await sock.send(b'x')\n    finally:\n        sock.close()\n",
+            "shut down with SHUT_WR, read until EOF (bounded by a timeout), then close",
+        ),
+        (
+            "import trio, socket\n\n\nasync def ping(address):\n    sock = trio.socket.socket()\n    try:\n"
+            "        await sock.connect(address)\n        await sock.send(b'x')\n"
+            "        sock.shutdown(socket.SHUT_RD)\n        while await sock.recv(4096):\n            pass\n"
+            "    finally:\n        sock.close()\n",
+            "shut down with SHUT_WR, read until EOF, then close",
+        ),
+    ],
+)
+def test_in_an_async_def_the_advice_is_no_blocking_helper(source: str, advice: str) -> None:
+    (violation,) = [v for v in lint_source(source, "ping.py", Settings()).violations if v.code == "CL201"]
+    assert violation.message.endswith(advice)
+    assert "graceful_close" not in violation.message

@@ -201,3 +201,36 @@ def test_an_async_function_returning_an_awaited_accept_is_a_factory() -> None:
     assert made is not None and made.slots == () and made.role.value == "connected"
     pair = found["next_stream"].returns  # a (connection, address) pair only where the caller unpacks it
     assert pair is not None and pair.slots == (True, False)
+
+
+def test_a_method_sends_on_the_attributes_it_or_its_callees_sendall_on() -> None:
+    found = summaries(
+        """
+        def push(sock, data):
+            sock.sendall(data)
+
+        class Conn:
+            def _frame(self, data):
+                self.sock.sendall(data)
+
+            def goodbye(self):
+                self._frame(b"bye")
+
+            def relay(self):
+                push(self.peer, b"x")
+
+            def notify(self):
+                self.pipe.send(b"x")
+                self.ctl.close()
+
+            def quit(self):
+                sock = self.sock
+                sock.sendfile(open("f", "rb"))
+                sock.close()
+        """
+    )
+    assert found["_frame"].sends_attributes == {"sock"}
+    assert found["goodbye"].sends_attributes == {"sock"}  # through another method of the class
+    assert found["relay"].sends_attributes == {"peer"}  # through a function of the module
+    assert found["notify"].sends_attributes == frozenset()  # `send` alone proves no stream socket
+    assert found["quit"].sends_attributes == {"sock"} and found["quit"].closes_attributes == {"sock"}

@@ -71,6 +71,22 @@ QUOTAS = {
     "create-unclosed": 16,
     "serve-loop": 10,
 }
+#: the SPEC §2 codes reported at a site of each kind ("reported at"): a label outside them is misplaced
+CODES_OF_KIND = {
+    "create": frozenset({"CL101", "CL102", "CL103"}),
+    "create-self": frozenset({"CL101", "CL102", "CL103"}),
+    "accept": frozenset({"CL101", "CL102", "CL401"}),
+    "accept-loop": frozenset({"CL101", "CL102", "CL401"}),
+    "open-connection": frozenset({"CL502"}),
+    "handler": frozenset({"CL502"}),
+    "close": frozenset({"CL201", "CL202", "CL501"}),
+    "shutdown": frozenset({"CL201", "CL202"}),
+    "linger": frozenset({"CL301"}),
+    "close-sent": frozenset({"CL201", "CL202", "CL501"}),
+    "writer-close": frozenset({"CL201", "CL202", "CL501"}),
+    "create-unclosed": frozenset({"CL101"}),
+    "serve-loop": frozenset({"CL401"}),
+}
 KINDS = (
     "create",
     "create-self",
@@ -291,9 +307,24 @@ def walk_sites(tree: ast.Module) -> Iterator[tuple[int, str]]:
             yield node.lineno, "linger"
 
 
+def module_sites(path: Path) -> dict[int, tuple[set[str], str]]:
+    """The candidate sites of one module: line -> (kinds, the stripped line); empty when it does not parse."""
+    source = path.read_bytes()
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    lines = source.decode("utf-8", "replace").splitlines()
+    sites: dict[int, tuple[set[str], str]] = {}
+    for line, kind in walk_sites(tree):
+        text = lines[line - 1].strip() if line <= len(lines) else ""
+        sites.setdefault(line, (set(), text))[0].add(kind)
+    return sites
+
+
 def candidates(cache: Path, pins: Sequence[tuple[str, str]]) -> list[Site]:
     """Every candidate site of the unpacked packages, one per (package, path, line), sorted."""
-    sites: dict[tuple[str, str, int], Site] = {}
+    sites: list[Site] = []
     for name, version in pins:
         root = cache / "src" / f"{name}-{version}"
         if not (root / ".extracted").exists():
@@ -301,18 +332,10 @@ def candidates(cache: Path, pins: Sequence[tuple[str, str]]) -> list[Site]:
         for path in sorted(root.rglob("*.py")):
             if not path.is_file() or path.is_symlink():
                 continue
-            source = path.read_bytes()
-            try:
-                tree = ast.parse(source)
-            except (SyntaxError, ValueError):
-                continue
-            lines = source.decode("utf-8", "replace").splitlines()
             relative = path.relative_to(root).as_posix()
-            for line, kind in walk_sites(tree):
-                site = sites.setdefault((name, relative, line), Site(name, version, relative, line))
-                site.kinds.add(kind)
-                site.text = lines[line - 1].strip() if line <= len(lines) else ""
-    return [sites[k] for k in sorted(sites)]
+            for line, (kinds, text) in sorted(module_sites(path).items()):
+                sites.append(Site(name, version, relative, line, kinds, text))
+    return sorted(sites, key=lambda s: (s.package, s.path, s.line))
 
 
 def labelled(specs: Sequence[str]) -> set[tuple[str, str, str, int]]:

@@ -60,6 +60,23 @@ STREAM_SERVERS = frozenset(
 )
 WRITER_TYPES = frozenset({"asyncio.StreamWriter", "asyncio.streams.StreamWriter"})
 TIMEOUT_WRAPPERS = frozenset({"asyncio.wait_for", "asyncio.shield"})
+#: calls that await several awaitables and return all their results: a stream opener given to one does not
+#: make what it returns a (reader, writer) pair
+AWAIT_COMBINATORS = frozenset({"asyncio.gather", "asyncio.wait"})
+
+
+def awaited_target(opened: ast.expr, call_name: Callable[[ast.AST], str | None]) -> ast.expr:
+    """What `await opened` gives the result of: the first argument of `asyncio.wait_for`/`asyncio.shield`,
+    or of any other call given a stream opener's coroutine first (`await with_timeout(open_connection(h,
+    p), t)`, a timeout wrapper of the project), and `opened` itself otherwise."""
+    if not (isinstance(opened, ast.Call) and opened.args):
+        return opened
+    wrapper, first = call_name(opened), opened.args[0]
+    if wrapper in TIMEOUT_WRAPPERS:
+        return first
+    opener = isinstance(first, ast.Call) and call_name(first) in STREAM_OPENERS
+    return first if opener and wrapper not in AWAIT_COMBINATORS else opened
+
 
 #: modules whose names (and aliases) can create a socket
 SOCKET_MODULES = frozenset({"socket", "ssl"})

@@ -409,7 +409,10 @@ class ScopeWalker:
         )
 
     def _accepts_socket(self, call: ast.Call, state: State) -> bool:
-        """`x.accept()` alone is a socket only if x is one we own, or the module uses the socket module."""
+        """`x.accept()` alone is a socket only if x is one we own, or the module uses the socket module; never
+        `self.accept()` running a method of the class (a server's accept step: its summary says what it makes)."""
+        if self.summaries is not None and self.summaries.callee(call, self.facts.node) is not None:
+            return self.summaries.made(call, self.facts.node) is not None
         receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
         owned = isinstance(receiver, ast.Name) and bool(state.rids(receiver.id))
         return owned or self.imports.uses_module("socket")
@@ -441,7 +444,14 @@ class ScopeWalker:
             self.propagating += int(propagating)
             branches.append(self.block(body, entry, exits))
             self.propagating -= int(propagating)
-        return merge(_waits_under_if(state, branches))
+        return merge(branches if self._chosen_by_caller(stmt.test, state) else _waits_under_if(state, branches))
+
+    def _chosen_by_caller(self, test: ast.expr, state: State) -> bool:
+        """Whether `test` reads a parameter that names no followed socket or writer (`if not nowait:`): the
+        caller picks the branch, so each is a path of its own, not a guard of the environment (`hasattr`,
+        a version check) that the author answers the same way in every branch."""
+        names = {n.id for n in ast.walk(test) if isinstance(n, ast.Name) and n.id in self.borrowable}
+        return any(not state.rids(name) for name in names)
 
     def _propagating(self, test: ast.expr) -> bool | None:
         """For `sys.exc_info()[i] is None` / `sys.exception() is None` (or `is not None`): the outcome on
@@ -547,7 +557,12 @@ class ScopeWalker:
             caught = caught.update(caught.facts, to_caught)
         if caught is not None and not self._catches_all(stmt.handlers):
             routed.exc.append(caught)
-        if caught is None and _can_raise(stmt.body) and any(self._creates(h.body) for h in stmt.handlers):
+        if caught is None and _can_raise(stmt.body) and any(self._closes_followed(h, state) for h in stmt.handlers):
+            # a failure no followed socket takes part in (`sock.setsockopt(...)` of another object), which a
+            # handler answers by closing one (`except OSError: writer.close(); raise`): the author's word that
+            # the body may fail, taken from where it starts
+            caught = state.update(state.facts, to_exceptional)
+        elif caught is None and _can_raise(stmt.body) and any(self._creates(h.body) for h in stmt.handlers):
             # a failure no followed socket takes part in (a socket() call itself): the handlers still run,
             # and a socket they create is theirs; the sockets already open are not judged on this path
             caught = state.drop(state.facts)
@@ -582,6 +597,17 @@ class ScopeWalker:
                 target.append(out)
         return run(normal)
 
+    def _closes_followed(self, handler: ast.ExceptHandler, state: State) -> bool:
+        """Whether an `except` calls `close()` on a socket or writer open before its `try`."""
+        return any(
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "close"
+            and (name := receiver_name(node.func.value, self.self_name)) is not None
+            and state.owns(name)
+            for node in own_nodes(handler.body)
+        )
+
     def _creates(self, body: list[ast.stmt]) -> bool:
         """Whether `body` (not its nested functions) has a call that creates a socket or a writer."""
         return any(
@@ -599,11 +625,26 @@ class ScopeWalker:
         """Whether the handlers of a `try` together catch whatever can leak a socket: network errors — and in
         an `async def` also cancellation, a BaseException that `except OSError` does not catch: a bare
         `except`, `except BaseException`, or `except asyncio.CancelledError` next to the network errors'."""
-        caught = self._caught(handlers)
+        return self._covers(self._caught(handlers))
+
+    def _covers(self, caught: set[str]) -> bool:
+        """Whether catching the exception classes `caught` ("*": all) catches whatever can leak a socket."""
         if "*" in caught or caught & _CATCH_ALL_ASYNC:
             return True
         network = bool(caught & _CATCH_ALL)
         return network and (not isinstance(self.facts.node, ast.AsyncFunctionDef) or bool(caught & _CANCELLATIONS))
+
+    def _suppressed(self, items: list[ast.withitem]) -> set[str] | None:
+        """The exception classes the `contextlib.suppress(...)` items of a `with` swallow (None: no such item)."""
+        calls = [
+            item.context_expr
+            for item in items
+            if isinstance(item.context_expr, ast.Call)
+            and self.imports.call_name(item.context_expr) in F.SUPPRESSING_CONTEXTS
+        ]
+        if not calls:
+            return None
+        return {self.imports.qualname(kind) or "" for call in calls for kind in call.args}
 
     def _caught(self, handlers: list[ast.ExceptHandler]) -> set[str]:
         """The qualified names of the exception classes `handlers` name ("*" for a bare `except`)."""
@@ -633,7 +674,11 @@ class ScopeWalker:
             end = self._expected_failure(state, end, routed)
         if isinstance(stmt, ast.AsyncWith) and end is not None:
             routed.raise_from(end)  # the awaited exit (a nursery's, a timeout's) may raise or be cancelled
-        if any(self.imports.call_name(item.context_expr) in F.SUPPRESSING_CONTEXTS for item in stmt.items):
+        suppressed = self._suppressed(stmt.items)
+        if suppressed is not None and self._covers(suppressed):
+            # `with suppress(OSError):` is `try: ... except OSError: pass`: the block's failures end it
+            end = merge([end, self._expected_failure(state, None, routed)])
+        elif suppressed is not None:
             routed.exc = [s.update(s.facts, to_caught) for s in routed.exc]  # a `raise` it may swallow (CL501)
 
         def exit_block(entry: State | None) -> State | None:
@@ -865,9 +910,7 @@ class ScopeWalker:
     def _creation(self, value: ast.expr, state: State) -> _Creation | None:
         """If `value` creates owned socket(s) (or an asyncio StreamWriter), describe them."""
         if isinstance(value, ast.Await):
-            opened = value.value
-            if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
-                opened = opened.args[0]
+            opened = F.awaited_target(value.value, self.imports.call_name)
             if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.STREAM_OPENERS:
                 return _Creation(
                     opened, F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), (), WRITER
@@ -1239,6 +1282,8 @@ class ScopeWalker:
         if summarised is not None and receiver is not None and receiver.split(".")[0] == self.self_name:
             for attr in summarised[0].closes_attributes:
                 events.append(("close", f"{self.self_name}.{attr}", call))  # `self.close()`
+            for attr in summarised[0].sends_attributes - summarised[0].closes_attributes:
+                events.append(("sent", f"{self.self_name}.{attr}", call))  # `self._send_closing_frame()`
         for argument, use in uses or ():
             name = receiver_name(argument, self.self_name)
             if name is not None:

@@ -17,7 +17,7 @@ from closelint.analysis.budget import WorkBudget
 from closelint.analysis.classes import ModuleClasses
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
-from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module
+from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module, own_nodes
 from closelint.analysis.state import SOCKET, WRITER, Resource
 from closelint.analysis.summaries import ModuleSummaries
 from closelint.policy import DEFAULT, Policy
@@ -76,25 +76,25 @@ class ModuleFacts:
     tree: ast.Module
     imports: ImportTable
     text: str
-    #: a test module (test_*.py, *_test.py, conftest.py or under a tests/ directory, defining tests):
-    #: what only runs in tests is judged by the rules that matter there (leaks), not by all of them
+    #: a test module (test_*.py, *_test.py, tests.py or conftest.py, defining tests): the codes of the
+    #: `quiet-in-tests` setting are not reported there
     in_tests: bool = False
     policy: Policy = DEFAULT
     #: the summaries of the module's functions (None when nothing in the module can involve a socket)
     summaries: ModuleSummaries | None = None
     #: the class models of the module (None when nothing in the module can involve a socket)
     class_models: ModuleClasses | None = None
-    #: `waited_attributes(cls)` per class, filled as rules ask
-    _waited: dict[ast.ClassDef | None, frozenset[str]] = field(default_factory=dict, repr=False)
+    #: `wait_closed_calls(cls)` per class, filled as rules ask
+    _waited: dict[ast.ClassDef | None, tuple[tuple[str, ast.Call], ...]] = field(default_factory=dict, repr=False)
     scopes: list[ScopeFacts] = field(default_factory=list)
     unclosed_attributes: list[tuple[str, Resource]] = field(default_factory=list)
     #: the class each walked method belongs to
     classes: dict[ast.AST, ast.ClassDef] = field(default_factory=dict)
 
-    def waited_attributes(self, cls: ast.ClassDef | None) -> frozenset[str]:
-        """The attribute names `x.<attr>.wait_closed()` is called on in `cls`, its bases and subclasses
-        defined in the module, and in the code outside every class; in the whole module when `cls` is None.
-        (A class of its own that waits for a writer of the same name waits for another object.)"""
+    def wait_closed_calls(self, cls: ast.ClassDef | None) -> tuple[tuple[str, ast.Call], ...]:
+        """The calls `x.<attr>.wait_closed()`, with `attr`, in `cls`, its bases and subclasses defined in the
+        module, and in the code outside every class; in the whole module when `cls` is None. (A class of
+        its own that waits for a writer of the same name waits for another object.)"""
         found = self._waited.get(cls)
         if found is None:
             outside = [s for s in self.tree.body if not isinstance(s, ast.ClassDef)]
@@ -102,8 +102,8 @@ class ModuleFacts:
                 [self.tree] if cls is None or self.class_models is None else [*outside, *self.class_models.related(cls)]
             )
             lines = mention_lines(self.text, ("wait_closed",))
-            found = self._waited[cls] = frozenset(
-                node.func.value.attr
+            found = self._waited[cls] = tuple(
+                (node.func.value.attr, node)
                 for region in regions
                 for node in walk_lines(region, lines)
                 if isinstance(node, ast.Call)
@@ -112,6 +112,10 @@ class ModuleFacts:
                 and isinstance(node.func.value, ast.Attribute)
             )
         return found
+
+    def waited_attributes(self, cls: ast.ClassDef | None) -> frozenset[str]:
+        """The attribute names of `wait_closed_calls(cls)`."""
+        return frozenset(attr for attr, _ in self.wait_closed_calls(cls))
 
     @cached_property
     def bindings(self) -> Bindings:
@@ -198,7 +202,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     by_name = {node.name: node for node in index.classes}
     outside = [statement for statement in tree.body if not isinstance(statement, ast.ClassDef)]
     for cls, items in stored.items():
-        if not _neutral_bases(cls, by_name, imports, set()):
+        if not (_neutral_bases(cls, by_name, imports, set()) or _takes_teardown_over(cls)):
             continue
         scope = ast.Module(body=[*outside, *classes.related(cls)], type_ignores=[])
         released = _released_attributes(scope, text, {attr for attr, _ in items}, imports)
@@ -274,7 +278,11 @@ def _stream_facts(
     }
     writer_lines = mention_lines(text, _spellings(F.WRITER_TYPES, imports) | openers | factories)
     opened = partial(_opened_writers, imports=imports, summaries=summaries)
-    writer_attributes = {cls: _writer_attributes(cls, imports, writer_lines, opened) for cls in index.classes}
+    passed = _writers_passed_to_classes(index, summaries, writer_lines, opened)
+    writer_attributes = {
+        cls: _writer_attributes(cls, imports, writer_lines, opened, passed.get(cls, frozenset()))
+        for cls in index.classes
+    }
     found: dict[ast.AST, StreamFacts] = {}
     for function, owner in index.functions:
         positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
@@ -333,16 +341,52 @@ def _opened_writers(
     return (made.slots or (True,)) if made is not None and made.kind == WRITER else None
 
 
+def _writers_passed_to_classes(
+    index: ModuleIndex,
+    summaries: ModuleSummaries,
+    lines: list[int],
+    opened: Callable[[ast.expr, ast.AST], tuple[bool, ...] | None],
+) -> dict[ast.ClassDef, frozenset[str]]:
+    """Per class of the module, the parameters of its `__init__` that a function of the module passes a
+    writer it opened to (`r, w = await open_connection(...)`, then `return Stream(r, w)`); `lines` are
+    those that mention a stream opener or a function of the module returning a writer."""
+    classes = {c.name: c for c in index.classes}
+    found: dict[ast.ClassDef, set[str]] = {}
+    for function, _ in index.functions:
+        writers: set[str] = set()
+        for node in walk_lines(function, lines):
+            slots = opened(node.value, function) if isinstance(node, ast.Assign) else None
+            if slots is None or not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
+                items = target.elts if isinstance(target, ast.Tuple) else [target]
+                if len(items) == len(slots):
+                    writers.update(i.id for i, w in zip(items, slots, strict=True) if w and isinstance(i, ast.Name))
+        for call in own_nodes(function.body) if writers else ():
+            cls = classes.get(call.func.id) if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) else None
+            init = summaries.method(cls, "__init__") if cls is not None else None
+            if cls is None or init is None or not isinstance(call, ast.Call):
+                continue
+            names = [a.arg for a in (*init.args.posonlyargs, *init.args.args)][1:]
+            owner = summaries.owner.get(init) or cls
+            for argument, parameter in summaries.bind(call, names):
+                if isinstance(argument, ast.Name) and argument.id in writers:
+                    found.setdefault(owner, set()).add(parameter)
+    return {cls: frozenset(names) for cls, names in found.items()}
+
+
 def _writer_attributes(
     cls: ast.ClassDef,
     imports: ImportTable,
     lines: list[int],
     opened: Callable[[ast.expr, ast.AST], tuple[bool, ...] | None],
+    passed: frozenset[str] = frozenset(),
 ) -> frozenset[str]:
     """`self.<attr>` names a class annotates `asyncio.StreamWriter` (`_stream: asyncio.StreamWriter` in
     the class body, a dataclass field, `self.w: StreamWriter = ...`), or assigns a writer it opens
     (`opened`: `open_connection`, a function of the module returning one) or a parameter annotated
-    StreamWriter to; `lines` are those that mention a spelling of a writer type, a stream opener or such a
+    StreamWriter to, or a parameter of `__init__` that code of the module passes a writer it opened to
+    (`passed`); `lines` are those that mention a spelling of a writer type, a stream opener or such a
     function. (A wrapper of a subprocess pipe annotated StreamWriter is a StreamWriter too: its close is
     not waited for either.)"""
     found = {
@@ -357,6 +401,8 @@ def _writer_attributes(
             continue
         arguments = (*method.args.posonlyargs, *method.args.args, *method.args.kwonlyargs)
         writers = {a.arg for a in arguments if _is_writer_annotation(a.annotation, imports)}
+        if method.name == "__init__":
+            writers |= passed  # `Stream(reader, writer)` of a writer the module opened
         for node in walk_lines(method, lines):  # `reader, writer = await open_connection(...)`
             slots = opened(node.value, method) if isinstance(node, ast.Assign) else None
             if isinstance(node, ast.Assign) and slots is not None:
@@ -385,21 +431,39 @@ def _opens_streams(value: ast.expr, imports: ImportTable) -> bool:
     """`await open_connection(...)`, or under `asyncio.wait_for(...)`."""
     if not isinstance(value, ast.Await):
         return False
-    opened = value.value
-    if isinstance(opened, ast.Call) and imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
-        opened = opened.args[0]
+    opened = F.awaited_target(value.value, imports.call_name)
     return isinstance(opened, ast.Call) and imports.call_name(opened) in F.STREAM_OPENERS
 
 
 def _is_writer_annotation(annotation: ast.expr | None, imports: ImportTable) -> bool:
     """Whether a parameter's annotation names `asyncio.StreamWriter`, written out or quoted
-    (`"asyncio.StreamWriter"`, a forward reference)."""
+    (`"asyncio.StreamWriter"`, a forward reference), also as the one type besides None of an optional
+    (`Optional[StreamWriter]`, `StreamWriter | None`, `Union[StreamWriter, None]`)."""
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         try:
             annotation = ast.parse(annotation.value.strip(), mode="eval").body
         except SyntaxError:
             return False
-    return annotation is not None and imports.qualname(annotation) in F.WRITER_TYPES
+    if annotation is None:
+        return False
+    optional = _optional_of(annotation, imports)
+    if optional is not None:
+        return _is_writer_annotation(optional, imports)
+    return imports.qualname(annotation) in F.WRITER_TYPES
+
+
+def _optional_of(annotation: ast.expr, imports: ImportTable) -> ast.expr | None:
+    """`X` of `Optional[X]`, `X | None`, `None | X`, `Union[X, None]`; None for any other annotation."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        members = [annotation.left, annotation.right]
+    elif isinstance(annotation, ast.Subscript) and imports.qualname(annotation.value) == "typing.Optional":
+        return annotation.slice
+    elif isinstance(annotation, ast.Subscript) and imports.qualname(annotation.value) == "typing.Union":
+        members = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+    else:
+        return None
+    types = [m for m in members if not (isinstance(m, ast.Constant) and m.value is None)]
+    return types[0] if len(types) == 1 and len(members) == 2 else None
 
 
 def _is_test_case(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str]) -> bool:
@@ -516,6 +580,26 @@ def _neutral_bases(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], imports:
         if imports.qualname(base) not in NEUTRAL_BASES:
             return False
     return not any(k.arg == "metaclass" for k in cls.keywords)
+
+
+#: the teardown a class of another module may do for its subclasses
+_TEARDOWNS = frozenset({"close", "aclose"})
+
+
+def _takes_teardown_over(cls: ast.ClassDef) -> bool:
+    """Whether `cls` defines its own `close()` (or `aclose()`) and never runs a base class's
+    (`super().close()`, `Base.close(self)`): a base of another module then closes nothing at the end of
+    the object's life that `cls` does not close itself, whatever it knows of the attributes."""
+    methods = {m.name for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if not methods & _TEARDOWNS:
+        return False
+    return not any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _TEARDOWNS
+        and (isinstance(node.func.value, ast.Call) or (bool(node.args) and isinstance(node.func.value, ast.Name)))
+        for node in ast.walk(cls)
+    )
 
 
 def walk_mentioning(tree: ast.AST, text: str, names: Iterable[str]) -> Iterator[ast.AST]:

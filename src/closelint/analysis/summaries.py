@@ -88,6 +88,9 @@ class Summary:
     #: or another method of the class), and those it calls a method of or passes to a call
     closes_attributes: frozenset[str] = frozenset()
     uses_attributes: frozenset[str] = frozenset()
+    #: for a method: the `self.<attr>` names it sends on as on a stream socket (`sendall`, `sendfile`),
+    #: directly or through a helper or another method of the class
+    sends_attributes: frozenset[str] = frozenset()
 
     def use(self, name: str) -> ParameterUse:
         return self.parameters.get(name, KEPT)
@@ -277,18 +280,21 @@ class _Reader:
         if self.summaries.owner.get(self.function) is not None and not _is_static(self.function) and names:
             names = names[1:]
         uses = {name: self.parameter(name) for name in names}
-        closes, used = self.attributes()
-        return Summary({k: v for k, v in uses.items() if v.use is not Use.KEPT}, self.fresh_return(), closes, used)
+        closes, used, sends = self.attributes()
+        kept = {k: v for k, v in uses.items() if v.use is not Use.KEPT}
+        return Summary(kept, self.fresh_return(), closes, used, sends)
 
     # ------------------------------------------------------------------ attributes of self
-    def attributes(self) -> tuple[frozenset[str], frozenset[str]]:
-        """(closed, used) `self.<attr>` names, for a method; a local alias (`sock = self.sock`) counts."""
+    def attributes(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """(closed, used, sent on) `self.<attr>` names, for a method; a local alias (`sock = self.sock`)
+        counts."""
         positional = _positional(self.function)
         if self.summaries.owner.get(self.function) is None or _is_static(self.function) or not positional:
-            return frozenset(), frozenset()
+            return frozenset(), frozenset(), frozenset()
         me = positional[0]
         closed: set[str] = set()
         used: set[str] = set()
+        sent: set[str] = set()
         handles: list[tuple[ast.expr, str]] = []  # (an expression naming self.attr, attr)
         for node in self.loads.get(me, []):
             parent = self.parents.get(node)
@@ -300,6 +306,7 @@ class _Reader:
                     if found is not None:  # another method of the class
                         closed |= found[0].closes_attributes
                         used |= found[0].uses_attributes
+                        sent |= found[0].sends_attributes
                 else:
                     alias = self._alias_of(parent)
                     if alias is not None:
@@ -310,12 +317,16 @@ class _Reader:
                 used.add(attr)
                 if parent.attr == "close":
                     closed.add(attr)
+                if _SENDS.get(parent.attr) is Sends.STREAM:
+                    sent.add(attr)
             elif isinstance(parent, ast.Call) and handle is not parent.func:
                 used.add(attr)
                 use = self._argument_use(parent, handle)
                 if use is not None and use.use in (Use.CLOSED, Use.SHUT, Use.GRACEFUL):
                     closed.add(attr)
-        return frozenset(closed), frozenset(used)
+                if use is not None and use.sends is Sends.STREAM:
+                    sent.add(attr)
+        return frozenset(closed), frozenset(used), frozenset(sent)
 
     # ------------------------------------------------------------------ parameters
     def parameter(self, name: str) -> ParameterUse:
@@ -518,9 +529,7 @@ class _Reader:
         """What `value` creates: a socket factory, `accept()`, TLS wrapping, a stream opener, a factory of
         the module."""
         if isinstance(value, ast.Await):
-            opened = value.value
-            if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.TIMEOUT_WRAPPERS and opened.args:
-                opened = opened.args[0]
+            opened = F.awaited_target(value.value, self.imports.call_name)
             if isinstance(opened, ast.Call) and self.imports.call_name(opened) in F.STREAM_OPENERS:
                 return Made(F.Family.UNKNOWN, F.SockType.STREAM, F.Role.CONNECTED, (False, True), "writer")
             if isinstance(opened, ast.Call) and F.awaited_accept(opened):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from closelint.analysis.applicability import names_the_module
 from closelint.analysis.flow import ScopeFacts
 from closelint.analysis.module import ModuleFacts
+from closelint.analysis.scopes import own_nodes
 from closelint.analysis.state import WRITER
 from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
@@ -22,7 +23,10 @@ class WriterCloseNotAwaited(Rule):
         "function without awaiting an expression containing `writer.wait_closed()` (directly, under "
         "`asyncio.wait_for`, inside `contextlib.suppress`, …). An explicit `raise` after the close is such a "
         "path (`except OSError: writer.close(); raise`), unless a handler of an enclosing `try` may catch it; "
-        "an exception a call raises is not."
+        "an exception a call raises is not. A wait under an `if` counts for both branches when the test is a "
+        "guard of the environment (`hasattr(writer, 'wait_closed')`, a version check, an attribute), not when it "
+        "reads a parameter (`if not nowait:`): the caller then picks a path that never waits. For a writer on "
+        "`self`, a wait in another method of the class counts; one in the closing method only on its paths."
     )
     rationale = (
         "`StreamWriter.close()` only starts closing the transport. Until `wait_closed()` has been awaited, "
@@ -200,8 +204,10 @@ class WriterClosedInSyncDef(Rule):
     )
     summary = (
         "Checks for `self.<writer>.close()` in a plain `def` method, where the writer is a `StreamWriter` the "
-        "class keeps on `self` (from `open_connection`, a parameter annotated `asyncio.StreamWriter`, or an "
-        "annotation of the attribute: `writer: asyncio.StreamWriter` in the class body, a dataclass field), and "
+        "class keeps on `self` (from `open_connection`, also under a timeout wrapper, a parameter annotated "
+        "`asyncio.StreamWriter`, optional or not, a parameter of `__init__` that code of the module passes a writer "
+        "it opened to, or an annotation of the attribute: `writer: asyncio.StreamWriter` in the class body, a "
+        "dataclass field), and "
         "no method of the class calls `wait_closed()` on it. CL501 covers the same close in an `async def`."
     )
     rationale = (
@@ -262,9 +268,13 @@ class Session:
 
 def _waited_elsewhere(close: ast.Call, scope: ScopeFacts, facts: ModuleFacts) -> bool:
     """Whether the writer closed by `x.<attr>.close()` is an attribute its class (or a base or subclass
-    of it in the module, or code outside every class) calls `wait_closed()` on: `self.<attr>.wait_closed()`
-    in another method."""
+    of it in the module, or code outside every class) calls `wait_closed()` on in another function:
+    `self.<attr>.wait_closed()` in another method. A wait in the closing function itself is judged per
+    path by the walk (`nowait` skipping it leaves a path without one)."""
     func = close.func
     if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)):
         return False
-    return func.value.attr in facts.waited_attributes(facts.classes.get(scope.node))
+    body = scope.node.body if isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    own = {id(node) for node in own_nodes(body)}
+    calls = facts.wait_closed_calls(facts.classes.get(scope.node))
+    return any(attr == func.value.attr and id(call) not in own for attr, call in calls)

@@ -155,7 +155,9 @@ class SocketLeakedOnError(Rule):
         "printing, and so does one the module does not define (a hook of a base class of another module), "
         "except the test framework's methods in a unittest-style test class. Other calls that "
         "do not touch the socket (logging, printing, helpers) are not taken to fail, nor is a path that ends "
-        'the process (`sys.exit()`); `raising-calls = "any"` counts every call. Module-level code is judged '
+        'the process (`sys.exit()`); `raising-calls = "any"` counts every call. A `try` body whose `except` '
+        "closes a socket open before it (`except KeyError: a.close(); raise`) may fail wherever it fails: the "
+        "handler runs with what was open at the `try`. Module-level code is judged "
         "the same way, except that an exception "
         "escaping it is no leak: it ends the script or fails the import, and the process releases the "
         "socket (an `except` there that swallows the error and carries on still counts). A retry loop over "
@@ -224,7 +226,10 @@ class SocketAttributeNeverClosed(Rule):
     message = "socket stored on 'self.{attr}' is never closed or handed off by any method of the class"
     summary = (
         "Checks for sockets stored on `self.<attr>` when no method of the class (`close`, `__exit__`, "
-        "`__del__`, `tearDown`, `shutdown`, `stop`, or any other) ever closes the attribute or hands it off."
+        "`__del__`, `tearDown`, `shutdown`, `stop`, or any other) ever closes the attribute or hands it off. "
+        "A class with a base of another module (which may close what it stores) is judged only when it defines "
+        "its own `close()` or `aclose()` and never runs a base's (`super().close()`, `Base.close(self)`): the "
+        "teardown is then its own."
     )
     rationale = (
         "An object that opens a socket in `__init__`, `connect` or `setUp` and never closes it leaks one "

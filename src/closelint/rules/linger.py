@@ -25,7 +25,8 @@ class LingerZero(Rule):
         "Checks for `setsockopt(SOL_SOCKET, SO_LINGER, value)` whose value is known to switch lingering on "
         'with a zero timeout: `struct.pack("ii", 1, 0)`, the `"hh"` layout of Windows, `pack` imported '
         'from `struct`, a packed `struct linger` literal (`b"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00"`), '
-        "and names holding any of these or the two fields (`l_onoff, l_linger = 1, 0`, module constants). "
+        "and names holding any of these or the two fields (`l_onoff, l_linger = 1, 0`, module constants); a "
+        'conditional expression counts when both of its values do (`"hh" if windows else "ii"`). '
         'The `"ll"`/`"LL"`/`"qq"` formats count too (Linux on 64 bits reads the first eight bytes). A name '
         "is resolved where Python resolves it: the function's own local (even one shadowing a module "
         "constant), then enclosing functions, then the module's globals; never another function's local. "
@@ -149,6 +150,9 @@ def _constants(expr: ast.expr, bindings: Bindings, depth: int) -> list[object]:
         operand = _constants(expr.operand, bindings, depth + 1)
         numbers = [v for v in operand if type(v) is int]
         return [sign * v for v in numbers] if numbers and len(numbers) == len(operand) else []
+    if isinstance(expr, ast.IfExp):  # `"hh" if sys.platform == "win32" else "ii"`: both branches must agree
+        branches = [_constants(expr.body, bindings, depth + 1), _constants(expr.orelse, bindings, depth + 1)]
+        return [c for cs in branches for c in cs] if all(branches) else []
     if isinstance(expr, ast.Name):
         found = [_constants(v, bindings, depth + 1) for v in bindings.values(expr)]
         return [c for cs in found for c in cs] if found and all(found) else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from closelint.analysis.applicability import graceful_close_fix
@@ -40,12 +41,17 @@ def verdict(site: CloseSite, requires_send: bool = True) -> str | None:
     return None
 
 
-def _advice(site: CloseSite, otherwise: str) -> str:
-    """What to do instead: `otherwise`, unless a read-side shutdown is what made the reading useless."""
+def _advice(site: CloseSite, scope: ScopeFacts, otherwise: str) -> str:
+    """What to do instead: `otherwise`, unless a read-side shutdown is what made the reading useless; in an
+    `async def` no blocking helper: the coroutine shuts down and drains itself."""
+    helper = f", or use graceful_close({site.handle})"
+    if isinstance(scope.node, ast.AsyncFunctionDef):
+        otherwise = "shut down with SHUT_WR, read until EOF (bounded by a timeout), then close"
+        helper = ""
     if site.read_side_shut():
         return (
             "after shutdown(SHUT_RD or SHUT_RDWR) recv() returns b'' at once, so reading cannot drain it: shut "
-            f"down with SHUT_WR, read until EOF, then close, or use graceful_close({site.handle})"
+            f"down with SHUT_WR, read until EOF, then close{helper}"
         )
     return otherwise
 
@@ -161,7 +167,7 @@ def serve_one(srv):
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            advice = _advice(site, f"use graceful_close({site.handle})")
+            advice = _advice(site, scope, f"use graceful_close({site.handle})")
             fix = graceful_close_fix(site, scope, facts)
             yield self.report(site.node, fix, what=describe(site.resource), advice=advice)
 
@@ -181,8 +187,9 @@ class ShutdownWithoutDrain(Rule):
         "A read loop after `shutdown(SHUT_RDWR)` or `shutdown(SHUT_RD)` is no drain, written in the function "
         'or in a nested helper it calls: once the read side is shut, Linux `recv()` returns `b""` as soon '
         "as the receive queue is empty, so the loop ends at once instead of at the peer's FIN, and the "
-        "message says to shut down with `SHUT_WR` instead. In a method of a class, what the class sends on "
-        "the attribute in its other methods counts; a client class that reads its replies there has nothing "
+        "message says to shut down with `SHUT_WR` instead. In a method of a class, a method of the class it "
+        "calls that `sendall`s on the attribute (directly or through another) sends there, and what the class "
+        "sends on the attribute in its other methods counts; a client class that reads its replies there has nothing "
         "left to lose at a plain close, but after `SHUT_RDWR` or `SHUT_RD` in the teardown no read takes a "
         "reply in, so its sends count there. The side `how` shuts is known from `socket.SHUT_*` "
         "under any imported name, its Linux value, or a name every binding of which agrees "
@@ -250,6 +257,6 @@ def send_report(addr, report):
 
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         for site, scope in _sites(facts, self.code):
-            advice = _advice(site, f"drain it first, or use graceful_close({site.handle})")
+            advice = _advice(site, scope, f"drain it first, or use graceful_close({site.handle})")
             fix = graceful_close_fix(site, scope, facts)
             yield self.report(site.node, fix, what=describe(site.resource), advice=advice)
