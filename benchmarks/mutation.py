@@ -1,13 +1,15 @@
 """Mutation testing on a random sample: how many single changes to the analysis and the fixer do the tests catch?
 
 mutmut (the `mutation` extra: `pip install -e '.[test,mutation]'`) mutates `analysis/`, `rules/`, `fixer.py`,
-`fixes.py` and `graceful.py` as `[tool.mutmut]` in pyproject.toml says: a negated condition, `and`/`or`
-swapped, a changed constant or string, a dropped argument. Each mutant is run against the in-process tests
-that cover the mutated function (mutmut traces which those are), chosen from the fast test files listed in
-`[tool.mutmut]`; a mutant is *killed* when a test fails or it times out, and *survives* otherwise.
+`fixes.py` and the graceful-close helper (`closelint_graceful`) as `[tool.mutmut]` in pyproject.toml says:
+a negated condition, `and`/`or` swapped, a changed constant or string, a dropped argument. Each mutant is
+run against the in-process tests that cover the mutated function (mutmut traces which those are), chosen
+from the fast test files listed in `[tool.mutmut]`; a mutant is *killed* when a test fails or it times out,
+and *survives* otherwise.
 
 Everything happens in a scratch copy of the repository (mutmut writes its `mutants/` tree into the working
-directory), so the checkout is never touched. Steps:
+directory), so the checkout is never touched. mutmut imports mutants only from `src/`, so the copy holds the
+helper's package, `closelint-graceful/src/closelint_graceful`, at `src/closelint_graceful` as well. Steps:
 
 1. generate every mutant and trace the tests, running only the mutants of one small function
    (`--warm-up`, a glob over mutant names);
@@ -31,6 +33,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the runtime helper's package, and where the scratch copy puts it so that mutmut mutates and imports it
+HELPER_PACKAGE = Path("closelint-graceful/src/closelint_graceful")
+HELPER_IN_SOURCE = Path("src/closelint_graceful")
 #: `mutmut results --all true` prints `    NAME: STATUS`
 RESULT_LINE = re.compile(r"^\s+(?P<name>\S+): (?P<status>.+)$")
 #: statuses that mean a test noticed the mutant (mutmut's own words)
@@ -47,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-score", type=float, default=90.0, help="percent killed needed for exit 0")
     parser.add_argument(
         "--warm-up",
-        default="closelint.graceful.x__require__mutmut_*",
+        default="closelint_graceful.x__require__mutmut_*",
         help="mutants run while generating and tracing (a glob over mutant names)",
     )
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (default: a temporary one)")
@@ -79,13 +84,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def copy_checkout(target: Path) -> None:
-    """The files git tracks (with their uncommitted changes), so mutmut sees no venv, cache or build."""
+    """The files git tracks (with their uncommitted changes), so mutmut sees no venv, cache or build; the
+    helper's package is copied a second time below `src/`, where mutmut mutates it and the tests import it."""
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=60)
     for name in listed.stdout.decode().split("\0"):
         source = ROOT / name
         if name and source.is_file() and not source.is_symlink():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
+            copies = [target / name]
+            if Path(name).is_relative_to(HELPER_PACKAGE):
+                copies.append(target / HELPER_IN_SOURCE / Path(name).relative_to(HELPER_PACKAGE))
+            for copy in copies:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, copy)
 
 
 def mutmut(work: Path, *args: str) -> str:

@@ -44,9 +44,9 @@ SOURCE = textwrap.dedent(
 )
 
 
-def resolved() -> dict[tuple[str, int], list[object]]:
+def resolved(source: str = SOURCE) -> dict[tuple[str, int], list[object]]:
     """(name, line) of every load -> the constants (or `...` for unknown) its values are."""
-    tree = ast.parse(SOURCE)
+    tree = ast.parse(source)
     bindings = Bindings(tree)
     found: dict[tuple[str, int], list[object]] = {}
     for node in ast.walk(tree):
@@ -76,3 +76,24 @@ def test_parameters_closures_classes_and_undefined_names() -> None:
     assert sorted(values[("X", line("    def method(self):") + 1)]) == [1, 4]  # a method skips the class body
     assert values[("X", line("    Z = X"))] == [6]  # the class body sees its own names
     assert values[("Q", line("    return Q"))] == []  # bound nowhere: nothing to follow
+
+
+def test_annotated_unpacked_and_nonlocal_assignments() -> None:
+    source = textwrap.dedent(
+        """
+        A: int = 7
+        B: int
+        C, D = 8, 9
+        def counter():
+            n = 0
+            def bump():
+                nonlocal n
+                n = 10
+            return n
+        print(A, B, C, D)
+        """
+    )
+    values = resolved(source)
+    last = source.splitlines().index("print(A, B, C, D)") + 1
+    assert [values[(name, last)] for name in "ABCD"] == [[7], [...], [8], [9]]  # `B: int` binds no value
+    assert sorted(values[("n", last - 1)]) == [0, 10]  # `nonlocal n` in bump() rebinds counter()'s n

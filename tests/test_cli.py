@@ -254,12 +254,18 @@ POLICY_CASES = {
     "test_server.py": (
         "import socket\n\ndef test_reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'hi')\n    conn.close()\n"
     ),
+    "tests.py": (  # Django's name for a module of tests
+        "import socket\n\ndef test_reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'hi')\n    conn.close()\n"
+    ),
     "log_first.py": (
         "import socket\n\ndef f(addr, log):\n    s = socket.create_connection(addr)\n    audit(addr)\n    s.close()\n"
     ),
     "bare.py": (
         "import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    try:\n"
         "        s.shutdown(socket.SHUT_RDWR)\n    finally:\n        s.close()\n"
+    ),
+    "bare_parameter.py": (
+        "import socket\n\ndef f(s):\n    try:\n        s.shutdown(socket.SHUT_RDWR)\n    finally:\n        s.close()\n"
     ),
     "abort.py": (
         "import socket, struct\n\ndef f(s, rude):\n    if rude:\n"
@@ -279,8 +285,10 @@ POLICY_CASES = {
     [
         ('quiet-in-tests = ["CL102"]', "test_server.py", ["CL102", "CL201"], ["CL201"]),
         ('quiet-in-tests = ["CL2", "CL1"]', "test_server.py", ["CL102", "CL201"], []),
+        ('quiet-in-tests = ["CL102"]', "tests.py", ["CL102", "CL201"], ["CL201"]),
         ('raising-calls = "any"', "log_first.py", [], ["CL102"]),
         ("teardown-requires-send = false", "bare.py", [], ["CL202"]),
+        ("teardown-requires-send = false", "bare_parameter.py", [], []),  # a parameter is a stream if it sent
         ("linger-zero-in-branch = false", "abort.py", ["CL301"], []),
         ("linger-zero-in-branch = false", "abort_if.py", ["CL301"], []),
     ],

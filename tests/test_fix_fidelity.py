@@ -12,7 +12,8 @@ import pytest
 
 from closelint.cli import main
 from closelint.config import Settings
-from closelint.fixer import fix_text
+from closelint.engine import lint_source
+from closelint.fixer import fix_text, with_edits
 
 SERVER = "import socket\n\n\ndef reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'bye')\n    conn.close()\n"
 FIXED = (
@@ -116,6 +117,20 @@ def test_a_symlink_leaving_the_tree_is_skipped(
     assert "outside the tree" in capsys.readouterr().err
 
 
+def test_the_edits_shown_are_never_read_through_a_link_out_of_the_tree(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "server.py").write_text(SERVER)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    link = tree / "server.py"
+    link.symlink_to(outside / "server.py")
+    [through_link] = with_edits(lint_source(SERVER, str(link), TEARDOWN).violations, TEARDOWN, {str(link): str(tree)})
+    assert through_link.fix is not None and through_link.fix.edits == ()
+    [named] = with_edits(lint_source(SERVER, str(outside / "server.py"), TEARDOWN).violations, TEARDOWN, {})
+    assert named.fix is not None and named.fix.edits  # the same file, named where it is, gets its edits
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
 def test_owner_and_mode_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "a.py"
@@ -136,6 +151,21 @@ def test_a_fix_that_does_not_clear_its_finding_is_held_back(monkeypatch: pytest.
     result = fix_text(SERVER, "a.py", TEARDOWN)
     assert not result.changed and result.applied == 0
     assert result.error and "would not clear its finding" in result.error
+
+
+def test_only_the_fix_that_does_not_clear_its_finding_is_held_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    import closelint.fixes
+
+    real = closelint.fixes.apply_fixes
+    two = SERVER + CALLER.replace("def reply", "def stuck").replace("conn", "peer")  # its close: line 13
+    monkeypatch.setattr(
+        closelint.fixes,
+        "apply_fixes",
+        lambda text, found, *rest: real(text, [v for v in found if "'peer'" not in v.message], *rest),
+    )
+    result = fix_text(two, "a.py", TEARDOWN)
+    assert result.applied == 1 and "    graceful_close(conn)\n" in result.fixed and "    peer.close()\n" in result.fixed
+    assert result.error == "a.py:13:5: CL201 fix not applied: it would not clear its finding"
 
 
 # --- the name of the inserted call ----------------------------------------------------------------------------
@@ -189,7 +219,7 @@ def test_diff_says_why_a_fix_was_held_back(
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--diff", "--no-cache", "--select", "CL2", "a.py"]) == 0
     err = capsys.readouterr().err
-    assert "CL201 fix not applied (unsafe, applied with --unsafe-fixes)" in err
+    assert "a.py:6:5: CL201 fix not applied (unsafe, applied with --unsafe-fixes): " in err
     assert "comes from the caller" in err
 
 
@@ -257,6 +287,60 @@ def test_eventlet_monkey_patching_makes_socket_socket_green() -> None:
     assert completed.stdout.strip().startswith("eventlet."), completed.stdout
 
 
+EVENT_LOOP_CLOSES = """\
+import asyncore
+import selectors
+import socket
+
+selector = selectors.DefaultSelector()
+
+
+def push(addr, data):
+    s = socket.create_connection(addr)
+    s.setblocking(False)
+    s.sendall(data)
+    s.close()
+
+
+class Relay(asyncore.dispatcher):
+    def handle_read(self):
+        conn, _ = self.accept()
+        conn.sendall(b"x")
+        conn.close()
+
+
+def on_readable(listener):
+    conn, _ = listener.accept()
+    conn.sendall(b"x")
+    conn.close()
+
+
+def watch(listener):
+    selector.register(listener, selectors.EVENT_READ, on_readable)
+
+
+def loop(listener):
+    while True:
+        for key, _ in selector.select():
+            conn, _ = listener.accept()
+            conn.sendall(b"x")
+            conn.close()
+"""
+
+
+def test_a_close_on_an_event_loop_says_which_loop_it_would_block() -> None:
+    blocks = ": the drain would block the whole loop for up to its timeout"
+    reasons = {
+        v.line: v.fix.reason for v in lint_source(EVENT_LOOP_CLOSES, "a.py", TEARDOWN).violations if v.fix is not None
+    }
+    assert reasons == {
+        12: "'s' is a non-blocking socket" + blocks,
+        19: "'handle_read' is called by an event loop (Relay is a protocol/dispatcher)" + blocks,
+        25: "'on_readable' is registered as an event-loop or selector callback" + blocks,
+        37: "the close runs inside a selector loop" + blocks,
+    }
+
+
 def test_a_finally_fix_held_back_for_a_rebound_sys_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -283,12 +367,20 @@ def _sorted_as_ruff_wants(source: bytes) -> bool:
     return subprocess.run(ruff, input=source, capture_output=True, timeout=60, check=False).returncode == 0
 
 
-@pytest.mark.parametrize("before", FIX_PAIRS, ids=lambda p: p.name)
+#: pairs whose input has its own imports out of ruff's order (nothing to keep there)
+UNSORTED_INPUTS = {"cl201_proven_closed_files_fixed.py", "cl201_star_import_alias.py"}
+
+
+@pytest.mark.parametrize("before", [p for p in FIX_PAIRS if p.name not in UNSORTED_INPUTS], ids=lambda p: p.name)
 def test_an_import_the_fixes_add_keeps_the_imports_sorted(before: Path) -> None:
     """What `--fix` leaves (the `.fixed` of each pair) passes ruff's I001 wherever the input did."""
-    if not _sorted_as_ruff_wants(before.read_bytes()):
-        pytest.skip("the input's own imports are not sorted")
+    assert _sorted_as_ruff_wants(before.read_bytes()), "its input is unsorted: list it in UNSORTED_INPUTS"
     assert _sorted_as_ruff_wants(before.with_suffix(".fixed").read_bytes())
+
+
+def test_the_unsorted_inputs_are_unsorted() -> None:
+    for name in UNSORTED_INPUTS:
+        assert not _sorted_as_ruff_wants((FIX_PAIRS[0].parent / name).read_bytes()), name
 
 
 @pytest.mark.parametrize(

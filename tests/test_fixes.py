@@ -330,6 +330,29 @@ def test_unsafe_fixes_only_with_the_flag(tmp_path: Path, monkeypatch: pytest.Mon
     ast.parse(text)
 
 
+def test_a_graceful_close_already_there_ends_the_with_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    imported = "import socket\n\nfrom closelint_graceful import graceful_close\n"
+    source = LEAK_AND_SEND.replace("import socket\n", imported)
+    source = source.replace("    s.sendall(b'x')\n    s.close()\n", "    s.recv(1)\n    graceful_close(s)\n")
+    (tmp_path / "a.py").write_text(source)  # nothing sent: no CL201 fix could put the graceful_close() back
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--fix", "--unsafe-fixes", "--quiet", "--no-cache", "a.py"]) == 0
+    text = (tmp_path / "a.py").read_text()
+    with_block = "    with socket.create_connection(addr) as s:\n        s.recv(1)\n        graceful_close(s)\n"
+    assert text.endswith(with_block)
+
+
+def test_a_helper_module_of_the_project_joins_the_first_party_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.closelint]\nhelper-module = "mypkg.netutil"\n')
+    (tmp_path / "mypkg").mkdir()
+    (tmp_path / "mypkg" / "__init__.py").write_text("")
+    source = b"import socket\n\nimport requests\n" + SERVER[len(b"import socket\n") :]
+    fixed = _fix_file(tmp_path, "mypkg/server.py", source, monkeypatch)
+    assert b"\nimport requests\n\nfrom mypkg.netutil import graceful_close\n\n" in fixed  # a section of its own
+
+
 def test_helper_module_setting_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.closelint]\nhelper-module = "myapp.netutil"\n')
     fixed = _fix_file(tmp_path, "a.py", SERVER, monkeypatch)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import ast
+import functools
 import textwrap
 
+import pytest
+
+from closelint.analysis.budget import TooComplex, WorkBudget
 from closelint.analysis.flow import ScopeFacts
 from closelint.analysis.module import analyse
 from closelint.analysis.state import EMPTY, FALSY, Facts, Life, State, merge, to_closed
+from closelint.config import Settings
+from closelint.engine import lint_source
 
 
 def scope(source: str) -> ScopeFacts:
@@ -608,3 +614,27 @@ def test_awaited_reads_that_reach_eof_drain() -> None:
     )
     (site,) = facts.closes.values()
     assert {(f.sent, f.shut, f.drained) for f in site.facts} == {(True, True, True)}
+
+
+# --- the work budget ------------------------------------------------------------------------------------------
+
+
+def test_the_work_budget_raises_only_past_its_steps() -> None:
+    budget = WorkBudget(10)
+    budget.spend(4)
+    budget.spend(6)  # exactly the budget: still allowed
+    with pytest.raises(TooComplex, match=r"^more than 10 steps of flow analysis$"):
+        budget.spend(1)
+
+
+def test_every_tracked_socket_costs_a_step_per_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """40 sockets made one after another: about 80 statements carrying 20 sockets' facts on average."""
+    import closelint.analysis.module
+
+    monkeypatch.setattr(closelint.analysis.module, "WorkBudget", functools.partial(WorkBudget, 1_000))
+    lines = "".join(f"    s{i} = socket.socket()\n    s{i}.connect(('h', {i}))\n" for i in range(40))
+    [found] = lint_source("import socket\n\n\ndef connect_all():\n" + lines, "many.py", Settings()).violations
+    assert found.message == "not analysed: too complex (more than 1,000 steps of flow analysis)"
+    few = "".join(f"    s{i} = socket.socket()\n    s{i}.connect(('h', {i}))\n" for i in range(4))
+    found = lint_source("import socket\n\n\ndef connect_all():\n" + few, "few.py", Settings()).violations
+    assert [v.code for v in found] == ["CL101"] * 4

@@ -156,6 +156,19 @@ def test_peer_that_never_closes_is_aborted() -> None:
     assert received == b"hello", "the data and the FIN must have been sent before the abort"
 
 
+def test_a_close_that_cannot_flush_in_time_is_aborted() -> None:
+    """The drain returns at once (the buffer limit is raised), but the peer reads nothing, so the close
+    cannot flush the write buffer and ``wait_closed()`` does not finish: aborted at the deadline."""
+
+    async def respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> CloseOutcome:
+        writer.transport.set_write_buffer_limits(high=64 * 1024 * 1024)
+        writer.write(b"x" * (32 * 1024 * 1024))  # more than the loopback socket buffers hold
+        return await timed_aclose(writer, None, timeout=SHORT)
+
+    outcome, _ = run(with_silent_peer(respond))
+    assert outcome == CloseOutcome(CloseStatus.TIMEOUT)
+
+
 def test_peer_that_resets() -> None:
     async def respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> CloseOutcome:
         writer.write(b"hello")

@@ -129,7 +129,6 @@ class Member:
     role: F.Role = F.Role.UNKNOWN
     sends: Sends = Sends.NO
     listening: bool = False
-    waits: bool = False  # some method calls its wait_closed()
     created: bool = False  # the class creates it (a socket factory, accept(), an injected socket module)
     accepted: bool = False  # from accept(): the server's end of a connection
     reads: bool = False  # some method reads from it (`recv`, `recv_into`, a readable `makefile()`, ...)
@@ -323,7 +322,6 @@ class ModuleClasses:
                 member.listening |= func.attr in _LISTENING
                 member.reads |= func.attr in _READS or _is_makefile(call, "r")
                 member.writes |= func.attr in _FILE_WRITES
-                member.waits |= func.attr == "wait_closed"
                 return
         arguments = [*call.args, *(k.value for k in call.keywords)]
         if not any(reading.attribute(a) for a in arguments):
@@ -341,6 +339,5 @@ class ModuleClasses:
                 use = summary.use(parameter)
                 member = reading.model.members.setdefault(attr, Member())
                 member.sends = max(member.sends, use.sends)
-                member.waits |= use.waits
                 member.reads |= use.reads
                 member.handed |= use.use is Use.KEPT
