@@ -163,7 +163,7 @@ def _doubts(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Iterator[
     origin = _origin(site, cls, attribute, facts)
     if origin:
         yield unsafe, origin
-    patcher = _imported_library(facts.tree, _MONKEY_PATCHERS)
+    patcher = _imported_library(facts, _MONKEY_PATCHERS)
     if patcher:
         green = f"the module imports {patcher}, whose monkey patching makes socket.socket a green socket"
         yield unsafe, f"{green}: the drain would stall every greenlet for up to its timeout"
@@ -177,7 +177,7 @@ def _doubts(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Iterator[
     handled = _finally_of(site.statement, function)
     if handled is not None and handled.handlers:
         yield unsafe, "the `try` handles exceptions: its `finally` cannot tell the error path from the normal one"
-    if _nested_in_async(function, facts.tree):
+    if _nested_in_async(function, facts):
         yield display, f"'{getattr(function, 'name', '')}' is nested in an `async def`: it may run on the event loop"
     callback = _event_loop_context(function, cls, ancestors, region, handle, facts)
     if callback:
@@ -212,7 +212,7 @@ def _plain_creation(node: ast.AST, facts: ModuleFacts) -> bool:
     if not isinstance(node, ast.Call):
         return False
     if isinstance(node.func, ast.Attribute) and node.func.attr == "accept" and not node.args:
-        return not _imports_other_socket_library(facts.tree)
+        return not _imports_other_socket_library(facts)
     qualname = facts.imports.imported_name(node.func)
     if qualname not in PLAIN_FACTORIES:
         return False  # also a green module's socket: the drain would block its event loop
@@ -390,32 +390,27 @@ def _finally_of(statement: ast.stmt, function: ast.AST) -> ast.Try | ast.TryStar
     return found
 
 
-def _nested_in_async(function: ast.AST, tree: ast.Module) -> bool:
+def _nested_in_async(function: ast.AST, facts: ModuleFacts) -> bool:
     """Whether `function` is defined inside an `async def`: a coroutine may call it on the event loop."""
-    return any(
-        isinstance(node, ast.AsyncFunctionDef) and node is not function and any(n is function for n in ast.walk(node))
-        for node in ast.walk(tree)
-    )
+    if facts.in_async is None:
+        facts.in_async = frozenset(
+            inner
+            for node in ast.walk(facts.tree)
+            if isinstance(node, ast.AsyncFunctionDef)
+            for inner in ast.walk(node)
+            if inner is not node
+        )
+    return function in facts.in_async
 
 
-def _imports_other_socket_library(tree: ast.Module) -> bool:
+def _imports_other_socket_library(facts: ModuleFacts) -> bool:
     """Whether the module imports a socket library that replaces or wraps `socket.socket` (gevent, ...)."""
-    return _imported_library(tree, _OTHER_SOCKET_LIBRARIES) is not None
+    return _imported_library(facts, _OTHER_SOCKET_LIBRARIES) is not None
 
 
-def _imported_library(tree: ast.Module, libraries: frozenset[str]) -> str | None:
+def _imported_library(facts: ModuleFacts, libraries: frozenset[str]) -> str | None:
     """The first of `libraries` (top-level package names) the module imports anywhere, if any."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            modules = [node.module]
-        else:
-            continue
-        for module in modules:
-            if module.split(".", 1)[0] in libraries:
-                return module.split(".", 1)[0]
-    return None
+    return next((top for module in facts.imports.modules if (top := module.split(".", 1)[0]) in libraries), None)
 
 
 def _under_lock(function: ast.AST, ancestors: list[ast.AST], close: ast.stmt, handle: str, facts: ModuleFacts) -> bool:
@@ -460,7 +455,7 @@ def _event_loop_context(
     if cls is not None and any(_CALLBACK_BASES.search(ast.unparse(base)) for base in cls.bases):
         return f"'{getattr(function, 'name', '')}' is called by an event loop ({cls.name} is a protocol/dispatcher)"
     name = getattr(function, "name", None)
-    if name and _registered_as_callback(facts.tree, name, facts):
+    if name and name in _registered_callbacks(facts):
         return f"'{name}' is registered as an event-loop or selector callback"
     for node in ancestors:
         if isinstance(node, (ast.While, ast.For)) and any(_is_poll(n) for n in ast.walk(node)):
@@ -471,35 +466,44 @@ def _event_loop_context(
     return None
 
 
-def _registered_as_callback(tree: ast.Module, name: str, facts: ModuleFacts) -> bool:
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        if node.func.attr not in _CALLBACK_REGISTRARS:
-            continue
-        arguments = [*node.args, *(k.value for k in node.keywords)]
-        if any(name in _callbacks(argument, facts, set()) for argument in arguments):
-            return True
-    return False
+def _registered_callbacks(facts: ModuleFacts) -> frozenset[str]:
+    """The names of the functions the module registers as event-loop or selector callbacks."""
+    if facts.registered_callbacks is None:
+        stores: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(facts.tree):
+            for target, value in _assignments(node):
+                if isinstance(target, ast.Name) and value is not _UNKNOWN:
+                    stores.setdefault(target.id, []).append(value)
+        facts.registered_callbacks = frozenset(
+            name
+            for node in ast.walk(facts.tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _CALLBACK_REGISTRARS
+            for argument in [*node.args, *(k.value for k in node.keywords)]
+            for name in _callbacks(argument, facts, stores, set())
+        )
+    return facts.registered_callbacks
 
 
-def _callbacks(argument: ast.expr, facts: ModuleFacts, seen: set[str]) -> set[str]:
+def _callbacks(argument: ast.expr, facts: ModuleFacts, stores: dict[str, list[ast.expr]], seen: set[str]) -> set[str]:
     """The functions a registered callback argument runs: `f` / `obj.f`, the function of a
     `functools.partial(f, ...)` (however imported), every function a lambda calls, and what a name
-    assigned one of these anywhere in the module (`cb = partial(f, x)`) runs; `seen`: names followed."""
+    assigned one of these anywhere in the module (`cb = partial(f, x)`; `stores`: the values assigned to
+    each name) runs; `seen`: names followed."""
     if isinstance(argument, ast.Attribute):
         return {argument.attr}
     if isinstance(argument, ast.Name):
         if argument.id in seen:
             return set()
         seen.add(argument.id)
-        values = (value for value, _ in _name_stores(facts.tree, argument.id) if value is not _UNKNOWN)
-        return {argument.id}.union(*(_callbacks(value, facts, seen) for value in values))
+        values = stores.get(argument.id, [])
+        return {argument.id}.union(*(_callbacks(value, facts, stores, seen) for value in values))
     if isinstance(argument, ast.Lambda):
         calls = (n for n in ast.walk(argument.body) if isinstance(n, ast.Call))
-        return {name for call in calls for name in _callbacks(call.func, facts, seen)}
+        return {name for call in calls for name in _callbacks(call.func, facts, stores, seen)}
     if isinstance(argument, ast.Call) and argument.args and facts.imports.call_name(argument) in _PARTIALS:
-        return _callbacks(argument.args[0], facts, seen)
+        return _callbacks(argument.args[0], facts, stores, seen)
     return set()
 
 

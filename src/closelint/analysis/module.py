@@ -84,6 +84,10 @@ class ModuleFacts:
     summaries: ModuleSummaries | None = None
     #: the class models of the module (None when nothing in the module can involve a socket)
     class_models: ModuleClasses | None = None
+    #: asked by the fix applicability once per module (`analysis.applicability` fills them): every node
+    #: inside an `async def`, and the names of the functions registered as event-loop callbacks
+    in_async: frozenset[ast.AST] | None = field(default=None, repr=False)
+    registered_callbacks: frozenset[str] | None = field(default=None, repr=False)
     #: `wait_closed_calls(cls)` per class, filled as rules ask
     _waited: dict[ast.ClassDef | None, tuple[tuple[str, ast.Call], ...]] = field(default_factory=dict, repr=False)
     scopes: list[ScopeFacts] = field(default_factory=list)

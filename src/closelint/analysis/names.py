@@ -21,8 +21,11 @@ class ImportTable:
     def __init__(self, statements: Iterable[ast.Import | ast.ImportFrom]) -> None:
         self._names: dict[str, str] = {}
         self._replaced: tuple[str, ...] = ()  # prefixes of qualified names that resolve to nothing
+        #: every absolute module the statements import, in their order (`from m import *` included)
+        self.modules: list[str] = []
         for node in statements:
             if isinstance(node, ast.Import):
+                self.modules += [alias.name for alias in node.names]
                 for alias in node.names:
                     if alias.asname:
                         self._names[alias.asname] = alias.name
@@ -30,6 +33,7 @@ class ImportTable:
                         top = alias.name.split(".", 1)[0]
                         self._names[top] = top
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                self.modules.append(node.module)
                 for alias in node.names:
                     if alias.name == "*":
                         self._names.update(_star_names(node.module))
