@@ -403,3 +403,13 @@ def test_the_helper_import_joins_existing_imports_as_ruff_sorts_them(existing: s
     assert _sorted_as_ruff_wants(source.encode())
     added = add_import(libcst.parse_module(source), "closelint_graceful", None, "graceful_close", alias).code
     assert "graceful_close" in added and _sorted_as_ruff_wants(added.encode()), added
+
+
+def test_a_green_socket_is_named_as_imported_in_the_reason() -> None:
+    """The reason names the green factory the code calls, not the standard one it is read as."""
+    source = (Path(__file__).parent / "fixtures" / "fixes" / "cl201_green_socket_not_fixed.py").read_text()
+    (finding,) = [v for v in lint_source(source, "a.py", TEARDOWN).violations if v.fix is not None]
+    assert finding.fix is not None and finding.fix.reason is not None
+    assert "'conn' is not proven to be a plain socket.socket (it comes from gevent.socket.create_connection())" in (
+        finding.fix.reason
+    )

@@ -423,7 +423,8 @@ RECORDED: dict[str, set[str]] = {
     "ADOPTED_DESCRIPTORS": {"os.dup", "builtins.int"},
     "AWAITED_ACCEPTS_OF_THE_SOCKET": {"accept"},
     "AWAITED_ACCEPTS_OF_THE_LOOP": {"sock_accept"},
-    "SOCKET_FACTORIES": words("socket SocketType create_connection create_server fromfd fromshare", "socket."),
+    "SOCKET_FACTORIES": words("socket SocketType create_connection create_server fromfd fromshare", "socket.")
+    | {"eventlet.connect", "eventlet.listen"},
     "SOCKET_FACTORIES_OF_TUPLES": {"socket.socketpair"},
     "STREAM_OPENERS": words("open_connection open_unix_connection", "asyncio.")
     | words("open_connection open_unix_connection", "asyncio.streams."),

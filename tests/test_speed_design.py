@@ -38,6 +38,8 @@ EDGE_CASES = {
     "nfkc.py": "import \u017focket\n\ndef f(a):\n    s = \u017focket.create_connection(a)\n    return 1\n".encode(),
     # UTF-7 source: the bytes never spell `socket`
     "utf7.py": b"# -*- coding: utf-7 -*-\nimport +AHM-ocket\n\ndef f(a):\n    s = +AHM-ocket.create_connection(a)\n",
+    # a factory of another package, imported under a name of no trigger word
+    "shortcut.py": b"from eventlet import connect as dial\n\ndef f(a):\n    s = dial(a)\n    return 1\n",
 }
 
 
@@ -102,7 +104,7 @@ def test_prefilter_edge_cases_are_reported() -> None:
 
 def test_every_scope_trigger_contains_a_prefilter_word() -> None:
     """`analyse` walks only scopes naming these; the prefilter must let every file naming one through."""
-    words = F.SCOPE_TRIGGERS | F.SOCKET_MODULES
+    words = F.SCOPE_TRIGGERS | F.SOCKET_MODULES | {q.split(".", 1)[0] for q in F.SOCKET_FACTORIES}
     for word in words:
         assert any(trigger.decode() in word for trigger in engine.TRIGGERS), word
 

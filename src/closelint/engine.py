@@ -30,10 +30,11 @@ if TYPE_CHECKING:
 #: The prefilter (SPEC §6): a file whose text contains none of these yields no finding but CL000. Safe
 #: because `analysis.module.analyse` walks only scopes whose lines name a word of `factories.SCOPE_TRIGGERS`
 #: or a name imported from a module of `factories.SOCKET_MODULES`, each of which contains one of these
-#: (tests/test_speed_design.py checks it), and a rule that reads the tree itself first looks for a word
-#: that is here (`SO_LINGER`, ...).
+#: (tests/test_speed_design.py checks it), or a factory of another package, whose import names the package
+#: (`eventlet`), and a rule that reads the tree itself first looks for a word that is here (`SO_LINGER`, ...).
 TRIGGERS = (
     b"socket",
+    b"eventlet",
     b"ssl",
     b"accept",
     b"dup",

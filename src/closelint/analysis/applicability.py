@@ -190,8 +190,9 @@ def _origin(site: CloseSite, cls: ast.ClassDef | None, attribute: str | None, fa
     if resource.owned:
         if _plain_creation(resource.node, facts):
             return None
-        made_by = facts.imports.call_name(resource.node) if isinstance(resource.node, ast.Call) else None
-        return f"'{site.handle}' is not a plain socket.socket" + (f" (it comes from {made_by}())" if made_by else "")
+        made_by = facts.imports.imported_name(resource.node.func) if isinstance(resource.node, ast.Call) else None
+        origin = f" (it comes from {made_by}())" if made_by else ""
+        return f"'{site.handle}' is not proven to be a plain socket.socket{origin}"
     if attribute is None or cls is None:
         return f"'{site.handle}' comes from the caller: it is not proven to be a plain socket.socket"
     stores = [(v, f) for v, f in _attribute_stores(cls, attribute) if not _is_none(v)]

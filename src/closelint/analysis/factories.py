@@ -36,6 +36,9 @@ SOCKET_FACTORIES: dict[str, tuple[Family, SockType, Role, int]] = {
     "socket.socketpair": (Family.UNIX, SockType.STREAM, Role.CONNECTED, 2),
     "socket.fromfd": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
     "socket.fromshare": (Family.UNKNOWN, SockType.UNKNOWN, Role.UNKNOWN, 0),
+    # eventlet's shortcuts, documented as returning a connected / a listening green socket
+    "eventlet.connect": (Family.INET, SockType.STREAM, Role.CONNECTED, 0),
+    "eventlet.listen": (Family.INET, SockType.STREAM, Role.LISTENING, 0),
 }
 #: a module that imports one of these runs the socket module named with it on a fake network (trio's
 #: FakeNet installs itself with `trio.socket.set_custom_socket_factory`): its sockets own no descriptor

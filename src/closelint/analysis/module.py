@@ -540,7 +540,8 @@ def _is_test_module(path: str, index: ModuleIndex) -> bool:
 
 def _trigger_lines(text: str, imports: ImportTable) -> list[int]:
     """Sorted numbers of the lines that mention an identifier a socket can be created or sent through."""
-    names = imports.local_names(lambda q: q.split(".", 1)[0] in F.SOCKET_MODULES) | F.SCOPE_TRIGGERS
+    names = imports.local_names(lambda q: q.split(".", 1)[0] in F.SOCKET_MODULES or q in F.SOCKET_FACTORIES)
+    names |= F.SCOPE_TRIGGERS
     return mention_lines(text, names)
 
 
