@@ -7,7 +7,7 @@ import bisect
 from collections.abc import Iterable, Iterator
 
 from closelint.analysis.eventloops import selecting_loops, unguarded_dispatch
-from closelint.analysis.factories import NON_KEEPING_CALLS, NON_KEEPING_METHODS
+from closelint.analysis.factories import NON_KEEPING_CALLS, NON_KEEPING_METHODS, SUPPRESSING_CONTEXTS
 from closelint.analysis.module import ModuleFacts, mention_lines, walk_mentioning
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, WRITE_METHODS
@@ -308,6 +308,6 @@ def _suppresses_reset(expr: ast.expr, imports: ImportTable) -> bool:
     """`with contextlib.suppress(OSError):`"""
     return (
         isinstance(expr, ast.Call)
-        and imports.call_name(expr) == "contextlib.suppress"
+        and imports.call_name(expr) in SUPPRESSING_CONTEXTS
         and any(imports.qualname(arg) in RESET_CATCHERS for arg in expr.args)
     )
