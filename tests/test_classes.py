@@ -11,6 +11,7 @@ from closelint.analysis.classes import ClassModel, ModuleClasses, is_setup_metho
 from closelint.analysis.flow import ScopeFacts
 from closelint.analysis.module import analyse
 from closelint.analysis.names import ImportTable
+from closelint.analysis.reads import partial_sends
 from closelint.analysis.scopes import index_module
 from closelint.analysis.summaries import ModuleSummaries, Sends
 
@@ -238,6 +239,52 @@ def test_writes_to_a_writable_makefile_are_sends_on_its_socket() -> None:
     sock, other = found.members["sock"], found.members["other"]
     assert (sock.sends, sock.reads, sock.sent) == (Sends.STREAM, False, True)
     assert (other.sends, other.reads, other.sent) == (Sends.NO, True, False)
+
+
+def test_a_send_whose_count_advances_a_buffer_is_a_stream_send() -> None:
+    found = model(
+        """
+        class C:
+            def __init__(self, a, b, c, d):
+                self.a, self.b, self.c, self.d = a, b, c, d
+
+            def push(self, data):
+                n = self.a.send(data)
+                data = data[n:]
+                sock = self.b
+                self.offset += sock.send(data)
+                receipt = self.c.send(data)
+                print(receipt)
+                self.d.send(data)
+        """,
+        "C",
+    ).members
+    assert [found[name].sends for name in "abcd"] == [Sends.STREAM, Sends.STREAM, Sends.MAYBE, Sends.MAYBE]
+    assert found["a"].sent and found["a"].is_socket and not found["c"].is_socket
+
+
+def test_partial_sends_are_sends_whose_count_advances_a_buffer() -> None:
+    body = ast.parse(
+        textwrap.dedent(
+            """
+            n = s.send(buf)
+            buf = buf[n:]
+            m = s.send(buf)
+            del rest[:m]
+            total += s.send(buf)
+            k = s.send(buf)
+            print(k, buf[:4])
+            j = s.sendall(buf)
+            buf = buf[j:]
+
+            def inner():
+                q = s.send(buf)
+                buf = buf[q:]
+            """
+        )
+    ).body
+    calls = sorted(call.lineno for call in partial_sends(body))
+    assert calls == [2, 4, 6]
 
 
 def test_methods_record_whether_running_them_may_raise() -> None:

@@ -5,9 +5,9 @@ scope of the analysis). Per `self.<attr>`:
 
 - how it is created there (`self.sock = socket.socket(AF_UNIX, ...)`, `create_server`, `accept()`), which
   gives the family, type and role the teardown rules need;
-- whether some method sends on it (`self.sock.sendall(...)`, through a local alias `sock = self.sock`, or
-  through a function of the module that sends on its parameter), listens on it (`listen()`, `accept()`),
-  or calls its `wait_closed()`.
+- whether some method sends on it (`self.sock.sendall(...)`, a `send()` whose count advances a buffer,
+  through a local alias `sock = self.sock`, or through a function of the module that sends on its
+  parameter), listens on it (`listen()`, `accept()`), or calls its `wait_closed()`.
 
 A teardown method (`close()`, `disconnect()`, `__exit__`, ...) is then judged with what the class does
 elsewhere: a plain `close()` of an attribute the class sends on can reset the connection (CL201), a
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
-from closelint.analysis.reads import READ_METHODS
+from closelint.analysis.reads import READ_METHODS, partial_sends
 from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children
 from closelint.analysis.summaries import ModuleSummaries, Sends, Use
 
@@ -184,6 +184,7 @@ class _Reading:
     model: ClassModel
     aliases: dict[str, str] = field(default_factory=dict)
     made: dict[str, Member] = field(default_factory=dict)  # locals holding a socket the method created
+    partial: set[ast.Call] = field(default_factory=set)  # `send()` calls whose count advances a buffer
 
     def attribute(self, expr: ast.expr) -> str | None:
         """The `self.<attr>` that `expr` names, directly or through an alias."""
@@ -243,7 +244,7 @@ class ModuleClasses:
         return model
 
     def _read_method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, me: str, model: ClassModel) -> None:
-        reading = _Reading(method, me, model)
+        reading = _Reading(method, me, model, partial=partial_sends(method.body))
         stack: list[ast.AST] = [method]
         while stack:
             node = stack.pop()
@@ -318,7 +319,8 @@ class ModuleClasses:
             attr = reading.attribute(func.value)
             if attr is not None:
                 member = reading.model.members.setdefault(attr, Member())
-                member.sends = max(member.sends, _SEND_LEVEL.get(func.attr, Sends.NO))
+                level = Sends.STREAM if call in reading.partial else _SEND_LEVEL.get(func.attr, Sends.NO)
+                member.sends = max(member.sends, level)
                 member.listening |= func.attr in _LISTENING
                 member.reads |= func.attr in _READS or _is_makefile(call, "r")
                 member.writes |= func.attr in _FILE_WRITES

@@ -24,7 +24,14 @@ from closelint.analysis.budget import WorkBudget
 from closelint.analysis.classes import ClassModel, Member, is_setup_method
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
-from closelint.analysis.reads import READ_METHODS, SEND_METHODS, WRITE_METHODS, ReadTracker, receiver_name
+from closelint.analysis.reads import (
+    READ_METHODS,
+    SEND_METHODS,
+    WRITE_METHODS,
+    ReadTracker,
+    partial_sends,
+    receiver_name,
+)
 from closelint.analysis.scopes import (
     NESTED_SCOPES,
     FunctionNode,
@@ -201,6 +208,7 @@ class ScopeWalker:
         self.bindings = bindings
         self.budget = budget or WorkBudget()
         self.body = body
+        self.partial = partial_sends(body)  # `send()` calls whose count advances a buffer: on a stream
         self.summaries = summaries
         self.model = model
         self.policy = policy
@@ -1190,7 +1198,9 @@ class ScopeWalker:
             member = self._member(name) if read else None
             # the class reads its replies elsewhere, but no read takes one in once the read side is shut
             return state.update_name(name, to_sent) if member is not None and member.sends_on_stream else state
-        if method in _SEND_METHODS and (method in _STREAM_SEND_METHODS or self._known_stream(state, name)):
+        if method in _SEND_METHODS and (
+            method in _STREAM_SEND_METHODS or call in self.partial or self._known_stream(state, name)
+        ):
             return state.update_name(name, to_sent)
         return state
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import own_nodes
@@ -20,6 +21,36 @@ SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
 READ_ALL_METHODS = frozenset({"read", "readlines", "readall"})
 WRITE_METHODS = frozenset({"write", "writelines"})
 _EMPTY = (b"", "", 0)
+
+
+def partial_sends(body: list[ast.stmt]) -> set[ast.Call]:
+    """The `send()` calls of a scope whose result it goes on with as a count of bytes written: `offset +=
+    s.send(buf[offset:])`, or `n = s.send(buf)` and then `buf = buf[n:]`, `del buf[:n]` or `offset += n`.
+    Only a stream socket writes part of a buffer and says how much (a datagram goes whole or not at all; a
+    zmq socket, a queue or a pipe connection's `send()` returns no count), so such a `send()` is a send on a
+    stream socket even where the receiver's type is not known (CL201/CL202)."""
+    found: set[ast.Call] = set()
+    counts: dict[str, list[ast.Call]] = {}
+    advancing: set[str] = set()
+    for node in own_nodes(body):
+        bounds: list[ast.expr | None] = []
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if _is_send(node.value):
+                counts.setdefault(node.targets[0].id, []).append(node.value)
+        elif isinstance(node, ast.AugAssign):
+            if _is_send(node.value):
+                found.add(node.value)
+            bounds = [node.value]
+        elif isinstance(node, ast.Slice):
+            bounds = [node.lower, node.upper]
+        advancing.update(
+            n.id for bound in bounds if bound is not None for n in ast.walk(bound) if isinstance(n, ast.Name)
+        )
+    return found | {call for name, calls in counts.items() if name in advancing for call in calls}
+
+
+def _is_send(value: ast.expr) -> TypeGuard[ast.Call]:
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "send"
 
 
 def receiver_name(node: ast.expr, self_name: str | None) -> str | None:

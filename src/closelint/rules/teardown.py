@@ -75,7 +75,11 @@ class CloseWithoutShutdown(Rule):
         "its `with` block) without first calling `shutdown(SHUT_WR)` and reading until EOF. Not reported "
         "when the code has already read the socket to EOF, nor for UDP or AF_UNIX sockets (the family also "
         "through a name: `FAMILY = socket.AF_UNIX`), nor when a `dup()` of the socket was handed on (passed, "
-        "stored, returned) before the close: closing one of two descriptors sends neither FIN nor RST.\n\n"
+        "stored, returned) before the close: closing one of two descriptors sends neither FIN nor RST. "
+        "`sendall()` and `sendfile()` send on a stream socket; `send()` (which a queue, a pipe connection or a "
+        "zmq socket has too) counts on a socket known to be a stream, or where the code goes on with its count "
+        "of bytes written (`n = s.send(buf)` then `buf = buf[n:]`, `offset += s.send(...)`): only a stream "
+        "socket writes part of a buffer.\n\n"
         'A loop that leaves when a read returns `b""` reads to EOF even when a clock or a count also '
         "bounds it (`while time.monotonic() < deadline: if not s.recv(n): break`): that is the lingering "
         "close, not reported, unless the loop also sends.\n\n"
