@@ -263,6 +263,45 @@ def test_a_send_whose_count_advances_a_buffer_is_a_stream_send() -> None:
     assert found["a"].sent and found["a"].is_socket and not found["c"].is_socket
 
 
+def test_both_ends_of_a_pair_built_over_loopback_are_paired() -> None:
+    found = model(
+        """
+        class C:
+            def __init__(self, upstream):
+                lst = socket.create_server(("127.0.0.1", 0))
+                host, port = lst.getsockname()
+                w = socket.socket()
+                w.connect((host, port))
+                self.w = w
+                self.r, _ = lst.accept()
+                self.s = socket.create_connection(lst.getsockname())
+                self.far = socket.create_connection((host, 80))  # the host alone names no socket
+                self.near = socket.create_connection(("localhost", lst.getsockname()[1]))
+                self.other = socket.create_connection((lst.getsockname()[0], 80))
+                self.peer = socket.create_connection(upstream.getpeername())
+                self.client, _ = self.srv.accept()
+
+            def serve(self):
+                self.srv = socket.create_server(("", 0))
+                self.t = socket.socket()
+                self.t.connect(self.srv.getsockname())  # a listener of another method: not this pair
+        """,
+        "C",
+    ).members
+    roles = {name: found[name].role for name in ("w", "r", "s", "far", "near", "other", "peer", "client", "t")}
+    assert roles == {
+        "w": F.Role.PAIRED,
+        "r": F.Role.PAIRED,
+        "s": F.Role.PAIRED,
+        "far": F.Role.CONNECTED,
+        "near": F.Role.PAIRED,
+        "other": F.Role.CONNECTED,
+        "peer": F.Role.CONNECTED,
+        "client": F.Role.CONNECTED,
+        "t": F.Role.UNKNOWN,
+    }
+
+
 def test_partial_sends_are_sends_whose_count_advances_a_buffer() -> None:
     body = ast.parse(
         textwrap.dedent(

@@ -33,6 +33,7 @@ SETUP_EXACT = frozenset({"__init__", "__enter__", "__aenter__", "start", "_start
 SETUP_WORDS = ("connect", "open")
 _LISTENING = frozenset({"listen", "accept"})
 _READS = READ_METHODS | {"recvfrom", "recvmsg", "recvfrom_into"}
+_CONNECTS = frozenset({"connect", "connect_ex"})
 _SEND_LEVEL = {"sendall": Sends.STREAM, "sendfile": Sends.STREAM, "send": Sends.MAYBE}
 #: handlers after which nothing a `try` body raises gets out
 _EVERY_ERROR = frozenset({"builtins.Exception", "builtins.BaseException"})
@@ -56,6 +57,12 @@ def socket_kind(call: ast.Call, first: int, imports: ImportTable) -> tuple[F.Fam
     elif family is not None or first == 0:
         sock_type = F.SockType.STREAM
     return family, sock_type
+
+
+def _port_of(subscript: ast.Subscript) -> bool:
+    """Whether `subscript` takes the port out of an address (`[1]`, also of an IPv6 4-tuple) or cannot be told."""
+    index = subscript.slice
+    return not (isinstance(index, ast.Constant) and index.value != 1)
 
 
 def _is_makefile(call: ast.Call, access: str) -> bool:
@@ -185,6 +192,36 @@ class _Reading:
     aliases: dict[str, str] = field(default_factory=dict)
     made: dict[str, Member] = field(default_factory=dict)  # locals holding a socket the method created
     partial: set[ast.Call] = field(default_factory=set)  # `send()` calls whose count advances a buffer
+    #: names bound to the address of a socket the method made (`addr = lst.getsockname()`) -> that socket
+    addresses: dict[str, str] = field(default_factory=dict)
+    #: locals a socket of the method was connected to by address: what they accept is the other end
+    looped: set[str] = field(default_factory=set)
+
+    def own_address(self, expr: ast.expr) -> str | None:
+        """The local socket whose address or port `expr` is or contains (`lst.getsockname()`, its `[1]`, a name
+        bound to either, `("127.0.0.1", port)` with `port` unpacked from it), if it names one the method made.
+        The host alone (`getsockname()[0]`) names no socket."""
+        stack: list[ast.AST] = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name) and node.id in self.addresses:
+                return self.addresses[node.id]
+            if isinstance(node, ast.Subscript) and not _port_of(node):
+                continue
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args:
+                receiver = node.func.value
+                if node.func.attr == "getsockname" and isinstance(receiver, ast.Name) and receiver.id in self.made:
+                    return receiver.id
+            stack.extend(ast.iter_child_nodes(node))
+        return None
+
+    def connects_to_own(self, address: ast.expr) -> bool:
+        """Whether a connection to `address` reaches a socket the method made: then what that socket accepts
+        is the other end of the same pair."""
+        owner = self.own_address(address)
+        if owner is not None:
+            self.looped.add(owner)
+        return owner is not None
 
     def attribute(self, expr: ast.expr) -> str | None:
         """The `self.<attr>` that `expr` names, directly or through an alias."""
@@ -260,6 +297,15 @@ class ModuleClasses:
             for element, item in zip(target.elts, value.elts, strict=True):  # `self.a, self.b = a, b`
                 self._read_assignment(element, item, reading)
             return
+        named = (
+            isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "getsockname"
+        )
+        owner = reading.own_address(value) if named else None
+        if owner is not None:  # `addr = lst.getsockname()`, `host, port = lst.getsockname()`: the port
+            bound = target.elts[1] if isinstance(target, ast.Tuple) and len(target.elts) > 1 else target
+            if isinstance(bound, ast.Name):
+                reading.addresses[bound.id] = owner
+            return
         if isinstance(target, ast.Tuple) and target.elts and isinstance(value, ast.Call):
             if isinstance(value.func, ast.Attribute) and value.func.attr == "accept":
                 target = target.elts[0]  # `self.conn, addr = srv.accept()`
@@ -288,7 +334,9 @@ class ModuleClasses:
         if attr is None or made is None:
             return
         member = reading.model.members.setdefault(attr, Member())
-        if member.created and (member.family is F.Family.UNIX or member.type is F.SockType.DGRAM):
+        if member.created and (
+            member.family is F.Family.UNIX or member.type is F.SockType.DGRAM or member.role is F.Role.PAIRED
+        ):
             return  # one creation that cannot lose data (a socketpair() with a TCP fallback): judged by it
         member.family, member.type, member.role = made.family, made.type, made.role
         member.accepted, member.created = made.accepted, True
@@ -302,10 +350,13 @@ class ModuleClasses:
             if qualname in F.KIND_ARGUMENTS:
                 named_family, named_type = socket_kind(value, F.KIND_ARGUMENTS[qualname], self.imports)
                 family, sock_type = named_family or family, named_type or sock_type
+            if role is F.Role.CONNECTED and value.args and reading.connects_to_own(value.args[0]):
+                role = F.Role.PAIRED  # `create_connection(lst.getsockname())`
             return Member(family, sock_type, role)
         func = value.func
         if isinstance(func, ast.Attribute) and func.attr == "accept":
-            return Member(type=F.SockType.STREAM, role=F.Role.CONNECTED, accepted=True)
+            paired = isinstance(func.value, ast.Name) and func.value.id in reading.looped
+            return Member(type=F.SockType.STREAM, role=F.Role.PAIRED if paired else F.Role.CONNECTED, accepted=True)
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         made = self.summaries.made(value, reading.method) if name in self.summaries.factory_names else None
         made = made or self.summaries.injected(value)
@@ -313,8 +364,22 @@ class ModuleClasses:
             return None
         return Member(made.family, made.type, made.role)
 
+    def _read_connect(self, receiver: ast.expr, address: ast.expr, reading: _Reading) -> None:
+        """`w.connect(lst.getsockname())`, `self.w.connect(("127.0.0.1", lst.getsockname()[1]))`: a socket of
+        the class connected to a listener the method made is one end of a pair over loopback."""
+        attr = reading.attribute(receiver)
+        if attr is not None:
+            member = reading.model.members.get(attr)
+            made = member if member is not None and member.created else None
+        else:
+            made = reading.made.get(receiver.id) if isinstance(receiver, ast.Name) else None
+        if made is not None and reading.connects_to_own(address):
+            made.role = F.Role.PAIRED
+
     def _read_call(self, call: ast.Call, reading: _Reading) -> None:
         func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in _CONNECTS and call.args:
+            self._read_connect(func.value, call.args[0], reading)
         if isinstance(func, ast.Attribute):
             attr = reading.attribute(func.value)
             if attr is not None:

@@ -24,6 +24,9 @@ class Role(enum.Enum):
 
     CONNECTED = "connected"
     LISTENING = "listening"
+    #: one end of a connection whose other end the same code holds: connected to the address of a socket it
+    #: made itself, or accepted from such a socket (the loopback fallback of `socketpair()`)
+    PAIRED = "paired"
     UNKNOWN = "unknown"
 
 

@@ -78,12 +78,13 @@ class Resource:
 
     @property
     def may_lose_data(self) -> bool:
-        """Whether close() can reset the connection: a TCP stream (or a socket of unknown kind)."""
+        """Whether close() can reset the connection: a TCP stream (or a socket of unknown kind) that is neither
+        listening nor one end of a pair the code holds both ends of (its peer is the process itself)."""
         return (
             self.kind == SOCKET
             and self.family is not F.Family.UNIX
             and self.type is not F.SockType.DGRAM
-            and self.role is not F.Role.LISTENING
+            and self.role not in (F.Role.LISTENING, F.Role.PAIRED)
         )
 
 
