@@ -234,3 +234,25 @@ def test_a_method_sends_on_the_attributes_it_or_its_callees_sendall_on() -> None
     assert found["relay"].sends_attributes == {"peer"}  # through a function of the module
     assert found["notify"].sends_attributes == frozenset()  # `send` alone proves no stream socket
     assert found["quit"].sends_attributes == {"sock"} and found["quit"].closes_attributes == {"sock"}
+
+
+def test_a_send_whose_count_advances_a_buffer_sends_on_a_stream() -> None:
+    found = summaries(
+        """
+        def write_all(c, data):
+            while data:
+                n = c.send(data)
+                data = data[n:]
+
+        def post(c, item):
+            c.send(item)
+
+        class Link:
+            def push(self, data):
+                self.offset += self.sock.send(data[self.offset :])
+                self.chan.send(data)
+        """
+    )
+    assert found["write_all"].use("c").sends is Sends.STREAM
+    assert found["post"].use("c").sends is Sends.MAYBE
+    assert found["push"].sends_attributes == set()  # see Summary.sends_attributes

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
-from closelint.analysis.reads import READ_METHODS
+from closelint.analysis.reads import READ_METHODS, partial_sends
 from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children, free_names
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -89,7 +89,8 @@ class Summary:
     closes_attributes: frozenset[str] = frozenset()
     uses_attributes: frozenset[str] = frozenset()
     #: for a method: the `self.<attr>` names it sends on as on a stream socket (`sendall`, `sendfile`),
-    #: directly or through a helper or another method of the class
+    #: directly or through a helper or another method of the class. A counted `send()` counts in the class
+    #: model only (`classes.Member.sends`): the caller's walk sees no reply read through another method
     sends_attributes: frozenset[str] = frozenset()
 
     def use(self, name: str) -> ParameterUse:
@@ -241,6 +242,7 @@ class _Reader:
         self.captured: set[str] = set()
         self.returns: list[ast.expr | None] = []
         self.generator = False
+        self.partial = partial_sends(function.body)  # `send()` calls whose count advances a buffer
         self._index()
 
     def _index(self) -> None:
@@ -343,7 +345,7 @@ class _Reader:
                     return KEPT  # `addCleanup(s.close)`: the close is handed off
                 closes |= called and method == "close"
                 shut |= called and method == _SHUTDOWN
-                sends = max(sends, _SENDS.get(method, Sends.NO) if called else Sends.NO)
+                sends = max(sends, self._send_level(parent) if called else Sends.NO)
                 reads |= called and method in READ_METHODS
                 waits |= method == "wait_closed" and called  # awaited here, or by a task or wait_for
                 raises |= called and method not in F.NON_RAISING_METHODS
@@ -395,6 +397,11 @@ class _Reader:
         """A BoolOp or similar whose value is returned or stored (`return s or None`)."""
         parent = self.parents.get(node)
         return isinstance(node, ast.BoolOp) and not isinstance(parent, (ast.If, ast.While, ast.UnaryOp, ast.Assert))
+
+    def _send_level(self, method: ast.Attribute) -> Sends:
+        """How surely calling `method` sends on a stream: `sendall`, or a `send()` whose count advances a buffer
+        (`reads.partial_sends`), surely."""
+        return Sends.STREAM if self.parents.get(method) in self.partial else _SENDS.get(method.attr, Sends.NO)
 
     def _called(self, attribute: ast.Attribute) -> bool:
         parent = self.parents.get(attribute)
