@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
@@ -191,11 +192,15 @@ class _Reading:
     model: ClassModel
     aliases: dict[str, str] = field(default_factory=dict)
     made: dict[str, Member] = field(default_factory=dict)  # locals holding a socket the method created
-    partial: set[ast.Call] = field(default_factory=set)  # `send()` calls whose count advances a buffer
     #: names bound to the address of a socket the method made (`addr = lst.getsockname()`) -> that socket
     addresses: dict[str, str] = field(default_factory=dict)
     #: locals a socket of the method was connected to by address: what they accept is the other end
     looped: set[str] = field(default_factory=set)
+
+    @cached_property
+    def partial(self) -> set[ast.Call]:
+        """The `send()` calls of the method whose count advances a buffer: sends on a stream socket."""
+        return partial_sends(self.method.body)
 
     def own_address(self, expr: ast.expr) -> str | None:
         """The local socket whose address or port `expr` is or contains (`lst.getsockname()`, its `[1]`, a name
@@ -281,7 +286,7 @@ class ModuleClasses:
         return model
 
     def _read_method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, me: str, model: ClassModel) -> None:
-        reading = _Reading(method, me, model, partial=partial_sends(method.body))
+        reading = _Reading(method, me, model)
         stack: list[ast.AST] = [method]
         while stack:
             node = stack.pop()
@@ -384,7 +389,8 @@ class ModuleClasses:
             attr = reading.attribute(func.value)
             if attr is not None:
                 member = reading.model.members.setdefault(attr, Member())
-                level = Sends.STREAM if call in reading.partial else _SEND_LEVEL.get(func.attr, Sends.NO)
+                counted = func.attr == "send" and call in reading.partial
+                level = Sends.STREAM if counted else _SEND_LEVEL.get(func.attr, Sends.NO)
                 member.sends = max(member.sends, level)
                 member.listening |= func.attr in _LISTENING
                 member.reads |= func.attr in _READS or _is_makefile(call, "r")

@@ -208,7 +208,6 @@ class ScopeWalker:
         self.bindings = bindings
         self.budget = budget or WorkBudget()
         self.body = body
-        self.partial = partial_sends(body)  # `send()` calls whose count advances a buffer: on a stream
         self.summaries = summaries
         self.model = model
         self.policy = policy
@@ -1203,6 +1202,11 @@ class ScopeWalker:
         ):
             return state.update_name(name, to_sent)
         return state
+
+    @cached_property
+    def partial(self) -> set[ast.Call]:
+        """The `send()` calls of the scope whose count advances a buffer: sends on a stream socket."""
+        return partial_sends(self.body)
 
     def _known_stream(self, state: State, name: str) -> bool:
         """`send`/`sendto`/`sendmsg` count as sending only on a socket known to be SOCK_STREAM."""

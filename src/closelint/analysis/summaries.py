@@ -26,6 +26,7 @@ import ast
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from closelint.analysis import factories as F
 from closelint.analysis.names import ImportTable
@@ -242,7 +243,6 @@ class _Reader:
         self.captured: set[str] = set()
         self.returns: list[ast.expr | None] = []
         self.generator = False
-        self.partial = partial_sends(function.body)  # `send()` calls whose count advances a buffer
         self._index()
 
     def _index(self) -> None:
@@ -401,7 +401,13 @@ class _Reader:
     def _send_level(self, method: ast.Attribute) -> Sends:
         """How surely calling `method` sends on a stream: `sendall`, or a `send()` whose count advances a buffer
         (`reads.partial_sends`), surely."""
-        return Sends.STREAM if self.parents.get(method) in self.partial else _SENDS.get(method.attr, Sends.NO)
+        counted = method.attr == "send" and self.parents.get(method) in self.partial
+        return Sends.STREAM if counted else _SENDS.get(method.attr, Sends.NO)
+
+    @cached_property
+    def partial(self) -> set[ast.Call]:
+        """The `send()` calls of the function whose count advances a buffer."""
+        return partial_sends(self.function.body)
 
     def _called(self, attribute: ast.Attribute) -> bool:
         parent = self.parents.get(attribute)
