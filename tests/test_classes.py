@@ -280,6 +280,10 @@ def test_both_ends_of_a_pair_built_over_loopback_are_paired() -> None:
                 self.other = socket.create_connection((lst.getsockname()[0], 80))
                 self.peer = socket.create_connection(upstream.getpeername())
                 self.client, _ = self.srv.accept()
+                with socket.socket() as lst2:
+                    lst2.bind(("127.0.0.1", 0))
+                    lst2.listen()
+                    self.u = socket.create_connection(lst2.getsockname())
 
             def serve(self):
                 self.srv = socket.create_server(("", 0))
@@ -288,11 +292,12 @@ def test_both_ends_of_a_pair_built_over_loopback_are_paired() -> None:
         """,
         "C",
     ).members
-    roles = {name: found[name].role for name in ("w", "r", "s", "far", "near", "other", "peer", "client", "t")}
+    roles = {name: found[name].role for name in ("w", "r", "s", "u", "far", "near", "other", "peer", "client", "t")}
     assert roles == {
         "w": F.Role.PAIRED,
         "r": F.Role.PAIRED,
         "s": F.Role.PAIRED,
+        "u": F.Role.PAIRED,
         "far": F.Role.CONNECTED,
         "near": F.Role.PAIRED,
         "other": F.Role.CONNECTED,

@@ -294,6 +294,10 @@ class ModuleClasses:
             if isinstance(node, ast.Assign):
                 for target in node.targets:  # `self.outs = self.ins = socket.socket(...)`: both hold it
                     self._read_assignment(target, node.value, reading)
+            elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):
+                made = self._created(node.context_expr, reading) if isinstance(node.context_expr, ast.Call) else None
+                if made is not None:  # `with socket.create_server(addr) as lst:`
+                    reading.made[node.optional_vars.id] = made
             elif isinstance(node, ast.Call):
                 self._read_call(node, reading)
 
