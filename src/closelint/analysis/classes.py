@@ -7,7 +7,10 @@ scope of the analysis). Per `self.<attr>`:
   gives the family, type and role the teardown rules need;
 - whether some method sends on it (`self.sock.sendall(...)`, a `send()` whose count advances a buffer,
   through a local alias `sock = self.sock`, or through a function of the module that sends on its
-  parameter), listens on it (`listen()`, `accept()`), or calls its `wait_closed()`.
+  parameter), listens on it (`listen()`, `accept()`), or calls its `wait_closed()`;
+- whether it is one end of a socket pair the class builds over loopback where `socketpair()` is missing
+  (connected to the address of a listener the same method made, or accepted from that listener): its peer
+  is the process itself, and like `socketpair()` it never gets CL201/CL202.
 
 A teardown method (`close()`, `disconnect()`, `__exit__`, ...) is then judged with what the class does
 elsewhere: a plain `close()` of an attribute the class sends on can reset the connection (CL201), a
