@@ -177,6 +177,13 @@ RAISING_WRITER_METHODS = frozenset({"close"})
 #: socket options that setsockopt() accepts on any open socket we created (a buffer size is clamped, not
 #: refused); on an accepted connection whose peer already reset, setsockopt() fails (EINVAL on macOS)
 INFALLIBLE_OPTIONS = frozenset({"socket.SO_REUSEADDR", "socket.SO_RCVBUF", "socket.SO_SNDBUF", "socket.SO_KEEPALIVE"})
+#: TCP options setsockopt() accepts at these levels on any TCP socket we created (`socket()` of AF_INET or
+#: AF_INET6 and SOCK_STREAM, `create_connection()`, `create_server()`); on another kind (AF_UNIX, UDP, a
+#: descriptor adopted with `fromfd()`) they fail with EOPNOTSUPP / ENOPROTOOPT (Linux tcp(7), setsockopt(2))
+INFALLIBLE_TCP_OPTIONS = frozenset({"socket.TCP_NODELAY"})
+TCP_LEVELS = frozenset({"socket.IPPROTO_TCP", "socket.SOL_TCP"})
+#: the factories whose socket is a new one of the family and type they name (not an adopted descriptor)
+NEW_SOCKET_FACTORIES = frozenset(SOCKET_FACTORIES) - {"socket.fromfd", "socket.fromshare"}
 
 #: methods that keep the socket they are given and do not fail on an open one (`selector.register`)
 INFALLIBLE_HANDOFFS = frozenset({"register"})

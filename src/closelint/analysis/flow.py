@@ -1471,13 +1471,27 @@ class ScopeWalker:
     def _infallible_option(self, call: ast.Call, receiver: str, state: State) -> bool:
         """`setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` and the other options of `factories.INFALLIBLE_OPTIONS`:
         Linux accepts them on any open socket we created; not on an accepted connection, which the peer
-        may have reset already (macOS then refuses them with EINVAL)."""
+        may have reset already (macOS then refuses them with EINVAL). `setsockopt(IPPROTO_TCP, TCP_NODELAY,
+        1)` likewise, on a socket created here as TCP (`factories.INFALLIBLE_TCP_OPTIONS`)."""
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "setsockopt" and len(call.args) == 3):
             return False
-        if any(self._accepted(self.by_rid[rid].node) for rid in state.rids(receiver)):
+        resources = [self.by_rid[rid] for rid in state.rids(receiver)]
+        if any(self._accepted(r.node) for r in resources):
             return False
-        return self.imports.qualname(call.args[1]) in F.INFALLIBLE_OPTIONS
+        option = self.imports.qualname(call.args[1])
+        if option in F.INFALLIBLE_TCP_OPTIONS:
+            return self.imports.qualname(call.args[0]) in F.TCP_LEVELS and all(map(self._new_tcp, resources))
+        return option in F.INFALLIBLE_OPTIONS
+
+    def _new_tcp(self, resource: Resource) -> bool:
+        """Whether `resource` is a TCP socket its creating call makes new (`factories.NEW_SOCKET_FACTORIES`)."""
+        return (
+            isinstance(resource.node, ast.Call)
+            and self.imports.call_name(resource.node) in F.NEW_SOCKET_FACTORIES
+            and resource.family is F.Family.INET
+            and resource.type is F.SockType.STREAM
+        )
 
     def _accepted(self, node: ast.AST) -> bool:
         """Whether the creating call `node` accepts a connection (`srv.accept()`, `await loop.sock_accept(srv)`)."""
