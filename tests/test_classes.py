@@ -456,3 +456,59 @@ def test_every_wait_closed_call_of_a_class_is_listed_with_its_call() -> None:
     (cls,) = [c for c in facts.tree.body if isinstance(c, ast.ClassDef)]
     assert facts.waited_attributes(cls) == {"w"}
     assert sorted(call.lineno for _, call in facts.wait_closed_calls(cls)) == [12, 16]  # the rule tells them apart
+
+
+def test_base_closes_names_what_a_standard_library_base_closes() -> None:
+    source = """
+        import http.client as hc
+        from compat import httplib
+        import ftplib
+
+        class Local:
+            def close(self):
+                self.sock.close()
+
+        class Tunnel(Local, hc.HTTPSConnection):
+            pass
+
+        class Reexported(httplib.HTTPConnection):
+            pass
+
+        class Files(ftplib.FTP):
+            pass
+
+        class Other(hc.HTTPResponse, Local):
+            pass
+
+        class Leaf(Tunnel):
+            pass
+        """
+    assert model(source, "Tunnel").base_closes == {"sock"}
+    assert model(source, "Reexported").base_closes == {"sock"}
+    assert model(source, "Files").base_closes == {"sock"}
+    assert model(source, "Leaf").base_closes == {"sock"}  # through a base of the module
+    assert model(source, "Other").base_closes == frozenset()  # only the classes of factories.CLOSING_BASES
+    assert F.closing_base("six.moves.http_client.HTTPConnection") == {"sock"}
+    assert F.closing_base("http.client.HTTPConnectionPool") == frozenset()
+
+
+def test_a_connect_hook_hands_an_attribute_the_base_closes_to_the_object() -> None:
+    source = """
+        import http.client
+
+        class Unix(http.client.HTTPConnection):
+            def __init__(self, path):
+                super().__init__("localhost")
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+
+            def connect(self):
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.spare = socket.socket(socket.AF_UNIX)
+                self.sock.connect(self.host)
+                self.spare.connect(self.host)
+        """
+    assert {r.name for r in method(source, "__init__").resources} == {"self.sock"}
+    connect = method(source, "connect")
+    names = {r.rid: r.name for r in connect.resources}
+    assert sorted(names[rid] for rid in connect.exceptional_leaks) == ["self.spare"]

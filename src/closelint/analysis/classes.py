@@ -167,6 +167,9 @@ class ClassModel:
     files: dict[str, str] = field(default_factory=dict)
     #: the methods of the class and of its bases in the module, by name: whether running one may raise
     methods: dict[str, bool] = field(default_factory=dict)
+    #: the `self.<attr>` names a base class of another module closes in its `close()` (`http.client`'s
+    #: connection closes `self.sock`: factories.CLOSING_BASES)
+    base_closes: frozenset[str] = frozenset()
 
     def method_may_fail(self, name: str) -> bool | None:
         """Whether `self.<name>(...)` may raise, for a method of the class or of a base in the module
@@ -231,6 +234,9 @@ class ModuleClasses:
     def _build(self, cls: ast.ClassDef) -> ClassModel:
         model = ClassModel(cls)
         for member_class in self.family(cls):
+            for base in member_class.bases:
+                if not (isinstance(base, ast.Name) and base.id in self._classes):
+                    model.base_closes |= F.closing_base(self.imports.qualname(base) or "")
             for method in self._methods.get(member_class, []):
                 model.methods.setdefault(method.name, may_fail(method, self.imports))  # an override wins
                 positional = [*method.args.posonlyargs, *method.args.args]

@@ -188,6 +188,35 @@ NEW_SOCKET_FACTORIES = frozenset(SOCKET_FACTORIES) - {"socket.fromfd", "socket.f
 #: methods that keep the socket they are given and do not fail on an open one (`selector.register`)
 INFALLIBLE_HANDOFFS = frozenset({"register"})
 
+#: classes of the standard library whose `close()` closes the socket a subclass stores on these attributes
+#: (`http.client.HTTPConnection.close()`: `sock = self.sock; self.sock = None; sock.close()`; smtplib,
+#: ftplib and poplib close `self.sock` the same way), by module and class name
+CLOSING_BASES: dict[str, frozenset[str]] = {
+    f"{module}.{name}": frozenset({"sock"})
+    for module, names in {
+        "http.client": ("HTTPConnection", "HTTPSConnection"),
+        "smtplib": ("SMTP", "SMTP_SSL", "LMTP"),
+        "ftplib": ("FTP", "FTP_TLS"),
+        "poplib": ("POP3", "POP3_SSL"),
+    }.items()
+    for name in names
+}
+#: other spellings of those modules: Python 2's name of http.client, six.moves'
+MODULE_SPELLINGS = {"httplib": "http.client", "http_client": "http.client"}
+
+
+def closing_base(qualname: str) -> frozenset[str]:
+    """The attributes the `close()` of the base class `qualname` closes (`CLOSING_BASES`), also when the
+    module is re-exported by another (`from compat import httplib`: `compat.httplib.HTTPConnection`)."""
+    parts = qualname.split(".")
+    for start in range(len(parts) - 1):
+        module = ".".join(parts[start:-1])
+        found = CLOSING_BASES.get(f"{MODULE_SPELLINGS.get(module, module)}.{parts[-1]}")
+        if found is not None:
+            return found
+    return frozenset()
+
+
 #: calls after which the process is gone, so whatever it left open does not leak
 PROCESS_EXITS = frozenset({"sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit"})
 #: calls that fail the running test: no path of a passing test goes on after them

@@ -903,8 +903,12 @@ class ScopeWalker:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
 
     def _held_attribute(self, target: ast.expr | None) -> str | None:
-        """`self.attr` when a constructor or connect method stores a socket there (it stays followed)."""
+        """`self.attr` when a constructor or connect method stores a socket there (it stays followed). Not
+        an attribute a base class of another module closes (`self.sock` of an `http.client` connection),
+        stored outside `__init__`: the object is the caller's, and its `close()` releases the socket."""
         attr = self._self_attribute(target) if self.holds and target is not None else None
+        if attr and self.model is not None and getattr(self.facts.node, "name", "") != "__init__":
+            attr = None if attr in self.model().base_closes else attr
         return f"{self.self_name}.{attr}" if attr else None
 
     def _self_attribute(self, target: ast.expr) -> str | None:

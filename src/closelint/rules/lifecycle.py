@@ -169,7 +169,10 @@ class SocketLeakedOnError(Rule):
         "escaping it is no leak: it ends the script or fails the import, and the process releases the "
         "socket (an `except` there that swallows the error and carries on still counts). A retry loop over "
         "a non-empty constant `range()` always runs, so attempts that all fail and are swallowed are this "
-        "code, not CL101."
+        "code, not CL101. A constructor or connect method that stores the socket on `self` keeps it until it "
+        "returns; outside `__init__`, `self.sock` of a subclass of a standard-library connection "
+        "(`http.client.HTTPConnection`, `smtplib.SMTP`, `ftplib.FTP`, `poplib.POP3`) is the object's: the "
+        "caller holds it, and the base class's `close()` closes `self.sock`."
     )
     rationale = (
         "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "
