@@ -234,3 +234,48 @@ def test_a_method_sends_on_the_attributes_it_or_its_callees_sendall_on() -> None
     assert found["relay"].sends_attributes == {"peer"}  # through a function of the module
     assert found["notify"].sends_attributes == frozenset()  # `send` alone proves no stream socket
     assert found["quit"].sends_attributes == {"sock"} and found["quit"].closes_attributes == {"sock"}
+
+
+def test_a_function_returning_its_parameter_on_every_path_passes_it_through() -> None:
+    found = summaries(
+        """
+        def tune(sock, level):
+            if level:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, level)
+                return sock
+            sock.setblocking(False)
+            return sock
+
+        def quiet(sock):
+            sock.settimeout(None)
+            return sock
+
+        def sometimes(sock, keep):
+            if keep:
+                return sock
+
+        def stores(sock, registry):
+            registry.append(sock)
+            return sock
+
+        def closes(sock):
+            sock.close()
+            return sock
+
+        def other(sock, spare):
+            return spare
+
+        def generator(sock):
+            yield sock
+            return sock
+        """
+    )
+    passes = found["tune"].passes
+    assert passes is not None and passes[0] == "sock" and passes[1].use is Use.BORROWED and passes[1].raises
+    assert found["tune"].use("sock").use is Use.KEPT  # a caller that does not bind the result hands it off
+    quiet = found["quiet"].passes
+    assert quiet is not None and not quiet[1].raises
+    other = found["other"].passes
+    assert other is not None and other[0] == "spare"
+    for name in ("sometimes", "stores", "closes", "generator"):
+        assert found[name].passes is None, name

@@ -229,6 +229,8 @@ class ScopeWalker:
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
         self._drains: dict[Helper, frozenset[str]] = {}
+        #: the argument of the call being assigned that the callee returns (`Summary.passes`): lent to it
+        self._passing: ast.expr | None = None
 
     @cached_property
     def captured(self) -> dict[str, int]:
@@ -783,6 +785,12 @@ class ScopeWalker:
             self.tracker.note_assignment(target, value)
             self._note_waiter(target, value)
             self._note_closer(target, value, state)
+        passed = self._passed_through(value, state) if len(targets) == 1 else None
+        if passed is not None:  # `sock = configure(sock)`: the call may raise, the result is `sock`
+            self._passing = passed
+            state = self.evaluate(value, state, exits, sink=False)
+            self._passing = None
+            value = passed
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
             state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
@@ -1369,13 +1377,29 @@ class ScopeWalker:
 
     def _summarised(self, call: ast.Call) -> tuple[Summary, list[tuple[ast.expr, ParameterUse]]] | None:
         """For a call of a function of the module, its summary and the arguments it closes or only uses (not
-        kept), with what it does; None for any other call."""
+        kept), with what it does; None for any other call. The argument it returns to an assignment being
+        walked (`_passed_through`) is one it uses."""
         found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
         if found is None:
             return None
         summary, bound = found
-        uses = [(argument, summary.use(parameter)) for argument, parameter in bound]
+        uses = [
+            (argument, summary.passes[1] if argument is self._passing and summary.passes else summary.use(parameter))
+            for argument, parameter in bound
+        ]
         return summary, [(argument, use) for argument, use in uses if use.use is not Use.KEPT]
+
+    def _passed_through(self, value: ast.expr, state: State) -> ast.Name | None:
+        """The owned socket `value` gives back: `sock` in `configure(sock)` of a function of the module that
+        returns its parameter on every path and only uses it besides (`Summary.passes`)."""
+        if not isinstance(value, ast.Call) or self.summaries is None:
+            return None
+        found = self.summaries.of_call(value, self.facts.node)
+        passes = found[0].passes if found is not None else None
+        if found is None or passes is None:
+            return None
+        argument = next((a for a, parameter in found[1] if parameter == passes[0]), None)
+        return argument if isinstance(argument, ast.Name) and state.owns(argument.id) else None
 
     @staticmethod
     def _graceful_context(expr: ast.expr) -> bool:
