@@ -512,3 +512,35 @@ def test_a_connect_hook_hands_an_attribute_the_base_closes_to_the_object() -> No
     connect = method(source, "connect")
     names = {r.rid: r.name for r in connect.resources}
     assert sorted(names[rid] for rid in connect.exceptional_leaks) == ["self.spare"]
+
+
+def test_writer_members_come_from_writes_and_awaited_drains() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+
+        class Pump:
+            def __init__(self, out, log, spare):
+                self.out, self.log, self.spare = out, log, spare
+
+            async def push(self, data):
+                self.out.write(data)
+                self.log.write(data)
+                await asyncio.wait_for(self.out.drain(), 1)
+                self.spare.drain()
+
+            @staticmethod
+            async def unrelated(self):
+                self.spare.write(b"")
+                await self.spare.drain()
+
+            async def aclose(self):
+                self.out.close()
+                self.log.close()
+                self.spare.close()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    (close,) = (s for s in facts.scopes if getattr(s.node, "name", "") == "aclose")
+    closed = {ast.unparse(c.func.value) for c in close.unawaited if isinstance(c.func, ast.Attribute)}
+    assert closed == {"self.out"}  # log is never drained; spare's drain is not awaited, or not on `self`

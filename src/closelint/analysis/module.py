@@ -299,7 +299,14 @@ def _stream_facts(
     parameters annotated `asyncio.StreamWriter`, and methods of classes that keep a writer on `self`."""
     if not any(
         word in text
-        for word in ("StreamWriter", "start_server", "start_unix_server", "open_connection", "open_unix_connection")
+        for word in (
+            "StreamWriter",
+            "start_server",
+            "start_unix_server",
+            "open_connection",
+            "open_unix_connection",
+            ".drain()",
+        )
     ):
         return {}
     handlers = _stream_handlers(tree, imports, text) if "start_" in text else set()
@@ -428,6 +435,7 @@ def _writer_attributes(
         and isinstance(statement.target, ast.Name)
         and _is_writer_annotation(statement.annotation, imports)
     }
+    found |= _written_and_drained(cls)
     for method in cls.body:
         if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -457,6 +465,42 @@ def _writer_attributes(
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in writers:
                 found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))  # `self.w = writer`
     return frozenset(found)
+
+
+def _written_and_drained(cls: ast.ClassDef) -> set[str]:
+    """`self.<attr>` names the methods of `cls` call `write()` (or `writelines()`) on and await `drain()` of
+    (`await self.w.drain()`, `await asyncio.wait_for(self.w.drain(), t)`): the StreamWriter protocol
+    (asyncio's "Streams" docs: write() buffers, `await drain()` waits for the buffer to empty), whoever
+    built the writer."""
+    written: set[str] = set()
+    drained: set[str] = set()
+    for method in cls.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(method):
+            continue
+        positional = [*method.args.posonlyargs, *method.args.args]
+        if not positional:
+            continue
+        me = positional[0].arg
+        for node in ast.walk(method):
+            if isinstance(node, ast.Await):
+                drained.update(_self_attribute_calls(node.value, me, frozenset({"drain"})))
+            elif isinstance(node, ast.Call):
+                written.update(_self_attribute_calls(node, me, frozenset({"write", "writelines"}), nested=False))
+    return written & drained
+
+
+def _self_attribute_calls(node: ast.expr, me: str, methods: frozenset[str], nested: bool = True) -> Iterator[str]:
+    """The `attr` of each `me.attr.<method>(...)` call `node` is (or holds, when `nested`)."""
+    for call in ast.walk(node) if nested else [node]:
+        func = call.func if isinstance(call, ast.Call) else None
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in methods
+            and isinstance(func.value, ast.Attribute)
+            and isinstance(func.value.value, ast.Name)
+            and func.value.value.id == me
+        ):
+            yield func.value.attr
 
 
 def _opens_streams(value: ast.expr, imports: ImportTable) -> bool:
