@@ -90,7 +90,9 @@ class SocketLeaked(Rule):
         "the same functions of gevent's, eventlet's and trio's socket modules; an awaited `sock.accept()` or "
         "`loop.sock_accept(sock)` unpacked as `(conn, address)`) "
         "and does not hand it off (return, yield, store on an attribute or in a container, pass to a call "
-        "that may keep it, capture in a closure, `detach()`)."
+        "that may keep it, capture in a closure, `detach()`). A function of the module that returns the "
+        "socket it was given (`sock = tuned(sock)`) keeps nothing: the name bound to its result is the same "
+        "socket."
     )
     example = """\
 import socket
