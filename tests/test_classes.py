@@ -466,7 +466,8 @@ def test_base_closes_names_what_a_standard_library_base_closes() -> None:
 
         class Local:
             def close(self):
-                self.sock.close()
+                self.log.flush()
+                super().close()
 
         class Tunnel(Local, hc.HTTPSConnection):
             pass
@@ -482,12 +483,22 @@ def test_base_closes_names_what_a_standard_library_base_closes() -> None:
 
         class Leaf(Tunnel):
             pass
+
+        class OwnTeardown(hc.HTTPConnection):
+            def close(self):
+                self.flush()
+
+        class PoliteTeardown(hc.HTTPConnection):
+            def close(self):
+                super().close()
         """
     assert model(source, "Tunnel").base_closes == {"sock"}
     assert model(source, "Reexported").base_closes == {"sock"}
     assert model(source, "Files").base_closes == {"sock"}
     assert model(source, "Leaf").base_closes == {"sock"}  # through a base of the module
     assert model(source, "Other").base_closes == frozenset()  # only the classes of factories.CLOSING_BASES
+    assert model(source, "OwnTeardown").base_closes == frozenset()  # its close() never runs the base's
+    assert model(source, "PoliteTeardown").base_closes == {"sock"}
     assert F.closing_base("six.moves.http_client.HTTPConnection") == {"sock"}
     assert F.closing_base("http.client.HTTPConnectionPool") == frozenset()
 

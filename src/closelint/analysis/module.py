@@ -14,7 +14,7 @@ from pathlib import Path
 from closelint.analysis import factories as F
 from closelint.analysis.bindings import Bindings
 from closelint.analysis.budget import WorkBudget
-from closelint.analysis.classes import ModuleClasses
+from closelint.analysis.classes import ModuleClasses, takes_teardown_over
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module, own_nodes
@@ -234,7 +234,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     by_name = {node.name: node for node in index.classes}
     outside = [statement for statement in tree.body if not isinstance(statement, ast.ClassDef)]
     for cls, items in stored.items():
-        if not (_neutral_bases(cls, by_name, imports, set()) or _takes_teardown_over(cls)):
+        if not (_neutral_bases(cls, by_name, imports, set()) or takes_teardown_over(cls)):
             continue
         scope = ast.Module(body=[*outside, *classes.related(cls)], type_ignores=[])
         released = _released_attributes(scope, text, {attr for attr, _ in items}, imports)
@@ -657,26 +657,6 @@ def _neutral_bases(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], imports:
         if imports.qualname(base) not in NEUTRAL_BASES:
             return False
     return not any(k.arg == "metaclass" for k in cls.keywords)
-
-
-#: the teardown a class of another module may do for its subclasses
-_TEARDOWNS = frozenset({"close", "aclose"})
-
-
-def _takes_teardown_over(cls: ast.ClassDef) -> bool:
-    """Whether `cls` defines its own `close()` (or `aclose()`) and never runs a base class's
-    (`super().close()`, `Base.close(self)`): a base of another module then closes nothing at the end of
-    the object's life that `cls` does not close itself, whatever it knows of the attributes."""
-    methods = {m.name for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    if not methods & _TEARDOWNS:
-        return False
-    return not any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in _TEARDOWNS
-        and (isinstance(node.func.value, ast.Call) or (bool(node.args) and isinstance(node.func.value, ast.Name)))
-        for node in ast.walk(cls)
-    )
 
 
 def walk_mentioning(tree: ast.AST, text: str, names: Iterable[str]) -> Iterator[ast.AST]:
