@@ -547,3 +547,102 @@ def test_every_wait_closed_call_of_a_class_is_listed_with_its_call() -> None:
     (cls,) = [c for c in facts.tree.body if isinstance(c, ast.ClassDef)]
     assert facts.waited_attributes(cls) == {"w"}
     assert sorted(call.lineno for _, call in facts.wait_closed_calls(cls)) == [12, 16]  # the rule tells them apart
+
+
+def test_base_closes_names_what_a_standard_library_base_closes() -> None:
+    source = """
+        import http.client as hc
+        from compat import httplib
+        import ftplib
+
+        class Local:
+            def close(self):
+                self.log.flush()
+                super().close()
+
+        class Tunnel(Local, hc.HTTPSConnection):
+            pass
+
+        class Reexported(httplib.HTTPConnection):
+            pass
+
+        class Files(ftplib.FTP):
+            pass
+
+        class Other(hc.HTTPResponse, Local):
+            pass
+
+        class Leaf(Tunnel):
+            pass
+
+        class OwnTeardown(hc.HTTPConnection):
+            def close(self):
+                self.flush()
+
+        class PoliteTeardown(hc.HTTPConnection):
+            def close(self):
+                super().close()
+        """
+    assert model(source, "Tunnel").base_closes == {"sock"}
+    assert model(source, "Reexported").base_closes == {"sock"}
+    assert model(source, "Files").base_closes == {"sock"}
+    assert model(source, "Leaf").base_closes == {"sock"}  # through a base of the module
+    assert model(source, "Other").base_closes == frozenset()  # only the classes of factories.CLOSING_BASES
+    assert model(source, "OwnTeardown").base_closes == frozenset()  # its close() never runs the base's
+    assert model(source, "PoliteTeardown").base_closes == {"sock"}
+    assert F.closing_base("six.moves.http_client.HTTPConnection") == {"sock"}
+    assert F.closing_base("http.client.HTTPConnectionPool") == frozenset()
+
+
+def test_a_connect_hook_hands_an_attribute_the_base_closes_to_the_object() -> None:
+    source = """
+        import http.client
+
+        class Unix(http.client.HTTPConnection):
+            def __init__(self, path):
+                super().__init__("localhost")
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+
+            def connect(self):
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.spare = socket.socket(socket.AF_UNIX)
+                self.sock.connect(self.host)
+                self.spare.connect(self.host)
+        """
+    assert {r.name for r in method(source, "__init__").resources} == {"self.sock"}
+    connect = method(source, "connect")
+    names = {r.rid: r.name for r in connect.resources}
+    assert sorted(names[rid] for rid in connect.exceptional_leaks) == ["self.spare"]
+
+
+def test_writer_members_come_from_writes_and_awaited_drains() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+
+        class Pump:
+            def __init__(self, out, log, spare):
+                self.out, self.log, self.spare = out, log, spare
+
+            async def push(self, data):
+                self.out.write(data)
+                self.log.write(data)
+                await asyncio.wait_for(self.out.drain(), 1)
+                self.spare.drain()
+
+            @staticmethod
+            async def unrelated(self):
+                self.spare.write(b"")
+                await self.spare.drain()
+
+            async def aclose(self):
+                self.out.close()
+                self.log.close()
+                self.spare.close()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    (close,) = (s for s in facts.scopes if getattr(s.node, "name", "") == "aclose")
+    closed = {ast.unparse(c.func.value) for c in close.unawaited if isinstance(c.func, ast.Attribute)}
+    assert closed == {"self.out"}  # log is never drained; spare's drain is not awaited, or not on `self`

@@ -256,3 +256,48 @@ def test_a_send_whose_count_advances_a_buffer_sends_on_a_stream() -> None:
     assert found["write_all"].use("c").sends is Sends.STREAM
     assert found["post"].use("c").sends is Sends.MAYBE
     assert found["push"].sends_attributes == set()  # see Summary.sends_attributes
+
+
+def test_a_function_returning_its_parameter_on_every_path_passes_it_through() -> None:
+    found = summaries(
+        """
+        def tune(sock, level):
+            if level:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, level)
+                return sock
+            sock.setblocking(False)
+            return sock
+
+        def quiet(sock):
+            sock.settimeout(None)
+            return sock
+
+        def sometimes(sock, keep):
+            if keep:
+                return sock
+
+        def stores(sock, registry):
+            registry.append(sock)
+            return sock
+
+        def closes(sock):
+            sock.close()
+            return sock
+
+        def other(sock, spare):
+            return spare
+
+        def generator(sock):
+            yield sock
+            return sock
+        """
+    )
+    passes = found["tune"].passes
+    assert passes is not None and passes[0] == "sock" and passes[1].use is Use.BORROWED and passes[1].raises
+    assert found["tune"].use("sock").use is Use.KEPT  # a caller that does not bind the result hands it off
+    quiet = found["quiet"].passes
+    assert quiet is not None and not quiet[1].raises
+    other = found["other"].passes
+    assert other is not None and other[0] == "spare"
+    for name in ("sometimes", "stores", "closes", "generator"):
+        assert found[name].passes is None, name

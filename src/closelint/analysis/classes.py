@@ -131,6 +131,26 @@ def is_setup_method(name: str) -> bool:
     return name in SETUP_EXACT or any(word in lowered for word in SETUP_WORDS)
 
 
+#: the teardown a class of another module may do for its subclasses
+_TEARDOWNS = frozenset({"close", "aclose"})
+
+
+def takes_teardown_over(cls: ast.ClassDef) -> bool:
+    """Whether `cls` defines its own `close()` (or `aclose()`) and never runs a base class's
+    (`super().close()`, `Base.close(self)`): a base of another module then closes nothing at the end of
+    the object's life that `cls` does not close itself, whatever it knows of the attributes."""
+    methods = {m.name for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if not methods & _TEARDOWNS:
+        return False
+    return not any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _TEARDOWNS
+        and (isinstance(node.func.value, ast.Call) or (bool(node.args) and isinstance(node.func.value, ast.Name)))
+        for node in ast.walk(cls)
+    )
+
+
 @dataclass
 class Member:
     """What the class does with one `self.<attr>` socket (or writer)."""
@@ -178,6 +198,9 @@ class ClassModel:
     files: dict[str, str] = field(default_factory=dict)
     #: the methods of the class and of its bases in the module, by name: whether running one may raise
     methods: dict[str, bool] = field(default_factory=dict)
+    #: the `self.<attr>` names a base class of another module closes in its `close()` (`http.client`'s
+    #: connection closes `self.sock`: factories.CLOSING_BASES)
+    base_closes: frozenset[str] = frozenset()
 
     def method_may_fail(self, name: str) -> bool | None:
         """Whether `self.<name>(...)` may raise, for a method of the class or of a base in the module
@@ -276,7 +299,11 @@ class ModuleClasses:
 
     def _build(self, cls: ast.ClassDef) -> ClassModel:
         model = ClassModel(cls)
-        for member_class in self.family(cls):
+        family = self.family(cls)
+        if not any(map(takes_teardown_over, family)):  # else the base's close() never runs
+            foreign = [b for c in family for b in c.bases if not (isinstance(b, ast.Name) and b.id in self._classes)]
+            model.base_closes = frozenset().union(*(F.closing_base(self.imports.qualname(b) or "") for b in foreign))
+        for member_class in family:
             for method in self._methods.get(member_class, []):
                 model.methods.setdefault(method.name, may_fail(method, self.imports))  # an override wins
                 positional = [*method.args.posonlyargs, *method.args.args]

@@ -180,9 +180,45 @@ RAISING_WRITER_METHODS = frozenset({"close"})
 #: socket options that setsockopt() accepts on any open socket we created (a buffer size is clamped, not
 #: refused); on an accepted connection whose peer already reset, setsockopt() fails (EINVAL on macOS)
 INFALLIBLE_OPTIONS = frozenset({"socket.SO_REUSEADDR", "socket.SO_RCVBUF", "socket.SO_SNDBUF", "socket.SO_KEEPALIVE"})
+#: TCP options setsockopt() accepts at these levels on any TCP socket we created (`socket()` of AF_INET or
+#: AF_INET6 and SOCK_STREAM, `create_connection()`, `create_server()`); on another kind (AF_UNIX, UDP, a
+#: descriptor adopted with `fromfd()`) they fail with EOPNOTSUPP / ENOPROTOOPT (Linux tcp(7), setsockopt(2))
+INFALLIBLE_TCP_OPTIONS = frozenset({"socket.TCP_NODELAY"})
+TCP_LEVELS = frozenset({"socket.IPPROTO_TCP", "socket.SOL_TCP"})
+#: the factories whose socket is a new one of the family and type they name (not an adopted descriptor)
+NEW_SOCKET_FACTORIES = frozenset(SOCKET_FACTORIES) - {"socket.fromfd", "socket.fromshare"}
 
 #: methods that keep the socket they are given and do not fail on an open one (`selector.register`)
 INFALLIBLE_HANDOFFS = frozenset({"register"})
+
+#: classes of the standard library whose `close()` closes the socket a subclass stores on these attributes
+#: (`http.client.HTTPConnection.close()`: `sock = self.sock; self.sock = None; sock.close()`; smtplib,
+#: ftplib and poplib close `self.sock` the same way), by module and class name
+CLOSING_BASES: dict[str, frozenset[str]] = {
+    f"{module}.{name}": frozenset({"sock"})
+    for module, names in {
+        "http.client": ("HTTPConnection", "HTTPSConnection"),
+        "smtplib": ("SMTP", "SMTP_SSL", "LMTP"),
+        "ftplib": ("FTP", "FTP_TLS"),
+        "poplib": ("POP3", "POP3_SSL"),
+    }.items()
+    for name in names
+}
+#: other spellings of those modules: Python 2's name of http.client, six.moves'
+MODULE_SPELLINGS = {"httplib": "http.client", "http_client": "http.client"}
+
+
+def closing_base(qualname: str) -> frozenset[str]:
+    """The attributes the `close()` of the base class `qualname` closes (`CLOSING_BASES`), also when the
+    module is re-exported by another (`from compat import httplib`: `compat.httplib.HTTPConnection`)."""
+    parts = qualname.split(".")
+    for start in range(len(parts) - 1):
+        module = ".".join(parts[start:-1])
+        found = CLOSING_BASES.get(f"{MODULE_SPELLINGS.get(module, module)}.{parts[-1]}")
+        if found is not None:
+            return found
+    return frozenset()
+
 
 #: calls after which the process is gone, so whatever it left open does not leak
 PROCESS_EXITS = frozenset({"sys.exit", "os._exit", "os.abort", "builtins.exit", "builtins.quit"})

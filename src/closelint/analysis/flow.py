@@ -236,6 +236,8 @@ class ScopeWalker:
         self.exhaustive: set[ast.If] = set()  # last `elif` of an if/elif chain over every member of an enum
         self.borrowable = parameters(scope) - {self_name} if isinstance(scope, FunctionNode) else set()
         self._drains: dict[Helper, frozenset[str]] = {}
+        #: the argument of the call being assigned that the callee returns (`Summary.passes`): lent to it
+        self._passing: ast.expr | None = None
 
     @cached_property
     def captured(self) -> dict[str, int]:
@@ -790,6 +792,12 @@ class ScopeWalker:
             self.tracker.note_assignment(target, value)
             self._note_waiter(target, value)
             self._note_closer(target, value, state)
+        passed = self._passed_through(value, state) if len(targets) == 1 else None
+        if passed is not None:  # `sock = configure(sock)`: the call may raise, the result is `sock`
+            self._passing = passed
+            state = self.evaluate(value, state, exits, sink=False)
+            self._passing = None
+            value = passed
         made = self.tracker.makefile(value)
         if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
             state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
@@ -910,8 +918,12 @@ class ScopeWalker:
                         self.facts.stored_on_self.append((attr, self.by_rid[rid]))
 
     def _held_attribute(self, target: ast.expr | None) -> str | None:
-        """`self.attr` when a constructor or connect method stores a socket there (it stays followed)."""
+        """`self.attr` when a constructor or connect method stores a socket there (it stays followed). Not
+        an attribute a base class of another module closes (`self.sock` of an `http.client` connection),
+        stored outside `__init__`: the object is the caller's, and its `close()` releases the socket."""
         attr = self._self_attribute(target) if self.holds and target is not None else None
+        if attr and self.model is not None and getattr(self.facts.node, "name", "") != "__init__":
+            attr = None if attr in self.model().base_closes else attr
         return f"{self.self_name}.{attr}" if attr else None
 
     def _self_attribute(self, target: ast.expr) -> str | None:
@@ -1379,13 +1391,29 @@ class ScopeWalker:
 
     def _summarised(self, call: ast.Call) -> tuple[Summary, list[tuple[ast.expr, ParameterUse]]] | None:
         """For a call of a function of the module, its summary and the arguments it closes or only uses (not
-        kept), with what it does; None for any other call."""
+        kept), with what it does; None for any other call. The argument it returns to an assignment being
+        walked (`_passed_through`) is one it uses."""
         found = self.summaries.of_call(call, self.facts.node) if self.summaries is not None else None
         if found is None:
             return None
         summary, bound = found
-        uses = [(argument, summary.use(parameter)) for argument, parameter in bound]
+        uses = [
+            (argument, summary.passes[1] if argument is self._passing and summary.passes else summary.use(parameter))
+            for argument, parameter in bound
+        ]
         return summary, [(argument, use) for argument, use in uses if use.use is not Use.KEPT]
+
+    def _passed_through(self, value: ast.expr, state: State) -> ast.Name | None:
+        """The owned socket `value` gives back: `sock` in `configure(sock)` of a function of the module that
+        returns its parameter on every path and only uses it besides (`Summary.passes`)."""
+        if not isinstance(value, ast.Call) or self.summaries is None:
+            return None
+        found = self.summaries.of_call(value, self.facts.node)
+        passes = found[0].passes if found is not None else None
+        if found is None or passes is None:
+            return None
+        argument = next((a for a, parameter in found[1] if parameter == passes[0]), None)
+        return argument if isinstance(argument, ast.Name) and state.owns(argument.id) else None
 
     @staticmethod
     def _graceful_context(expr: ast.expr) -> bool:
@@ -1485,13 +1513,27 @@ class ScopeWalker:
     def _infallible_option(self, call: ast.Call, receiver: str, state: State) -> bool:
         """`setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` and the other options of `factories.INFALLIBLE_OPTIONS`:
         Linux accepts them on any open socket we created; not on an accepted connection, which the peer
-        may have reset already (macOS then refuses them with EINVAL)."""
+        may have reset already (macOS then refuses them with EINVAL). `setsockopt(IPPROTO_TCP, TCP_NODELAY,
+        1)` likewise, on a socket created here as TCP (`factories.INFALLIBLE_TCP_OPTIONS`)."""
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "setsockopt" and len(call.args) == 3):
             return False
-        if any(self._accepted(self.by_rid[rid].node) for rid in state.rids(receiver)):
+        resources = [self.by_rid[rid] for rid in state.rids(receiver)]
+        if any(self._accepted(r.node) for r in resources):
             return False
-        return self.imports.qualname(call.args[1]) in F.INFALLIBLE_OPTIONS
+        option = self.imports.qualname(call.args[1])
+        if option in F.INFALLIBLE_TCP_OPTIONS:
+            return self.imports.qualname(call.args[0]) in F.TCP_LEVELS and all(map(self._new_tcp, resources))
+        return option in F.INFALLIBLE_OPTIONS
+
+    def _new_tcp(self, resource: Resource) -> bool:
+        """Whether `resource` is a TCP socket its creating call makes new (`factories.NEW_SOCKET_FACTORIES`)."""
+        return (
+            isinstance(resource.node, ast.Call)
+            and self.imports.call_name(resource.node) in F.NEW_SOCKET_FACTORIES
+            and resource.family is F.Family.INET
+            and resource.type is F.SockType.STREAM
+        )
 
     def _accepted(self, node: ast.AST) -> bool:
         """Whether the creating call `node` accepts a connection (`srv.accept()`, `await loop.sock_accept(srv)`)."""

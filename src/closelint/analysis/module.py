@@ -14,7 +14,7 @@ from pathlib import Path
 from closelint.analysis import factories as F
 from closelint.analysis.bindings import Bindings
 from closelint.analysis.budget import WorkBudget
-from closelint.analysis.classes import ModuleClasses
+from closelint.analysis.classes import ModuleClasses, takes_teardown_over
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module, own_nodes
@@ -234,7 +234,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     by_name = {node.name: node for node in index.classes}
     outside = [statement for statement in tree.body if not isinstance(statement, ast.ClassDef)]
     for cls, items in stored.items():
-        if not (_neutral_bases(cls, by_name, imports, set()) or _takes_teardown_over(cls)):
+        if not (_neutral_bases(cls, by_name, imports, set()) or takes_teardown_over(cls)):
             continue
         scope = ast.Module(body=[*outside, *classes.related(cls)], type_ignores=[])
         released = _released_attributes(scope, text, {attr for attr, _ in items}, imports)
@@ -299,7 +299,14 @@ def _stream_facts(
     parameters annotated `asyncio.StreamWriter`, and methods of classes that keep a writer on `self`."""
     if not any(
         word in text
-        for word in ("StreamWriter", "start_server", "start_unix_server", "open_connection", "open_unix_connection")
+        for word in (
+            "StreamWriter",
+            "start_server",
+            "start_unix_server",
+            "open_connection",
+            "open_unix_connection",
+            ".drain()",
+        )
     ):
         return {}
     handlers = _stream_handlers(tree, imports, text) if "start_" in text else set()
@@ -428,6 +435,7 @@ def _writer_attributes(
         and isinstance(statement.target, ast.Name)
         and _is_writer_annotation(statement.annotation, imports)
     }
+    found |= _written_and_drained(cls)
     for method in cls.body:
         if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
@@ -457,6 +465,42 @@ def _writer_attributes(
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in writers:
                 found.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))  # `self.w = writer`
     return frozenset(found)
+
+
+def _written_and_drained(cls: ast.ClassDef) -> set[str]:
+    """`self.<attr>` names the methods of `cls` call `write()` (or `writelines()`) on and await `drain()` of
+    (`await self.w.drain()`, `await asyncio.wait_for(self.w.drain(), t)`): the StreamWriter protocol
+    (asyncio's "Streams" docs: write() buffers, `await drain()` waits for the buffer to empty), whoever
+    built the writer."""
+    written: set[str] = set()
+    drained: set[str] = set()
+    for method in cls.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(method):
+            continue
+        positional = [*method.args.posonlyargs, *method.args.args]
+        if not positional:
+            continue
+        me = positional[0].arg
+        for node in ast.walk(method):
+            if isinstance(node, ast.Await):
+                drained.update(_self_attribute_calls(node.value, me, frozenset({"drain"})))
+            elif isinstance(node, ast.Call):
+                written.update(_self_attribute_calls(node, me, frozenset({"write", "writelines"}), nested=False))
+    return written & drained
+
+
+def _self_attribute_calls(node: ast.expr, me: str, methods: frozenset[str], nested: bool = True) -> Iterator[str]:
+    """The `attr` of each `me.attr.<method>(...)` call `node` is (or holds, when `nested`)."""
+    for call in ast.walk(node) if nested else [node]:
+        func = call.func if isinstance(call, ast.Call) else None
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in methods
+            and isinstance(func.value, ast.Attribute)
+            and isinstance(func.value.value, ast.Name)
+            and func.value.value.id == me
+        ):
+            yield func.value.attr
 
 
 def _opens_streams(value: ast.expr, imports: ImportTable) -> bool:
@@ -613,26 +657,6 @@ def _neutral_bases(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], imports:
         if imports.qualname(base) not in NEUTRAL_BASES:
             return False
     return not any(k.arg == "metaclass" for k in cls.keywords)
-
-
-#: the teardown a class of another module may do for its subclasses
-_TEARDOWNS = frozenset({"close", "aclose"})
-
-
-def _takes_teardown_over(cls: ast.ClassDef) -> bool:
-    """Whether `cls` defines its own `close()` (or `aclose()`) and never runs a base class's
-    (`super().close()`, `Base.close(self)`): a base of another module then closes nothing at the end of
-    the object's life that `cls` does not close itself, whatever it knows of the attributes."""
-    methods = {m.name for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    if not methods & _TEARDOWNS:
-        return False
-    return not any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in _TEARDOWNS
-        and (isinstance(node.func.value, ast.Call) or (bool(node.args) and isinstance(node.func.value, ast.Name)))
-        for node in ast.walk(cls)
-    )
 
 
 def walk_mentioning(tree: ast.AST, text: str, names: Iterable[str]) -> Iterator[ast.AST]:

@@ -11,6 +11,10 @@ calls it (or, for factories, when the function mentions a socket at all). Each p
 - *borrowed*: only its methods and attributes are used (`configure(sock)`, `send_msg(writer, data)`):
   no hand-off, and the call may raise. Whether it sends on it, and whether it awaits `wait_closed()`.
 
+A function that returns one of its parameters on every path and only uses it otherwise
+(`def tuned(sock): sock.setsockopt(...); return sock`) *passes it through*: a caller that binds the result
+(`sock = tuned(sock)`, `self.sock = self.tuned(sock)`) still owns the socket, and the call may raise.
+
 A function returns a fresh socket or writer when every value it returns is None or a socket (writer) it
 created and did not keep elsewhere: the caller owns what it returns. Recursion is cut off: a function
 whose summary is being computed is taken as keeping everything and returning nothing.
@@ -93,6 +97,10 @@ class Summary:
     #: directly or through a helper or another method of the class. A counted `send()` counts in the class
     #: model only (`classes.Member.sends`): the caller's walk sees no reply read through another method
     sends_attributes: frozenset[str] = frozenset()
+    #: the parameter every `return` gives back (`def configure(sock): sock.setsockopt(...); return sock`)
+    #: with what the function does to it otherwise; a caller that binds the result keeps the same socket
+    #: (the parameter's `use()` stays KEPT: the result may go anywhere)
+    passes: tuple[str, ParameterUse] | None = None
 
     def use(self, name: str) -> ParameterUse:
         return self.parameters.get(name, KEPT)
@@ -284,7 +292,19 @@ class _Reader:
         uses = {name: self.parameter(name) for name in names}
         closes, used, sends = self.attributes()
         kept = {k: v for k, v in uses.items() if v.use is not Use.KEPT}
-        return Summary(kept, self.fresh_return(), closes, used, sends)
+        return Summary(kept, self.fresh_return(), closes, used, sends, self.passed_through(names))
+
+    def passed_through(self, names: list[str]) -> tuple[str, ParameterUse] | None:
+        """The parameter the function returns on every path (its last statement a `return` of it, as
+        every other `return`), with what the function does to it besides: only uses it (borrowed)."""
+        last = self.function.body[-1]
+        if self.generator or not (isinstance(last, ast.Return) and isinstance(last.value, ast.Name)):
+            return None
+        name = last.value.id
+        if name not in names or not all(isinstance(v, ast.Name) and v.id == name for v in self.returns):
+            return None
+        use = self.parameter(name, returned=True)
+        return (name, use) if use.use is Use.BORROWED else None
 
     # ------------------------------------------------------------------ attributes of self
     def attributes(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
@@ -331,7 +351,8 @@ class _Reader:
         return frozenset(closed), frozenset(used), frozenset(sent)
 
     # ------------------------------------------------------------------ parameters
-    def parameter(self, name: str) -> ParameterUse:
+    def parameter(self, name: str, returned: bool = False) -> ParameterUse:
+        """What the function does to its parameter `name`; `returned`: a `return name` keeps nothing."""
         if name in self.captured or name in self.stores:
             return KEPT
         closes, shut, graceful, reads, waits, raises = False, False, False, False, False, False
@@ -361,6 +382,8 @@ class _Reader:
                 waits |= use.waits
                 raises |= use.raises
                 reads |= use.reads
+                continue
+            if returned and isinstance(parent, ast.Return):
                 continue
             if not isinstance(parent, _LOOKING) or self._returned(parent):
                 return KEPT

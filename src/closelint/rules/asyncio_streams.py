@@ -26,7 +26,10 @@ class WriterCloseNotAwaited(Rule):
         "an exception a call raises is not. A wait under an `if` counts for both branches when the test is a "
         "guard of the environment (`hasattr(writer, 'wait_closed')`, a version check, an attribute), not when it "
         "reads a parameter (`if not nowait:`): the caller then picks a path that never waits. For a writer on "
-        "`self`, a wait in another method of the class counts; one in the closing method only on its paths."
+        "`self`, a wait in another method of the class counts; one in the closing method only on its paths. "
+        "A writer on `self` is known by its annotation, by a writer the module opens and stores or passes "
+        "to the class, or by what the class does with it: it calls its `write()` and awaits its `drain()` "
+        "(the StreamWriter protocol), wherever it was built."
     )
     rationale = (
         "`StreamWriter.close()` only starts closing the transport. Until `wait_closed()` has been awaited, "

@@ -90,7 +90,9 @@ class SocketLeaked(Rule):
         "the same functions of gevent's, eventlet's and trio's socket modules; an awaited `sock.accept()` or "
         "`loop.sock_accept(sock)` unpacked as `(conn, address)`) "
         "and does not hand it off (return, yield, store on an attribute or in a container, pass to a call "
-        "that may keep it, capture in a closure, `detach()`)."
+        "that may keep it, capture in a closure, `detach()`). A function of the module that returns the "
+        "socket it was given (`sock = tuned(sock)`) keeps nothing: the name bound to its result is the same "
+        "socket."
     )
     example = """\
 import socket
@@ -151,7 +153,8 @@ class SocketLeakedOnError(Rule):
         "without closing (also after a constructor it was passed to raised: `Client(sock)` that failed holds "
         "nothing), and an explicit `raise` before the close, count too. What may raise: a call that "
         "uses the socket (any method but `setblocking`, `settimeout`, `gettimeout`, `fileno`, `getsockname` "
-        "and the inheritable flags, and `setsockopt()` of an option that never fails on a fresh socket — "
+        "and the inheritable flags, and `setsockopt()` of an option that never fails on a fresh socket, "
+        "`TCP_NODELAY` at the TCP level on a TCP socket made here among them — "
         "though it can on an accepted connection the peer already reset; or passing the socket to a function), "
         "and every `await`, the exit of an `async with` included — in an "
         "`async def` cancellation is a BaseException that `except OSError` does not catch; it arrives only at "
@@ -168,7 +171,10 @@ class SocketLeakedOnError(Rule):
         "escaping it is no leak: it ends the script or fails the import, and the process releases the "
         "socket (an `except` there that swallows the error and carries on still counts). A retry loop over "
         "a non-empty constant `range()` always runs, so attempts that all fail and are swallowed are this "
-        "code, not CL101."
+        "code, not CL101. A constructor or connect method that stores the socket on `self` keeps it until it "
+        "returns; outside `__init__`, `self.sock` of a subclass of a standard-library connection "
+        "(`http.client.HTTPConnection`, `smtplib.SMTP`, `ftplib.FTP`, `poplib.POP3`) is the object's: the "
+        "caller holds it, and the base class's `close()` closes `self.sock`."
     )
     rationale = (
         "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "
