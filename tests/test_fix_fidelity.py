@@ -6,6 +6,7 @@ import ast
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -364,7 +365,10 @@ FIX_PAIRS = sorted((Path(__file__).parent / "fixtures" / "fixes").glob("*.py"))
 def _sorted_as_ruff_wants(source: bytes) -> bool:
     """ruff's import sorting (I001, default settings) has nothing to say about `source`."""
     ruff = [sys.executable, "-m", "ruff", "check", "--isolated", "--select", "I", "--stdin-filename", "mod.py", "-"]
-    return subprocess.run(ruff, input=source, capture_output=True, timeout=60, check=False).returncode == 0
+    # ruff takes packages under the working directory's `src/` as first-party: run it where there are none
+    with tempfile.TemporaryDirectory() as empty:
+        completed = subprocess.run(ruff, input=source, capture_output=True, timeout=60, check=False, cwd=empty)
+    return completed.returncode == 0
 
 
 #: pairs whose input has its own imports out of ruff's order (nothing to keep there)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import sys
 from pathlib import Path
@@ -12,8 +11,6 @@ from types import ModuleType
 import pytest
 
 REALWORLD = Path(__file__).resolve().parent.parent / "benchmarks" / "realworld"
-#: run.py's cache with the packages unpacked (`run.py --cache DIR`); the site checks skip without it
-CACHE = Path(os.environ.get("REALWORLD_CACHE", REALWORLD / "cache"))
 
 
 def load_module(name: str) -> ModuleType:
@@ -59,27 +56,23 @@ def test_parts_share_no_package(score_sites: ModuleType) -> None:
             assert owner.setdefault(key, title) == title, f"{name} is in {owner[key]} and {title}"
 
 
-def test_every_site_is_a_candidate_of_its_codes(score_sites: ModuleType) -> None:
-    """Each labelled line exists in the unpacked package, holds a site sample_sites.py finds there, and carries
-    only codes SPEC §2 reports at a site of that kind: a shifted line or a misplaced code fails (the message
-    names the site only, so that a held-out label is not shown)."""
-    sample_sites = load_module("sample_sites")
-    checked, wrong = 0, []
-    for _title, labels, pins_file in score_sites.PARTS:
-        pins = score_sites.read_pins(pins_file) if pins_file else score_sites.PACKAGES
-        for site in score_sites.load_sites(labels, pins):
-            root = CACHE / "src" / f"{site.package}-{site.version}"
-            if not (root / ".extracted").exists():
-                continue
-            checked += 1
-            found = sample_sites.module_sites(root / site.path) if (root / site.path).is_file() else {}
-            kinds = found.get(site.line, (set(), ""))[0]
-            allowed = frozenset().union(*(sample_sites.CODES_OF_KIND[k] for k in kinds))
-            if not kinds or not site.codes <= allowed:
-                wrong.append(f"{labels.name}: {site.package} {site.path}:{site.line}")
-    if not checked:
-        pytest.skip(f"no labelled package is unpacked in {CACHE} (set REALWORLD_CACHE)")
-    assert wrong == []
+def test_a_shifted_line_or_a_misplaced_code_is_caught(score_sites: ModuleType, tmp_path: Path) -> None:
+    """score_sites.py refuses to score a labelled line that holds no sampled site, or a code SPEC §2 never
+    reports at a site of that kind (checked on a package unpacked here: the corpus itself is the benchmark's)."""
+    module = tmp_path / "demo" / "net.py"
+    module.parent.mkdir()
+    module.write_text(
+        "import socket\n\n\ndef dial(host):\n    sock = socket.create_connection((host, 80))\n    return sock\n",
+        encoding="utf-8",
+    )
+    roots = {("demo", "1.0"): tmp_path}
+
+    def site(line: int, *codes: str) -> object:
+        return score_sites.Site("demo", "1.0", "demo/net.py", line, frozenset(codes), "r")
+
+    right, shifted, misplaced, missing = site(5, "CL102"), site(6, "CL102"), site(5, "CL401"), site(5)
+    gone = score_sites.Site("demo", "1.0", "demo/gone.py", 5, frozenset(), "r")
+    assert score_sites.misplaced_sites([right, missing, shifted, misplaced, gone], roots) == [shifted, misplaced, gone]
 
 
 def test_labelled_codes_are_codes_closelint_has(score_sites: ModuleType) -> None:

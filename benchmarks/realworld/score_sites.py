@@ -16,7 +16,10 @@ are per file, so this is what a run over the whole packages reports on those lin
 
 Findings on lines with no label do not count (run.py's triage covers those). The last lines of each part
 repeat the totals without test modules (tests/, test_*.py, conftest.py, ...), the quiet-in-tests policy's
-stake. The exit status is 0 whatever the scores (2 for a malformed labels file).
+stake. Before scoring, every labelled line is checked against the unpacked package: it must hold a site
+sample_sites.py finds there, and carry only codes SPEC §2 reports at a site of that kind (a shifted line or a
+misplaced code; the message names the site only, so that a held-out label is not shown). The exit status is
+0 whatever the scores, 2 for a malformed labels file or a misplaced site.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tomllib
 
 from run import PACKAGES, Finding, defaults_config, prepare_sources, read_pins, run_closelint
+from sample_sites import CODES_OF_KIND, module_sites
 
 HERE = Path(__file__).resolve().parent
 #: (title, labels file, pins file or None for run.py's PACKAGES)
@@ -174,6 +178,19 @@ def score(title: str, sites: Sequence[Site], findings: Iterable[Finding], show: 
                 print(f"  FP {code} {site.package} {site.path}:{site.line}  {site.reason}")
 
 
+def misplaced_sites(sites: Iterable[Site], roots: dict[tuple[str, str], Path]) -> list[Site]:
+    """The sites whose line holds no site sample_sites.py finds in the unpacked package `roots[(name,
+    version)]`, or that carry a code SPEC §2 never reports at a site of the kinds found there."""
+    wrong = []
+    for site in sites:
+        path = roots[(site.package, site.version)] / site.path
+        kinds = module_sites(path).get(site.line, (set(), ""))[0] if path.is_file() else set()
+        allowed = frozenset().union(*(CODES_OF_KIND[kind] for kind in kinds))
+        if not kinds or not site.codes <= allowed:
+            wrong.append(site)
+    return wrong
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--cache", type=Path, default=HERE / "cache", help="run.py's download/extract directory")
@@ -197,6 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache: Path = args.cache.resolve()
     dirs, _ = prepare_sources(cache, [p for p in pins if p in wanted])
     roots = {pin: root for root, pin in dirs.items()}
+    wrong = misplaced_sites((s for _, sites in parts for s in sites), roots)
+    for site in wrong:
+        print(f"score_sites: misplaced site: {site.package} {site.path}:{site.line}", file=sys.stderr)
+    if wrong:
+        return 2
     targets = sorted({roots[(s.package, s.version)] / s.path for _, sites in parts for s in sites})
     findings, elapsed = run_closelint(dirs, args.config or defaults_config(cache), targets)
     print(f"closelint over {len(targets)} files holding labelled sites: {elapsed:.1f} s")
