@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -37,6 +38,22 @@ def test_every_part_is_well_formed(score_sites: ModuleType) -> None:
         sites = score_sites.load_sites(labels, pins)
         real += sum(len(s.codes) for s in sites)
     assert real > 0
+
+
+def test_every_labels_file_is_a_part(score_sites: ModuleType) -> None:
+    """A labels file the scorer does not list would be neither checked nor scored."""
+    parts = {labels.name for _title, labels, _pins in score_sites.PARTS}
+    assert parts == {path.name for path in REALWORLD.glob("sites*.toml")}
+
+
+def test_parts_share_no_package(score_sites: ModuleType) -> None:
+    """A held-out part measures generalisation only on packages no other part holds."""
+    owner: dict[str, str] = {}
+    for title, _labels, pins_file in score_sites.PARTS:
+        pins = score_sites.read_pins(pins_file) if pins_file else score_sites.PACKAGES
+        for name, _version in pins:
+            key = re.sub(r"[-_.]+", "-", name).lower()
+            assert owner.setdefault(key, title) == title, f"{name} is in {owner[key]} and {title}"
 
 
 def test_a_shifted_line_or_a_misplaced_code_is_caught(score_sites: ModuleType, tmp_path: Path) -> None:

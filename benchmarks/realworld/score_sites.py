@@ -3,12 +3,12 @@
     python benchmarks/realworld/score_sites.py --cache /work/rw-cache
     python benchmarks/realworld/score_sites.py --cache /work/rw-cache --list     # ... and every miss / false report
 
-`sites.toml` (main set, run.py's PACKAGES), `sites-heldout.toml` (held-out set, heldout.txt) and
-`sites-heldout-fresh.toml` (fresh held-out set, heldout-fresh.txt, printed last) hold one `[[site]]` per
-(package, version, path, line) with the SPEC §2 codes a correct closelint reports at that line (`codes = []`:
-clean there) and a one-line `reason`. closelint runs once, with default settings, over the files that hold a
-labelled site (its findings are per file, so this is what a run over the whole packages reports on those
-lines). Per code and part:
+`sites.toml` (main set, run.py's PACKAGES), `sites-heldout.toml` (held-out set, heldout.txt),
+`sites-heldout-fresh.toml` (fresh held-out set, heldout-fresh.txt) and `sites-heldout-blind.toml` (blind
+held-out set, heldout-blind.txt, printed last) hold one `[[site]]` per (package, version, path, line) with
+the SPEC §2 codes a correct closelint reports at that line (`codes = []`: clean there) and a one-line
+`reason`. closelint runs once, with default settings, over the files that hold a labelled site (its findings
+are per file, so this is what a run over the whole packages reports on those lines). Per code and part:
 
 - real: labelled sites with the code; reported: labelled sites closelint reports it at;
 - TP: both; FN: real but not reported; FP: reported at a labelled site whose codes do not include it;
@@ -43,6 +43,7 @@ PARTS: tuple[tuple[str, Path, Path | None], ...] = (
     ("main", HERE / "sites.toml", None),
     ("held-out", HERE / "sites-heldout.toml", HERE / "heldout.txt"),
     ("held-out (fresh)", HERE / "sites-heldout-fresh.toml", HERE / "heldout-fresh.txt"),
+    ("held-out (blind)", HERE / "sites-heldout-blind.toml", HERE / "heldout-blind.txt"),
 )
 #: the codes SPEC §2 defines; a label outside them is a typo
 SPEC_CODES = ("CL101", "CL102", "CL103", "CL201", "CL202", "CL301", "CL401", "CL501", "CL502")
