@@ -124,6 +124,18 @@ def test_writer_close_without_wait_is_pending_at_the_end() -> None:
     assert len(walked.unawaited) == 1
 
 
+def test_a_writer_never_closed_is_named_by_its_variable_or_as_writer() -> None:
+    def messages(body: str) -> list[str]:
+        text = f"import asyncio\n\nasync def f(h, p):\n    {body}\n"
+        return [v.message for v in lint_source(text, "m.py", Settings(select=("CL502",))).violations]
+
+    named, unnamed = "_, upstream = await asyncio.open_connection(h, p)", "await asyncio.open_connection(h, p)"
+    assert [m.split("' is never closed")[0] for m in messages(named) + messages(unnamed)] == [
+        "StreamWriter 'upstream",
+        "StreamWriter 'writer",
+    ]
+
+
 def async_scope(source: str) -> ScopeFacts:
     """The facts of the first `async def` in `source`."""
     text = "import asyncio\n" + textwrap.dedent(source)
@@ -570,8 +582,7 @@ def test_async_handlers_cover_cancellation_together() -> None:
 def test_a_leak_only_through_cancellation_is_told_apart() -> None:
     """`except OSError` around an await leaks on cancellation only; one that swallows and goes on leaks
     on a network error too, and the rule's message then names any exception."""
-    only_cancelled = async_scope(
-        """
+    only_cancelled_source = """
         import socket
         async def f(loop, a):
             s = socket.socket()
@@ -582,10 +593,7 @@ def test_a_leak_only_through_cancellation_is_told_apart() -> None:
                 raise
             s.close()
         """
-    )
-    assert only_cancelled.exceptional_leaks and not only_cancelled.leaks_beyond_cancellation
-    swallowed = async_scope(
-        """
+    swallowed_source = """
         import socket
         async def f(loop, a):
             s = socket.socket()
@@ -595,8 +603,17 @@ def test_a_leak_only_through_cancellation_is_told_apart() -> None:
                 return None
             s.close()
         """
-    )
+    only_cancelled = async_scope(only_cancelled_source)
+    assert only_cancelled.exceptional_leaks and not only_cancelled.leaks_beyond_cancellation
+    swallowed = async_scope(swallowed_source)
     assert swallowed.exceptional_leaks == swallowed.leaks_beyond_cancellation != set()
+
+    def failure(source: str) -> str:
+        (found,) = lint_source(textwrap.dedent(source), "m.py", Settings(select=("CL102",))).violations
+        return found.message.split(" leaks if ", 1)[1].split(" before it is closed", 1)[0]
+
+    assert failure(only_cancelled_source).startswith("the task is cancelled at an await")
+    assert failure(swallowed_source) == "an exception is raised"
 
 
 def test_awaited_reads_that_reach_eof_drain() -> None:

@@ -38,6 +38,8 @@ SHORT = 0.5
 """The timeout given to the helper when the peer is not going to cooperate."""
 SLACK = 1.0
 """Every call must return within its timeout plus this, whatever the peer does."""
+UPLOAD_SIZE = 3000
+"""Bytes a peer sends before it resets: small enough to sit in the loopback receive queue at once."""
 
 
 def close_bounded(sock: socket.socket, **kwargs: Any) -> CloseOutcome:
@@ -176,6 +178,18 @@ def test_peer_that_resets_during_the_drain(pair: Pair) -> None:
     outcome = close_bounded(ours, timeout=IO_TIMEOUT)
     resetter.result()
     assert outcome.status is CloseStatus.RESET
+    assert outcome.error is not None and outcome.error.startswith("ConnectionResetError")
+
+
+def test_a_reset_after_some_input_reports_what_was_drained(pair: Pair) -> None:
+    """The peer uploads, waits for our FIN, then resets: the outcome counts the upload it discarded."""
+    ours, peer = pair
+    peer.sendall(b"u" * UPLOAD_SIZE)
+    assert select.select([ours], [], [], IO_TIMEOUT)[0], "the upload did not arrive"
+    resetter = Background(reset_after_eof, peer)
+    outcome = close_bounded(ours, timeout=IO_TIMEOUT)
+    resetter.result()
+    assert (outcome.status, outcome.drained) == (CloseStatus.RESET, UPLOAD_SIZE)
     assert outcome.error is not None and outcome.error.startswith("ConnectionResetError")
 
 

@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import dataclasses
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from closelint_graceful import DEFAULT_TIMEOUT, CloseOutcome, CloseStatus, graceful_aclose
-from netutil import IO_TIMEOUT, LOOPBACK, PEEK_SIZE, RESPONSE_SIZE, Delivery, loss_client, reset_after_eof
+from netutil import IO_TIMEOUT, LOOPBACK, PEEK_SIZE, RESPONSE_SIZE, Delivery, abort, loss_client, reset_after_eof
 
 pytestmark = pytest.mark.network
 
@@ -20,6 +21,8 @@ SHORT = 0.5
 """The timeout given to the helper when the peer is not going to cooperate."""
 SLACK = 1.0
 """Every call must return within its timeout plus this, whatever the peer does."""
+UPLOAD_SIZE = 3000
+"""Bytes a peer sends before it half-closes: the drain reads them all before the peer's EOF."""
 
 ASYNC_REQUEST_SIZE = 384 * 1024
 """asyncio reads up to 256 KiB per recv() before the StreamReader pauses the transport: a smaller request
@@ -183,6 +186,41 @@ def test_peer_that_resets() -> None:
     outcome = run(scenario())
     assert outcome.status is CloseStatus.RESET
     assert outcome.error is not None and outcome.error.startswith("ConnectionResetError")
+
+
+def test_a_reset_while_the_close_flushes_keeps_what_was_drained() -> None:
+    """The peer uploads and half-closes (the drain ends at its EOF) but reads nothing; once our close has
+    begun to flush a response too big for the socket buffers, it resets: ``wait_closed()`` raises, and the
+    outcome is a reset that still counts the upload it discarded."""
+    closing = threading.Event()
+
+    async def respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> CloseOutcome:
+        writer.transport.set_write_buffer_limits(high=64 * 1024 * 1024)
+        writer.write(b"x" * (32 * 1024 * 1024))  # more than the loopback socket buffers hold
+        close = writer.close
+
+        def spy() -> None:
+            closing.set()
+            close()
+
+        writer.close = spy  # type: ignore[method-assign]
+        return await timed_aclose(writer, reader, timeout=IO_TIMEOUT)
+
+    def uploader_that_resets(address: tuple[str, int]) -> None:
+        peer = socket.create_connection(address, timeout=IO_TIMEOUT)
+        peer.sendall(b"u" * UPLOAD_SIZE)
+        peer.shutdown(socket.SHUT_WR)
+        assert closing.wait(IO_TIMEOUT), "the close did not begin"
+        abort(peer)
+
+    async def scenario() -> CloseOutcome:
+        async with one_connection(respond) as (address, result):
+            await asyncio.to_thread(uploader_that_resets, address)
+            return await asyncio.wait_for(result, IO_TIMEOUT)
+
+    outcome = run(scenario())
+    assert (outcome.status, outcome.drained) == (CloseStatus.RESET, UPLOAD_SIZE)
+    assert outcome.error is not None
 
 
 def test_cancellation_aborts_and_propagates() -> None:

@@ -61,10 +61,9 @@ def selected(violations: Sequence[Violation], unsafe: bool) -> list[Violation]:
     chosen: list[Violation] = []
     last_line = 0
     allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
-    candidates = [v for v in violations if v.fix and v.fix.applicability in allowed]
-    for v in sorted(candidates, key=lambda v: (v.fix.span if v.fix else (0, 0), v.line, v.col)):
-        assert v.fix is not None
-        first, last = v.fix.span
+    candidates = [(v.fix, v) for v in violations if v.fix and v.fix.applicability in allowed]
+    for fix, v in sorted(candidates, key=lambda pair: (pair[0].span, pair[1].line, pair[1].col)):
+        first, last = fix.span
         if first > last_line:
             chosen.append(v)
             last_line = last

@@ -573,6 +573,6 @@ def _alone_on_its_lines(statement: ast.stmt, text: str) -> bool:
     first, last = statement.lineno, statement.end_lineno or statement.lineno
     if last > len(lines):
         return False
-    before = lines[first - 1].encode("utf-8")[: statement.col_offset].decode("utf-8", "replace")
-    after = lines[last - 1].encode("utf-8")[statement.end_col_offset or 0 :].decode("utf-8", "replace").strip()
-    return not before.strip() and (not after or after.startswith("#"))
+    before = lines[first - 1].encode()[: statement.col_offset]  # the offsets count UTF-8 bytes
+    after = lines[last - 1].encode()[statement.end_col_offset or 0 :].strip()
+    return not before.strip() and (not after or after.startswith(b"#"))
