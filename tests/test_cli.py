@@ -260,6 +260,10 @@ POLICY_CASES = {
     "log_first.py": (
         "import socket\n\ndef f(addr, log):\n    s = socket.create_connection(addr)\n    audit(addr)\n    s.close()\n"
     ),
+    "record_first.py": (  # a function of the module, called with no arguments: it may raise under "any"
+        "import socket\n\nJOURNAL = []\n\ndef record():\n    JOURNAL.append(len(JOURNAL))\n\n"
+        "def f(addr):\n    s = socket.create_connection(addr)\n    record()\n    s.close()\n"
+    ),
     "bare.py": (
         "import socket\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    try:\n"
         "        s.shutdown(socket.SHUT_RDWR)\n    finally:\n        s.close()\n"
@@ -287,6 +291,7 @@ POLICY_CASES = {
         ('quiet-in-tests = ["CL2", "CL1"]', "test_server.py", ["CL102", "CL201"], []),
         ('quiet-in-tests = ["CL102"]', "tests.py", ["CL102", "CL201"], ["CL201"]),
         ('raising-calls = "any"', "log_first.py", [], ["CL102"]),
+        ('raising-calls = "any"', "record_first.py", [], ["CL102"]),
         ("teardown-requires-send = false", "bare.py", [], ["CL202"]),
         ("teardown-requires-send = false", "bare_parameter.py", [], []),  # a parameter is a stream if it sent
         ("linger-zero-in-branch = false", "abort.py", ["CL301"], []),
