@@ -66,7 +66,6 @@ from closelint.analysis.state import (
     to_reclaimed,
     to_sent,
     to_unanswered,
-    to_unlent,
 )
 from closelint.analysis.summaries import ModuleSummaries, ParameterUse, Sends, Summary, Use
 from closelint.policy import DEFAULT, Policy
@@ -587,8 +586,8 @@ class ScopeWalker:
         if caught is not None:
             for handler in stmt.handlers:
                 entry = caught.alias(handler.name) if handler.name else caught
-                change = to_reclaimed if self._handles_failure(handler) else to_unlent
-                entry = entry.update(entry.facts, change)
+                if self._handles_failure(handler):
+                    entry = entry.update(entry.facts, to_reclaimed)
                 ends.append(self.block(handler.body, entry, routed))
         normal = merge(ends)
         if not final:

@@ -247,12 +247,9 @@ def to_lent(f: Facts) -> Facts:
 
 
 def to_reclaimed(f: Facts) -> Facts:
-    """In an `except` that goes on after a constructor raised: the socket lent to it is ours again."""
+    """In an `except` that goes on after a constructor raised: the socket lent to it is ours again (also when
+    an inner `except` logged and re-raised the failure first: that one keeps the loan as it was)."""
     return replace(f, life=Life.OPEN, lent=False, exceptional=True) if f.lent else f
-
-
-def to_unlent(f: Facts) -> Facts:
-    return replace(f, lent=False) if f.lent else f
 
 
 def to_drained(f: Facts) -> Facts:
