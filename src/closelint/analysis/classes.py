@@ -280,10 +280,6 @@ class ModuleClasses:
             found = self._models[cls] = self._build(cls)
         return found
 
-    def socket_members(self, cls: ast.ClassDef) -> set[str]:
-        """The `self.<attr>` names the class shows to hold a socket."""
-        return {attr for attr, member in self.model(cls).members.items() if member.is_socket}
-
     def family(self, cls: ast.ClassDef, seen: frozenset[str] = frozenset()) -> list[ast.ClassDef]:
         """`cls` and its bases defined in the module."""
         found = [cls]
