@@ -307,8 +307,7 @@ class ModuleClasses:
                     self._read_method(method, positional[0].arg, model)
         for file, sock in model.files.items():
             if model.members[file].writes:  # what is written to a makefile() object is sent on its socket
-                member = model.members.setdefault(sock, Member())
-                member.sends = Sends.STREAM
+                model.members[sock].sends = Sends.STREAM  # its `makefile()` call made `sock` a member
         return model
 
     def _read_method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, me: str, model: ClassModel) -> None:
