@@ -273,22 +273,15 @@ def _with_factory_calls(text: str, index: ModuleIndex, summaries: ModuleSummarie
     """`mentions` plus the lines that name a function of the module returning a fresh socket or writer
     (a factory: its callers own what it returns), found from the functions that mention a trigger and
     then from those that call a factory, until no new factory turns up."""
-    names: set[str] = set()
     returns = mention_lines(text, ("return",))
-    pending = [(f, c) for f, c in index.functions if _spans_any(f, returns, text)]
-    while pending:
-        found = set()
-        for function, _ in pending:
-            if not _spans_any(function, mentions, text):
-                continue
-            if function.name not in names and summaries.summary(function).returns is not None:
-                found.add(function.name)
+    pending = [f for f, _ in index.functions if _spans_any(f, returns, text)]
+    while pending:  # a function whose name is found once leaves `pending`, with every namesake
+        found = {f.name for f in pending if _spans_any(f, mentions, text) and summaries.summary(f).returns is not None}
         if not found:
             break
-        names |= found
         summaries.factory_names |= found
         mentions = sorted(set(mentions) | set(mention_lines(text, found)))
-        pending = [(f, c) for f, c in pending if f.name not in names]
+        pending = [f for f in pending if f.name not in found]
     return mentions
 
 
