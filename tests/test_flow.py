@@ -642,7 +642,5 @@ def test_every_tracked_socket_costs_a_step_per_statement(monkeypatch: pytest.Mon
 
 def test_mention_lines_finds_whole_words_only() -> None:
     text = "conn_socket = pool.get()\nsocket_ = 1\nsocket2 = 2\nx = socket.socket()\n_socket = socket\n"
-    assert mention_lines(text, ["socket"]) == [
-        4,
-        5,
-    ]  # `\bsocket\b`, as `re` reads it: an underscore or a digit is part of a word
+    # `\bsocket\b`, as `re` reads it: an underscore or a digit is part of a word
+    assert mention_lines(text, ["socket"]) == [4, 5]
