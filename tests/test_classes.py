@@ -665,4 +665,3 @@ def test_members_come_from_every_generation_of_module_bases() -> None:
         "Client",
     ).members
     assert found["sock"].created and found["sock"].sends_on_stream  # from the grandparent, and its own send
-
