@@ -97,3 +97,11 @@ def test_annotated_unpacked_and_nonlocal_assignments() -> None:
     last = source.splitlines().index("print(A, B, C, D)") + 1
     assert [values[(name, last)] for name in "ABCD"] == [[7], [...], [8], [9]]  # `B: int` binds no value
     assert sorted(values[("n", last - 1)]) == [0, 10]  # `nonlocal n` in bump() rebinds counter()'s n
+
+
+def test_a_name_in_a_return_annotation_is_a_global_of_the_module() -> None:
+    tree = ast.parse("Reply = dict\n\ndef parse(data) -> Reply:\n    return {}\n")
+    binding, function = tree.body
+    assert isinstance(binding, ast.Assign) and isinstance(function, ast.FunctionDef)
+    assert isinstance(function.returns, ast.Name)
+    assert Bindings(tree).values(function.returns) == [binding.value]  # evaluated where the `def` runs

@@ -646,3 +646,22 @@ def test_writer_members_come_from_writes_and_awaited_drains() -> None:
     (close,) = (s for s in facts.scopes if getattr(s.node, "name", "") == "aclose")
     closed = {ast.unparse(c.func.value) for c in close.unawaited if isinstance(c.func, ast.Attribute)}
     assert closed == {"self.out"}  # log is never drained; spare's drain is not awaited, or not on `self`
+
+
+def test_members_come_from_every_generation_of_module_bases() -> None:
+    found = model(
+        """
+        class Transport:
+            def open(self, address):
+                self.sock = socket.create_connection(address)
+
+        class Framed(Transport):
+            pass
+
+        class Client(Framed):
+            def send(self, data):
+                self.sock.sendall(data)
+        """,
+        "Client",
+    ).members
+    assert found["sock"].created and found["sock"].sends_on_stream  # from the grandparent, and its own send

@@ -10,7 +10,7 @@ import pytest
 
 from closelint.analysis.budget import TooComplex, WorkBudget
 from closelint.analysis.flow import ScopeFacts
-from closelint.analysis.module import analyse
+from closelint.analysis.module import analyse, mention_lines
 from closelint.analysis.state import EMPTY, FALSY, Facts, Life, State, merge, to_closed
 from closelint.config import Settings
 from closelint.engine import lint_source
@@ -655,3 +655,9 @@ def test_every_tracked_socket_costs_a_step_per_statement(monkeypatch: pytest.Mon
     few = "".join(f"    s{i} = socket.socket()\n    s{i}.connect(('h', {i}))\n" for i in range(4))
     found = lint_source("import socket\n\n\ndef connect_all():\n" + few, "few.py", Settings()).violations
     assert [v.code for v in found] == ["CL101"] * 4
+
+
+def test_mention_lines_finds_whole_words_only() -> None:
+    text = "conn_socket = pool.get()\nsocket_ = 1\nsocket2 = 2\nx = socket.socket()\n_socket = socket\n"
+    # `\bsocket\b`, as `re` reads it: an underscore or a digit is part of a word
+    assert mention_lines(text, ["socket"]) == [4, 5]

@@ -301,3 +301,61 @@ def test_a_function_returning_its_parameter_on_every_path_passes_it_through() ->
     assert other is not None and other[0] == "spare"
     for name in ("sometimes", "stores", "closes", "generator"):
         assert found[name].passes is None, name
+
+
+def test_every_use_of_a_parameter_counts_whatever_its_order() -> None:
+    found = summaries(
+        """
+        def finish(c, data):
+            c.sendall(data)
+            c.shutdown(socket.SHUT_WR)
+            c.close()
+
+        def close_and_report(c):
+            c.close()
+            print("closed", c)
+        """
+    )
+    assert found["finish"].use("c").use is Use.SHUT  # a call after the shutdown does not undo it
+    assert found["close_and_report"].use("c").use is Use.CLOSED  # a use after the close does not hide it
+
+
+def test_a_socket_also_registered_after_a_method_call_is_not_fresh() -> None:
+    found = summaries(
+        """
+        def tracked(registry):
+            s = socket.socket()
+            s.settimeout(5.0)
+            registry.append(s)
+            return s
+
+        def tracked_late(registry):
+            s = socket.socket()
+            registry.append(s)
+            s.settimeout(5.0)
+            return s
+        """
+    )
+    assert found["tracked"].returns is None and found["tracked_late"].returns is None
+
+
+def test_a_static_method_calls_its_first_parameter_not_the_class() -> None:
+    tree = ast.parse(
+        textwrap.dedent(
+            """
+            class Pipe:
+                @staticmethod
+                def finish(conn):
+                    conn.close()
+
+                def close(self):
+                    self.close()
+            """
+        )
+    )
+    index = index_module(tree)
+    module = ModuleSummaries(index, ImportTable(index.imports))
+    finish, close = (function for function, _ in index.functions)
+    assert module.callee(next(n for n in ast.walk(finish) if isinstance(n, ast.Call)), finish) is None
+    resolved = module.callee(next(n for n in ast.walk(close) if isinstance(n, ast.Call)), close)
+    assert resolved is not None and resolved[0] is close

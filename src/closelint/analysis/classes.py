@@ -280,10 +280,6 @@ class ModuleClasses:
             found = self._models[cls] = self._build(cls)
         return found
 
-    def socket_members(self, cls: ast.ClassDef) -> set[str]:
-        """The `self.<attr>` names the class shows to hold a socket."""
-        return {attr for attr, member in self.model(cls).members.items() if member.is_socket}
-
     def family(self, cls: ast.ClassDef, seen: frozenset[str] = frozenset()) -> list[ast.ClassDef]:
         """`cls` and its bases defined in the module."""
         found = [cls]
@@ -311,8 +307,7 @@ class ModuleClasses:
                     self._read_method(method, positional[0].arg, model)
         for file, sock in model.files.items():
             if model.members[file].writes:  # what is written to a makefile() object is sent on its socket
-                member = model.members.setdefault(sock, Member())
-                member.sends = Sends.STREAM
+                model.members[sock].sends = Sends.STREAM  # its `makefile()` call made `sock` a member
         return model
 
     def _read_method(self, method: ast.FunctionDef | ast.AsyncFunctionDef, me: str, model: ClassModel) -> None:

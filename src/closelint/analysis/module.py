@@ -19,7 +19,7 @@ from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module, own_nodes
 from closelint.analysis.state import SOCKET, WRITER, Resource
-from closelint.analysis.summaries import ModuleSummaries
+from closelint.analysis.summaries import ModuleSummaries, is_static
 from closelint.policy import DEFAULT, Policy
 
 #: base classes that neither close nor hand off what a subclass stores on `self`
@@ -273,22 +273,15 @@ def _with_factory_calls(text: str, index: ModuleIndex, summaries: ModuleSummarie
     """`mentions` plus the lines that name a function of the module returning a fresh socket or writer
     (a factory: its callers own what it returns), found from the functions that mention a trigger and
     then from those that call a factory, until no new factory turns up."""
-    names: set[str] = set()
     returns = mention_lines(text, ("return",))
-    pending = [(f, c) for f, c in index.functions if _spans_any(f, returns, text)]
-    while pending:
-        found = set()
-        for function, _ in pending:
-            if not _spans_any(function, mentions, text):
-                continue
-            if function.name not in names and summaries.summary(function).returns is not None:
-                found.add(function.name)
+    pending = [f for f, _ in index.functions if _spans_any(f, returns, text)]
+    while pending:  # a function whose name is found once leaves `pending`, with every namesake
+        found = {f.name for f in pending if _spans_any(f, mentions, text) and summaries.summary(f).returns is not None}
         if not found:
             break
-        names |= found
         summaries.factory_names |= found
         mentions = sorted(set(mentions) | set(mention_lines(text, found)))
-        pending = [(f, c) for f, c in pending if f.name not in names]
+        pending = [f for f in pending if f.name not in found]
     return mentions
 
 
@@ -325,7 +318,7 @@ def _stream_facts(
     found: dict[ast.AST, StreamFacts] = {}
     for function, owner in index.functions:
         positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
-        if owner is not None and positional and not _is_static(function):
+        if owner is not None and positional and not is_static(function):
             positional = positional[1:]
         parameters = {
             a.arg: False
@@ -475,7 +468,7 @@ def _written_and_drained(cls: ast.ClassDef) -> set[str]:
     written: set[str] = set()
     drained: set[str] = set()
     for method in cls.body:
-        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(method):
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or is_static(method):
             continue
         positional = [*method.args.posonlyargs, *method.args.args]
         if not positional:
@@ -556,10 +549,6 @@ def _is_test_case(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set
         elif "Test" in ast.unparse(base):
             return True
     return False
-
-
-def _is_static(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
 
 
 _HELPER_MODULES = frozenset({"test_utils.py", "test_helpers.py", "test_support.py", "test_util.py"})

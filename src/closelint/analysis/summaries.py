@@ -118,7 +118,8 @@ def _positional(function: Function) -> list[str]:
     return [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
 
 
-def _is_static(function: Function) -> bool:
+def is_static(function: Function) -> bool:
+    """Whether `function` is decorated `@staticmethod`: its first parameter is no instance."""
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
 
 
@@ -156,7 +157,7 @@ class ModuleSummaries:
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
             return None
         cls = self.owner.get(scope)
-        if cls is None or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(scope):
+        if cls is None or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) or is_static(scope):
             return None
         positional = _positional(scope)
         if not positional or func.value.id != positional[0]:
@@ -165,7 +166,7 @@ class ModuleSummaries:
         if method is None:
             return None
         names = _positional(method)
-        return method, names if _is_static(method) else names[1:]
+        return method, names if is_static(method) else names[1:]
 
     def method(self, cls: ast.ClassDef, name: str, seen: frozenset[str] = frozenset()) -> Function | None:
         """The method `name` of `cls` or of a base class defined in the module."""
@@ -287,7 +288,7 @@ class _Reader:
 
     def summary(self) -> Summary:
         names = _positional(self.function) + [a.arg for a in self.function.args.kwonlyargs]
-        if self.summaries.owner.get(self.function) is not None and not _is_static(self.function) and names:
+        if self.summaries.owner.get(self.function) is not None and not is_static(self.function) and names:
             names = names[1:]
         uses = {name: self.parameter(name) for name in names}
         closes, used, sends = self.attributes()
@@ -311,7 +312,7 @@ class _Reader:
         """(closed, used, sent on) `self.<attr>` names, for a method; a local alias (`sock = self.sock`)
         counts."""
         positional = _positional(self.function)
-        if self.summaries.owner.get(self.function) is None or _is_static(self.function) or not positional:
+        if self.summaries.owner.get(self.function) is None or is_static(self.function) or not positional:
             return frozenset(), frozenset(), frozenset()
         me = positional[0]
         closed: set[str] = set()
