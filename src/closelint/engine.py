@@ -45,6 +45,7 @@ TRIGGERS = (
     b"start_server",
     b"start_unix_server",
     b"StreamWriter",
+    b"drain",
     b"SO_LINGER",
     b"setsockopt",
 )

@@ -101,6 +101,7 @@ SCOPE_TRIGGERS = frozenset(
         "open_connection",
         "open_unix_connection",
         "StreamWriter",
+        "drain",  # a writer known by its write() and awaited drain() (CL501)
     }
 )
 
@@ -191,6 +192,10 @@ NEW_SOCKET_FACTORIES = frozenset(SOCKET_FACTORIES) - {"socket.fromfd", "socket.f
 #: methods that keep the socket they are given and do not fail on an open one (`selector.register`)
 INFALLIBLE_HANDOFFS = frozenset({"register"})
 
+#: decorators that cache what a function returns: a socket it makes is shared by every caller, none owns
+#: it (functools docs: "returns the same value" for the same arguments)
+MEMOIZERS = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property"})
+
 #: classes of the standard library whose `close()` closes the socket a subclass stores on these attributes
 #: (`http.client.HTTPConnection.close()`: `sock = self.sock; self.sock = None; sock.close()`; smtplib,
 #: ftplib and poplib close `self.sock` the same way), by module and class name
@@ -264,6 +269,8 @@ NON_KEEPING_CALLS = frozenset(
 #: methods of any object that only log or format their arguments
 NON_KEEPING_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "format", "write"}
+    # a selector forgets what it watched (selectors docs: unregister() "must be called before closing")
+    | {"unregister"}
     # asyncio's low-level socket operations use the socket for one call and keep nothing
     | {
         "sock_connect",

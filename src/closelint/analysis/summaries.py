@@ -456,8 +456,9 @@ class _Reader:
 
     # ------------------------------------------------------------------ factories
     def fresh_return(self) -> Made | None:
-        """What the function returns when every returned value is None or created here and kept nowhere."""
-        if self.generator or not self.returns:
+        """What the function returns when every returned value is None or created here and kept nowhere (and
+        no cache of its results shares it among its callers)."""
+        if self.generator or not self.returns or self._memoized():
             return None
         made: Made | None = None
         for value in self.returns:
@@ -468,6 +469,10 @@ class _Reader:
                 return None
             made = returned
         return made
+
+    def _memoized(self) -> bool:
+        decorators = (d.func if isinstance(d, ast.Call) else d for d in self.function.decorator_list)
+        return any(self.imports.qualname(d) in F.MEMOIZERS for d in decorators)
 
     def _returned_value(self, value: ast.expr) -> Made | None:
         direct = self._creation(value)
