@@ -125,7 +125,7 @@ def graceful_close_fix(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -
     ):
         if site.read_side_shut() and not _is_shutdown(site.previous, site.handle):
             return None  # graceful_close() cannot drain a socket whose read side an earlier shutdown() shut
-        in_finally = _finally_of(statement, scope.node) is not None
+        in_finally = _finally_of(statement, scope.node, facts) is not None
         key = FixKey.GRACEFUL_CLOSE_IN_FINALLY if in_finally else FixKey.GRACEFUL_CLOSE
         description = f"Replace `{site.handle}.close()` with `graceful_close({site.handle})`" + (
             " on the normal path (the error path keeps the plain close)" if in_finally else ""
@@ -169,12 +169,12 @@ def _doubts(site: CloseSite, scope: ScopeFacts, facts: ModuleFacts) -> Iterator[
         yield unsafe, f"{green}: the drain would stall every greenlet for up to its timeout"
     if _shares_descriptor(region, handle):
         yield unsafe, f"the descriptor of '{handle}' may have another owner (its fileno() is passed on or dup()ed)"
-    if _makefile_open(region, function, handle, site.statement):
+    if _makefile_open(region, function, handle, site.statement, facts):
         yield display, f"a makefile() object of '{handle}' is not proven closed first: the drain may eat its input"
-    ancestors = _ancestors(function, site.statement)
+    ancestors = _ancestors(function, site.statement, facts)
     if _under_lock(function, ancestors, site.statement, handle, facts):
         yield unsafe, "the close may run under a held lock, which the drain would hold for up to its timeout"
-    handled = _finally_of(site.statement, function)
+    handled = _finally_of(site.statement, function, facts)
     if handled is not None and handled.handlers:
         yield unsafe, "the `try` handles exceptions: its `finally` cannot tell the error path from the normal one"
     if _nested_in_async(function, facts):
@@ -310,12 +310,12 @@ def _names(node: ast.AST, names: set[str]) -> bool:
     return isinstance(node, ast.Name) and node.id in names
 
 
-def _makefile_open(region: ast.AST, function: ast.AST, handle: str, close: ast.stmt) -> bool:
+def _makefile_open(region: ast.AST, function: ast.AST, handle: str, close: ast.stmt, facts: ModuleFacts) -> bool:
     """A `handle.makefile()` object that is not provably closed before the close statement: proven are a
     temporary read at once before it (`sock.makefile().read()`), a `with` block that ends before it, and
     a local only ever used as `f.method()` whose `f.close()` statement runs unconditionally before it."""
-    parents = {child: node for node in ast.walk(region) for child in ast.iter_child_nodes(node)}
-    earlier = _run_before(function, close)
+    parents = _parents(facts)
+    earlier = _run_before(function, close, facts)
     for call in ast.walk(region):
         if not _method_on(call, handle, "makefile"):
             continue
@@ -339,10 +339,10 @@ def _makefile_open(region: ast.AST, function: ast.AST, handle: str, close: ast.s
     return False
 
 
-def _run_before(function: ast.AST, statement: ast.stmt) -> list[ast.stmt]:
+def _run_before(function: ast.AST, statement: ast.stmt, facts: ModuleFacts) -> list[ast.stmt]:
     """The statements that precede `statement` in its block and in each enclosing block: all of them have
     run (or raised) whenever `statement` runs."""
-    chain = [function, *_ancestors(function, statement), statement]
+    chain = [function, *_ancestors(function, statement, facts), statement]
     earlier: list[ast.stmt] = []
     for outer, inner in itertools.pairwise(chain):
         for field in ("body", "orelse", "finalbody"):
@@ -361,29 +361,30 @@ def _method_on(node: ast.AST, handle: str, method: str) -> bool:
     )
 
 
-def _ancestors(function: ast.AST, statement: ast.stmt) -> list[ast.AST]:
-    """The nodes from `function` down to `statement`, not entering nested scopes (outermost first)."""
+def _ancestors(function: ast.AST, statement: ast.stmt, facts: ModuleFacts) -> list[ast.AST]:
+    """The nodes from `function` down to `statement`, outermost first (none if `statement` is not in
+    `function` outside its nested scopes)."""
+    parents = _parents(facts)
     path: list[ast.AST] = []
-
-    def search(node: ast.AST) -> bool:
-        for child in ast.iter_child_nodes(node):
-            if child is statement:
-                return True
-            if isinstance(child, NESTED_SCOPES):
-                continue
-            path.append(child)
-            if search(child):
-                return True
-            path.pop()
-        return False
-
-    search(function)
-    return path
+    node = parents.get(statement)
+    while node is not None and node is not function:
+        if isinstance(node, NESTED_SCOPES):
+            return []
+        path.append(node)
+        node = parents.get(node)
+    return path[::-1] if node is function else []
 
 
-def _finally_of(statement: ast.stmt, function: ast.AST) -> ast.Try | ast.TryStar | None:
+def _parents(facts: ModuleFacts) -> dict[ast.AST, ast.AST]:
+    """The parent of every node of the module, computed once per module (not once per close)."""
+    if facts.parents is None:
+        facts.parents = {child: node for node in ast.walk(facts.tree) for child in ast.iter_child_nodes(node)}
+    return facts.parents
+
+
+def _finally_of(statement: ast.stmt, function: ast.AST, facts: ModuleFacts) -> ast.Try | ast.TryStar | None:
     """The innermost `try` in whose `finally` the statement lies (it then also runs on the error path)."""
-    chain = [function, *_ancestors(function, statement), statement]
+    chain = [function, *_ancestors(function, statement, facts), statement]
     found = None
     for outer, inner in itertools.pairwise(chain):
         if isinstance(outer, (ast.Try, ast.TryStar)) and any(s is inner for s in outer.finalbody):

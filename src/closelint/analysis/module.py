@@ -88,6 +88,8 @@ class ModuleFacts:
     #: inside an `async def`, and the names of the functions registered as event-loop callbacks
     in_async: frozenset[ast.AST] | None = field(default=None, repr=False)
     registered_callbacks: frozenset[str] | None = field(default=None, repr=False)
+    #: the parent of every node of the tree, filled by the fix applicability at its first question
+    parents: dict[ast.AST, ast.AST] | None = field(default=None, repr=False)
     #: `wait_closed_calls(cls)` per class, filled as rules ask
     _waited: dict[ast.ClassDef | None, tuple[tuple[str, ast.Call], ...]] = field(default_factory=dict, repr=False)
     scopes: list[ScopeFacts] = field(default_factory=list)
