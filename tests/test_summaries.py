@@ -359,3 +359,25 @@ def test_a_static_method_calls_its_first_parameter_not_the_class() -> None:
     assert module.callee(next(n for n in ast.walk(finish) if isinstance(n, ast.Call)), finish) is None
     resolved = module.callee(next(n for n in ast.walk(close) if isinstance(n, ast.Call)), close)
     assert resolved is not None and resolved[0] is close
+
+
+def test_a_close_in_an_except_only_is_no_close_helper() -> None:
+    found = summaries(
+        """
+        def on_failure(c, data):
+            try:
+                c.sendall(data)
+            except OSError:
+                c.close()
+                raise
+
+        def always(c, data):
+            try:
+                c.sendall(data)
+            finally:
+                c.close()
+        """
+    )
+    failing = found["on_failure"].use("c")
+    assert failing.use is Use.BORROWED and failing.raises and failing.sends is Sends.STREAM
+    assert found["always"].use("c").use is Use.CLOSED

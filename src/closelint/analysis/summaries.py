@@ -365,7 +365,7 @@ class _Reader:
                 called = self._called(parent)
                 if method in ("detach", "close") and not called:
                     return KEPT  # `addCleanup(s.close)`: the close is handed off
-                closes |= called and method == "close"
+                closes |= called and method == "close" and not self._in_handler(node)
                 shut |= called and method == _SHUTDOWN
                 sends = max(sends, self._send_level(parent) if called else Sends.NO)
                 reads |= called and method in READ_METHODS
@@ -376,7 +376,7 @@ class _Reader:
                 use = self._argument_use(parent, node)
                 if use is None:
                     return KEPT
-                closes |= use.use in (Use.CLOSED, Use.SHUT, Use.GRACEFUL)
+                closes |= use.use in (Use.CLOSED, Use.SHUT, Use.GRACEFUL) and not self._in_handler(node)
                 shut |= use.use is Use.SHUT
                 graceful |= use.use is Use.GRACEFUL
                 sends = max(sends, use.sends)
@@ -392,6 +392,16 @@ class _Reader:
             return ParameterUse(Use.BORROWED, sends, waits, raises, reads)
         closing = Use.GRACEFUL if graceful or reads else Use.SHUT if shut else Use.CLOSED
         return ParameterUse(closing, sends, waits, raises, reads)
+
+    def _in_handler(self, node: ast.AST) -> bool:
+        """Whether `node` lies in an `except` of the function: a close there happens only when something
+        failed (`except OSError: s.close(); raise`), and the caller keeps the socket on the normal path."""
+        parent = self.parents.get(node)
+        while parent is not None and parent is not self.function:
+            if isinstance(parent, ast.ExceptHandler):
+                return True
+            parent = self.parents.get(parent)
+        return False
 
     def _alias_of(self, value: ast.expr) -> str | None:
         """The local name `value` is assigned to: `sock = self.sock`, `sock, self.sock = self.sock, None`."""
