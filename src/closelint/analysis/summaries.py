@@ -123,6 +123,10 @@ def is_static(function: Function) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
 
 
+def _is_classmethod(function: Function) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in function.decorator_list)
+
+
 class ModuleSummaries:
     """The summaries of one module's functions, computed on demand and kept."""
 
@@ -156,6 +160,9 @@ class ModuleSummaries:
             return found[0], _positional(found[0])
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
             return None
+        named = self._classes.get(func.value.id)
+        if named is not None and self.imports.qualname(func.value) is None:
+            return self._class_level(named, func.attr)
         cls = self.owner.get(scope)
         if cls is None or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) or is_static(scope):
             return None
@@ -167,6 +174,16 @@ class ModuleSummaries:
             return None
         names = _positional(method)
         return method, names if is_static(method) else names[1:]
+
+    def _class_level(self, cls: ast.ClassDef, name: str) -> tuple[Function, list[str]] | None:
+        """`Factory.make(...)` through the class's name: a static method binds every argument, a class
+        method all but `cls`; an instance method called this way takes its instance as an argument."""
+        method = self.method(cls, name)
+        if method is None:
+            return None
+        if is_static(method):
+            return method, _positional(method)
+        return (method, _positional(method)[1:]) if _is_classmethod(method) else None
 
     def method(self, cls: ast.ClassDef, name: str, seen: frozenset[str] = frozenset()) -> Function | None:
         """The method `name` of `cls` or of a base class defined in the module."""
