@@ -489,13 +489,19 @@ class _Reader:
             return None
         made: Made | None = None
         for value in self.returns:
-            if value is None or (isinstance(value, ast.Constant) and value.value is None):
-                continue
+            if value is None or (isinstance(value, ast.Constant) and value.value is None) or self._recurs(value):
+                continue  # a retry through the function itself returns what its other returns do
             returned = self._returned_value(value)
             if returned is None or (made is not None and returned != made):
                 return None
             made = returned
         return made
+
+    def _recurs(self, value: ast.expr) -> bool:
+        if not isinstance(value, ast.Call):
+            return False
+        callee = self.summaries.callee(value, self.function)
+        return callee is not None and callee[0] is self.function
 
     def _memoized(self) -> bool:
         decorators = (d.func if isinstance(d, ast.Call) else d for d in self.function.decorator_list)
