@@ -36,6 +36,8 @@ NEUTRAL_BASES = frozenset(
         "typing.Protocol",
     }
 )
+#: metaclasses that add no method to the class's instances (`abc.ABC` is `metaclass=abc.ABCMeta`)
+NEUTRAL_METACLASSES = frozenset({"abc.ABCMeta", "builtins.type"})
 
 #: uses of `x.attr` that neither close nor hand the socket off
 _INERT_METHODS = frozenset(
@@ -647,7 +649,7 @@ def _neutral_bases(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], imports:
             continue
         if imports.qualname(base) not in NEUTRAL_BASES:
             return False
-    return not any(k.arg == "metaclass" for k in cls.keywords)
+    return not any(k.arg == "metaclass" and imports.qualname(k.value) not in NEUTRAL_METACLASSES for k in cls.keywords)
 
 
 def walk_mentioning(tree: ast.AST, text: str, names: Iterable[str]) -> Iterator[ast.AST]:
