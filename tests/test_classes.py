@@ -190,6 +190,56 @@ def test_waits_for_a_writer_count_in_the_class_its_bases_and_subclasses_only() -
     assert facts.waited_attributes(None) == {"w", "other"}
 
 
+def test_outside_every_class_a_wait_or_close_counts_for_the_class_its_object_is_typed_to() -> None:
+    text = textwrap.dedent(
+        """
+        import asyncio
+        import socket
+        import sys
+
+        class Peer:
+            def __init__(self, w: asyncio.StreamWriter, host):
+                self.w = w
+                self.sock = socket.create_connection((host, 1))
+
+        class Stranger:
+            def __init__(self, host):
+                self.sock = socket.create_connection((host, 1))
+
+        if sys.platform:
+            class Shadow:
+                def __init__(self, host):
+                    self.sock = socket.create_connection((host, 1))
+
+                def close(self):
+                    self.sock.close()
+
+        async def typed(p: "Peer | None", anything):
+            await p.w.wait_closed()
+            await anything.w.wait_closed()
+
+        def untyped(anything):
+            anything.sock.close()
+
+        def shadowed(p: Peer):
+            def inner(p):
+                p.sock.close()
+
+        s = Stranger("h")
+        s.sock.close()
+        """
+    )
+    facts = analyse(ast.parse(text), text)
+    classes = {c.name: c for c in ast.walk(facts.tree) if isinstance(c, ast.ClassDef)}
+    assert {name: facts.waited_attributes(cls) for name, cls in classes.items()} == {
+        "Peer": {"w"},
+        "Stranger": set(),
+        "Shadow": set(),
+    }
+    peer_socket = classes["Peer"].body[0].body[1]  # type: ignore[attr-defined]
+    assert [(attr, r.node.lineno) for attr, r in facts.unclosed_attributes] == [("sock", peer_socket.lineno)]
+
+
 def test_writer_members_come_through_locals_and_quoted_annotations() -> None:
     text = textwrap.dedent(
         """

@@ -274,6 +274,11 @@ class ModuleClasses:
                 self._methods.setdefault(owner, []).append(function)
         self._models: dict[ast.ClassDef, ClassModel] = {}
 
+    @property
+    def names(self) -> frozenset[str]:
+        """The names of the classes the module defines (at any depth)."""
+        return frozenset(self._classes)
+
     def model(self, cls: ast.ClassDef) -> ClassModel:
         found = self._models.get(cls)
         if found is None:

@@ -6,7 +6,7 @@ import ast
 import bisect
 import itertools
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -17,6 +17,7 @@ from closelint.analysis.budget import WorkBudget
 from closelint.analysis.classes import ModuleClasses, takes_teardown_over
 from closelint.analysis.flow import ScopeFacts, ScopeWalker, StreamFacts
 from closelint.analysis.names import ImportTable
+from closelint.analysis.receivers import OutsideCode
 from closelint.analysis.scopes import ModuleIndex, ScopeNode, children, index_module, own_nodes
 from closelint.analysis.state import SOCKET, WRITER, Resource
 from closelint.analysis.summaries import ModuleSummaries, is_static
@@ -101,24 +102,43 @@ class ModuleFacts:
 
     def wait_closed_calls(self, cls: ast.ClassDef | None) -> tuple[tuple[str, ast.Call], ...]:
         """The calls `x.<attr>.wait_closed()`, with `attr`, in `cls`, its bases and subclasses defined in the
-        module, and in the code outside every class; in the whole module when `cls` is None. (A class of
-        its own that waits for a writer of the same name waits for another object.) A call of a module
-        function that waits for the parameter `x.<attr>` binds (`await wait_writer(self.writer)`) counts."""
+        module, and in the code outside every class on an `x` typed to one of them (`receivers.OutsideCode`);
+        in the whole module when `cls` is None. (Another class, or an untyped `x`, that waits for a writer of
+        the same name waits for another object.) A call of a module function that waits for the parameter
+        `x.<attr>` binds (`await wait_writer(self.writer)`) counts."""
         found = self._waited.get(cls)
         if found is None:
-            outside = [s for s in self.tree.body if not isinstance(s, ast.ClassDef)]
-            regions: list[ast.AST] = (
-                [self.tree] if cls is None or self.class_models is None else [*outside, *self.class_models.related(cls)]
-            )
             lines = mention_lines(self.text, ("wait_closed", *self._waiting_functions))
-            found = self._waited[cls] = tuple(
-                (attr, node)
-                for region in regions
-                for node in walk_lines(region, lines)
-                if isinstance(node, ast.Call)
-                for attr in self._waited_through(node)
-            )
+            if cls is None or self.class_models is None:
+                found = tuple(self._waits_in([self.tree], lines, None, own_class=False))
+            else:
+                family = self.class_models.related(cls)
+                admits = partial(self.outside.admits, family=frozenset(c.name for c in family))
+                found = (*self._waits_in(family, lines, None), *self._waits_in(self.outside.statements, lines, admits))
+            self._waited[cls] = found
         return found
+
+    def _waits_in(
+        self,
+        roots: Sequence[ast.AST],
+        lines: list[int],
+        admits: Callable[[ast.expr], bool] | None,
+        own_class: bool = True,
+    ) -> Iterator[tuple[str, ast.Call]]:
+        """`wait_closed_calls` in `roots` (with `own_class`, classes nested in them left out), each
+        `x.<attr>` waited for counted when `admits(x)` (always when `admits` is None)."""
+        for root in roots:
+            for node in walk_lines(root, lines, own_class):
+                if isinstance(node, ast.Call):
+                    for waited in self._waited_through(node):
+                        if admits is None or admits(waited.value):
+                            yield waited.attr, node
+
+    @cached_property
+    def outside(self) -> OutsideCode:
+        """The module's code outside every class, with the module classes each name there is typed to."""
+        names = frozenset() if self.class_models is None else self.class_models.names
+        return OutsideCode(self.tree, names)
 
     @cached_property
     def _waiting_functions(self) -> frozenset[str]:
@@ -133,12 +153,12 @@ class ModuleFacts:
             and any(use.waits for use in summaries.summary(function).parameters.values())
         )
 
-    def _waited_through(self, call: ast.Call) -> Iterator[str]:
-        """The `attr` of each `x.<attr>` writer whose `wait_closed()` the call is or runs."""
+    def _waited_through(self, call: ast.Call) -> Iterator[ast.Attribute]:
+        """Each `x.<attr>` writer whose `wait_closed()` the call is or runs."""
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr == "wait_closed":
             if isinstance(func.value, ast.Attribute):
-                yield func.value.attr
+                yield func.value
             return
         if self.summaries is None or not (isinstance(func, ast.Name) and func.id in self._waiting_functions):
             return
@@ -147,7 +167,7 @@ class ModuleFacts:
             summary, arguments = bound
             for argument, name in arguments:
                 if isinstance(argument, ast.Attribute) and summary.use(name).waits:
-                    yield argument.attr
+                    yield argument
 
     def waited_attributes(self, cls: ast.ClassDef | None) -> frozenset[str]:
         """The attribute names of `wait_closed_calls(cls)`."""
@@ -236,12 +256,14 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
         if id(scope) not in walked_ids and owner in member_lines and _spans_any(scope, member_lines[owner], text):
             walk(scope, owner)
     by_name = {node.name: node for node in index.classes}
-    outside = [statement for statement in tree.body if not isinstance(statement, ast.ClassDef)]
     for cls, items in stored.items():
         if not (_neutral_bases(cls, by_name, imports, set()) or takes_teardown_over(cls)):
             continue
-        scope = ast.Module(body=[*outside, *classes.related(cls)], type_ignores=[])
-        released = _released_attributes(scope, text, {attr for attr, _ in items}, imports)
+        family = classes.related(cls)
+        wanted = {attr for attr, _ in items}
+        admits = partial(facts.outside.admits, family=frozenset(c.name for c in family))
+        released = _released_attributes(family, text, wanted, imports, None)
+        released |= _released_attributes(facts.outside.statements, text, wanted - released, imports, admits)
         # one socket stored under several attributes (`self.outs = self.ins = ...`) is released through any
         done = {r.rid for attr, r in items if attr in released or r.kind != SOCKET}
         for attr, resource in items:
@@ -662,15 +684,19 @@ def walk_mentioning(tree: ast.AST, text: str, names: Iterable[str]) -> Iterator[
     return walk_lines(tree, mention_lines(text, names))
 
 
-def walk_lines(node: ast.AST, lines: list[int]) -> Iterator[ast.AST]:
+def walk_lines(node: ast.AST, lines: list[int], own_class: bool = False) -> Iterator[ast.AST]:
     """`node` and the nodes below it, except statements (and `except` clauses) spanning no line of the
-    sorted `lines` and everything they hold; a `def` or `class` spans its decorators too."""
+    sorted `lines` and everything they hold; a `def` or `class` spans its decorators too. With `own_class`,
+    a class below `node` (one of its own, if nested in a class or defined under `if`/`try`) is left out."""
     if not lines:
         return
+    root = node
     stack = [node]
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.stmt, ast.ExceptHandler)) and not _spans(node, lines):
+            continue
+        if own_class and isinstance(node, ast.ClassDef) and node is not root:
             continue
         yield node
         stack.extend(children(node))
@@ -683,9 +709,17 @@ def _spans(node: ast.stmt | ast.ExceptHandler, lines: list[int]) -> bool:
     return bisect.bisect_left(lines, first) != bisect.bisect_right(lines, node.end_lineno or node.lineno)
 
 
-def _released_attributes(tree: ast.Module, text: str, wanted: set[str], imports: ImportTable) -> set[str]:
-    """Which of the attribute names `wanted` some code in the module closes or hands off (`x.attr.close()`,
-    `f(x.attr)`, …). A module's attribute is none (`trio.socket.socket()` does not release `self.socket`).
+def _released_attributes(
+    roots: Sequence[ast.AST],
+    text: str,
+    wanted: set[str],
+    imports: ImportTable,
+    admits: Callable[[ast.expr], bool] | None,
+) -> set[str]:
+    """Which of the attribute names `wanted` the code of `roots` closes or hands off (`x.attr.close()`,
+    `f(x.attr)`, …), counting an `x.attr` only when `admits(x)` (always when `admits` is None); a class
+    nested in a root is a class of its own and left out. A module's attribute is none
+    (`trio.socket.socket()` does not release `self.socket`).
 
     An `x.attr` node ends with the `attr` token, so every statement holding one spans a line that mentions
     `attr`: statements that span none are skipped whole (decorators count as part of their `def`/`class`).
@@ -694,11 +728,11 @@ def _released_attributes(tree: ast.Module, text: str, wanted: set[str], imports:
     released: set[str] = set()
     if not lines:
         return released
-    stack: list[tuple[ast.AST, ast.AST | None, ast.AST | None]] = [(tree, None, None)]  # node, parent, grandparent
+    stack: list[tuple[ast.AST, ast.AST | None, ast.AST | None]] = [(root, None, None) for root in roots]
     while stack:
-        node, parent, grandparent = stack.pop()
+        node, parent, grandparent = stack.pop()  # node, parent, grandparent
         if isinstance(node, (ast.stmt, ast.ExceptHandler)):
-            if not _spans(node, lines):
+            if not _spans(node, lines) or (isinstance(node, ast.ClassDef) and parent is not None):
                 continue
         elif (
             type(node) is ast.Attribute
@@ -706,6 +740,7 @@ def _released_attributes(tree: ast.Module, text: str, wanted: set[str], imports:
             and not isinstance(node.ctx, ast.Store)
             and _releases(node, parent, grandparent)
             and imports.qualname(node) is None
+            and (admits is None or admits(node.value))
         ):
             released.add(node.attr)
         for name in node._fields:

@@ -272,7 +272,8 @@ class Session:
 
 def _waited_elsewhere(close: ast.Call, scope: ScopeFacts, facts: ModuleFacts) -> bool:
     """Whether the writer closed by `x.<attr>.close()` is an attribute its class (or a base or subclass
-    of it in the module, or code outside every class) calls `wait_closed()` on in another function:
+    of it in the module, or code outside every class on an object typed to one of them: `wait_closed_calls`)
+    calls `wait_closed()` on in another function:
     `self.<attr>.wait_closed()` in another method. A wait in the closing function itself is judged per
     path by the walk (`nowait` skipping it leaves a path without one)."""
     func = close.func

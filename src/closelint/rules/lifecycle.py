@@ -246,7 +246,10 @@ class SocketAttributeNeverClosed(Rule):
         "`__del__`, `tearDown`, `shutdown`, `stop`, or any other) ever closes the attribute or hands it off. "
         "A class with a base of another module (which may close what it stores) is judged only when it defines "
         "its own `close()` or `aclose()` and never runs a base's (`super().close()`, `Base.close(self)`): the "
-        "teardown is then its own."
+        "teardown is then its own. Attribute names are matched per class: the methods of the class and of its "
+        "bases and subclasses in the module count, and code outside every class counts only on an object typed "
+        "to one of them (`def retire(c: Client): c.sock.close()`, `c = Client(); c.sock.close()`); another class "
+        "(also one defined under `if`/`try`) or an untyped `x.sock.close()` closes some other object."
     )
     rationale = (
         "An object that opens a socket in `__init__`, `connect` or `setUp` and never closes it leaks one "
