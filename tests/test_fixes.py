@@ -412,3 +412,15 @@ def test_every_fix_clears_its_own_finding(path: Path) -> None:
         assert Counter((a.code, a.message) for a in after)[(v.code, v.message)] < counts[(v.code, v.message)], (
             f"{v.line}:{v.col + 1} {v.code}: {v.fix.description}"
         )
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_no_fix_rewrites_a_unix_or_datagram_socket_named_through_constants(unsafe: bool) -> None:
+    """A graceful close of a Unix or datagram socket would drain a socket that resets nothing (SPEC §2):
+    with its family or type given through a module constant, no fix of either applicability is offered."""
+    path = FIXTURES / "cl201_ok_kind_through_module_constants.py"
+    text = path.read_text(encoding="utf-8")
+    from closelint.engine import lint_source
+
+    assert selected(lint_source(text, path.name, Settings()).violations, unsafe) == []
+    assert fix_text(text, path.name, Settings(), unsafe=unsafe).fixed == text

@@ -36,8 +36,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from closelint.analysis import factories as F
-from closelint.analysis.classes import socket_kind
 from closelint.analysis.flow import CloseSite, ScopeFacts
+from closelint.analysis.kinds import named_kind
 from closelint.analysis.module import ModuleFacts
 from closelint.analysis.names import bindings
 from closelint.analysis.scopes import NESTED_SCOPES, own_nodes
@@ -218,7 +218,7 @@ def _plain_creation(node: ast.AST, facts: ModuleFacts) -> bool:
     if qualname not in PLAIN_FACTORIES:
         return False  # also a green module's socket: the drain would block its event loop
     if qualname in F.KIND_ARGUMENTS:
-        family, sock_type = socket_kind(node, F.KIND_ARGUMENTS[qualname], facts.imports)
+        family, sock_type = named_kind(node, F.KIND_ARGUMENTS[qualname], facts.imports, lambda: facts.bindings)
         if family is F.Family.UNIX or sock_type is F.SockType.DGRAM:
             return False  # nothing of a Unix or datagram socket is reset by a plain close (SPEC §2)
     return not (len(node.args) > 3 or any(k.arg == "fileno" for k in node.keywords))

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from closelint.analysis import factories as F
+from closelint.analysis.kinds import named_kind
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, partial_sends
 from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children
@@ -43,24 +44,6 @@ _SEND_LEVEL = {"sendall": Sends.STREAM, "sendfile": Sends.STREAM, "send": Sends.
 _EVERY_ERROR = frozenset({"builtins.Exception", "builtins.BaseException"})
 #: methods of a `makefile()` file object that send on its socket
 _FILE_WRITES = frozenset({"write", "writelines"})
-
-
-def socket_kind(call: ast.Call, first: int, imports: ImportTable) -> tuple[F.Family | None, F.SockType | None]:
-    """The family and type a `socket.socket(...)`-like call names, its arguments starting at `first`
-    (`F.KIND_ARGUMENTS`): the stream type when it names a family only (the default of `socket.socket()`),
-    None for what it leaves to the factory's default."""
-    keywords = {k.arg: k.value for k in call.keywords}
-    args: list[ast.expr | None] = [*call.args[first : first + 2], None, None]
-    family_arg, type_arg = args[0] or keywords.get("family"), args[1] or keywords.get("type")
-    family: F.Family | None = None
-    sock_type: F.SockType | None = None
-    if family_arg is not None:
-        family = F.FAMILY_CONSTANTS.get(imports.qualname(family_arg) or "", F.Family.UNKNOWN)
-    if type_arg is not None:
-        sock_type = F.TYPE_CONSTANTS.get(imports.qualname(type_arg) or "", F.SockType.UNKNOWN)
-    elif family is not None or first == 0:
-        sock_type = F.SockType.STREAM
-    return family, sock_type
 
 
 def _port_of(subscript: ast.Subscript) -> bool:
@@ -387,7 +370,8 @@ class ModuleClasses:
         if qualname in F.SOCKET_FACTORIES:
             family, sock_type, role, _ = F.SOCKET_FACTORIES[qualname]
             if qualname in F.KIND_ARGUMENTS:
-                named_family, named_type = socket_kind(value, F.KIND_ARGUMENTS[qualname], self.imports)
+                named = named_kind(value, F.KIND_ARGUMENTS[qualname], self.imports, self.summaries.bindings)
+                named_family, named_type = named
                 family, sock_type = named_family or family, named_type or sock_type
             if role is F.Role.CONNECTED and value.args and reading.connects_to_own(value.args[0]):
                 role = F.Role.PAIRED  # `create_connection(lst.getsockname())`

@@ -22,6 +22,7 @@ from closelint.analysis import factories as F
 from closelint.analysis.bindings import Bindings
 from closelint.analysis.budget import WorkBudget
 from closelint.analysis.classes import ClassModel, Member, is_setup_method
+from closelint.analysis.kinds import named_kind
 from closelint.analysis.local_helpers import Helper, lent_names, local_helpers
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import (
@@ -1049,41 +1050,19 @@ class ScopeWalker:
     def _socket_kind(
         self, call: ast.Call, family: F.Family, kind: F.SockType, first: int, state: State
     ) -> tuple[F.Family, F.SockType]:
-        """Family and type from the arguments (from position `first`: `fromfd(fd, family, type)`)."""
-        args: list[ast.expr | None] = [*call.args[first : first + 2]]
-        keywords = {k.arg: k.value for k in call.keywords}
-        args += [None] * (2 - len(args))
-        family_arg = args[0] or keywords.get("family")
-        type_arg = args[1] or keywords.get("type")
-        if family_arg is not None:
-            family = self._family_constant(family_arg, 0)
-            if (
-                isinstance(family_arg, ast.Attribute)
-                and family_arg.attr == "family"
-                and isinstance(family_arg.value, ast.Name)
-            ):  # fromfd(x.fileno(), x.family, ...) of a socket we know
-                families = {self.by_rid[r].family for r in state.rids(family_arg.value.id)}
-                family = families.pop() if len(families) == 1 else family
-        if type_arg is not None:
-            kind = self._type_constant(type_arg)
-        return family, kind
-
-    def _family_constant(self, expr: ast.expr, depth: int) -> F.Family:
-        """The address family `expr` names: a constant (`socket.AF_UNIX`), or a name every binding of which
-        in scope (`FAMILY = socket.AF_UNIX`, looked up by Python's scope rules) is the same family."""
-        family = F.FAMILY_CONSTANTS.get(self.imports.qualname(expr) or "")
-        if family is not None:
-            return family
-        if not isinstance(expr, ast.Name) or depth > 3 or self.bindings is None:
-            return F.Family.UNKNOWN
-        found = {self._family_constant(value, depth + 1) for value in self.bindings().values(expr)}
-        return found.pop() if len(found) == 1 else F.Family.UNKNOWN
-
-    def _type_constant(self, expr: ast.expr) -> F.SockType:
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):  # SOCK_STREAM | SOCK_NONBLOCK
-            left, right = self._type_constant(expr.left), self._type_constant(expr.right)
-            return left if left is not F.SockType.UNKNOWN else right
-        return F.TYPE_CONSTANTS.get(self.imports.qualname(expr) or "", F.SockType.UNKNOWN)
+        """Family and type from the arguments (from position `first`: `fromfd(fd, family, type)`), else the
+        factory's `family` and `kind`."""
+        named_family, named_type = named_kind(call, first, self.imports, self.bindings)
+        family_arg = call.args[first] if len(call.args) > first else None
+        family_arg = family_arg or next((k.value for k in call.keywords if k.arg == "family"), None)
+        if (
+            isinstance(family_arg, ast.Attribute)
+            and family_arg.attr == "family"
+            and isinstance(family_arg.value, ast.Name)
+        ):  # fromfd(x.fileno(), x.family, ...) of a socket we know
+            families = {self.by_rid[r].family for r in state.rids(family_arg.value.id)}
+            named_family = families.pop() if len(families) == 1 else named_family
+        return named_family or family, named_type or kind
 
     @staticmethod
     def _consume(created: _Creation, state: State) -> State:

@@ -203,7 +203,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
         imports.assume_star_modules(index.imports, _bound_names(tree))
     facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index), policy=policy)
     mentions = _trigger_lines(text, imports)
-    summaries = ModuleSummaries(index, imports)
+    summaries = ModuleSummaries(index, imports, lambda: facts.bindings)
     streams = _stream_facts(tree, index, imports, text, summaries)
     if not mentions and not streams:
         return facts

@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import ast
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from closelint.analysis import factories as F
+from closelint.analysis.bindings import Bindings
+from closelint.analysis.kinds import named_kind
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, partial_sends
 from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children, free_names
@@ -130,8 +132,12 @@ def _is_classmethod(function: Function) -> bool:
 class ModuleSummaries:
     """The summaries of one module's functions, computed on demand and kept."""
 
-    def __init__(self, index: ModuleIndex, imports: ImportTable) -> None:
+    def __init__(
+        self, index: ModuleIndex, imports: ImportTable, bindings: Callable[[], Bindings] | None = None
+    ) -> None:
         self.imports = imports
+        #: the module's name bindings, built when a socket's family or type is first named through a name
+        self.bindings = bindings
         self.owner: dict[ast.AST, ast.ClassDef | None] = {}
         self._functions: dict[str, list[Function]] = {}
         self._methods: dict[ast.ClassDef, dict[str, Function]] = {}
@@ -236,13 +242,10 @@ class ModuleSummaries:
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "socket") or self.imports.qualname(func.value):
             return None
-        family = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "family"), None)
-        known = F.FAMILY_CONSTANTS.get(self.imports.qualname(family) or "") if family is not None else None
-        if known is None:
+        family, sock_type = named_kind(call, 0, self.imports, self.bindings)
+        if family is None or family is F.Family.UNKNOWN:
             return None
-        kind = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "type"), None)
-        sock_type = F.TYPE_CONSTANTS.get(self.imports.qualname(kind) or "", F.SockType.UNKNOWN) if kind else None
-        return Made(known, sock_type or F.SockType.STREAM, F.Role.UNKNOWN)
+        return Made(family, sock_type or F.SockType.STREAM, F.Role.UNKNOWN)
 
     # ------------------------------------------------------------------ summaries
     def summary(self, function: Function) -> Summary:
@@ -620,7 +623,8 @@ class _Reader:
                 return None
             family, kind, role, count = F.SOCKET_FACTORIES[qualname]
             if qualname in F.KIND_ARGUMENTS:
-                family, kind = self._kind(value, family, kind, F.KIND_ARGUMENTS[qualname])
+                named = named_kind(value, F.KIND_ARGUMENTS[qualname], self.imports, self.summaries.bindings)
+                family, kind = named[0] or family, named[1] or kind
             return Made(family, kind, role, (True,) * count)
         func = value.func
         if isinstance(func, ast.Attribute) and func.attr == "accept" and not value.args:
@@ -632,17 +636,6 @@ class _Reader:
             inner = self._creation(wrapped) if wrapped is not None else None
             return Made(inner.family, F.SockType.STREAM, F.Role.UNKNOWN) if inner and not inner.slots else None
         return self.summaries.made(value, self.function)
-
-    def _kind(self, call: ast.Call, family: F.Family, kind: F.SockType, first: int) -> tuple[F.Family, F.SockType]:
-        keywords = {k.arg: k.value for k in call.keywords}
-        args: list[ast.expr | None] = [*call.args[first : first + 2], None, None]
-        family_arg = args[0] or keywords.get("family")
-        type_arg = args[1] or keywords.get("type")
-        if family_arg is not None:
-            family = F.FAMILY_CONSTANTS.get(self.imports.qualname(family_arg) or "", F.Family.UNKNOWN)
-        if type_arg is not None:
-            kind = F.TYPE_CONSTANTS.get(self.imports.qualname(type_arg) or "", F.SockType.UNKNOWN)
-        return family, kind
 
 
 #: a binding to None (a factory that returns None on failure)
