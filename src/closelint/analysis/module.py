@@ -196,9 +196,7 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     """
     index = index_module(tree)
     imports = ImportTable(index.imports)
-    for fake, module in F.FAKE_NETWORKS.items():
-        if imports.uses_module(fake):
-            imports.replace_module(module)
+    imports.replace_modules(F.FAKE_NETWORKS)
     if "import *" in text and any(f"{module}." in text for module in F.SOCKET_MODULES):
         imports.assume_star_modules(index.imports, _bound_names(tree))
     facts = ModuleFacts(tree, imports, text, in_tests=_is_test_module(path, index), policy=policy)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -51,10 +51,11 @@ class ImportTable:
         for module in _GUESSED_MODULES - bound - set(self._names):
             self._names[module] = module
 
-    def replace_module(self, module: str) -> None:
-        """The functions of `module` are replaced at run time (a test's fake network): names under it resolve
-        to nothing, so none of them is taken for what the real module does."""
-        self._replaced += (module + ".",)
+    def replace_modules(self, fakes: Mapping[str, str]) -> None:
+        """`fakes` maps a test's fake network to the module whose functions it replaces at run time: where
+        the module imports a fake, names under the module it replaces resolve to nothing, so none of them is
+        taken for what the real module does."""
+        self._replaced = tuple(module + "." for fake, module in fakes.items() if self.uses_module(fake))
 
     def local_names(self, wanted: Callable[[str], bool]) -> set[str]:
         """Local names whose qualified name (green modules read as the standard ones) satisfies `wanted`,
@@ -72,7 +73,7 @@ class ImportTable:
 
     def qualname(self, node: ast.AST) -> str | None:
         """The dotted qualified name of a Name/Attribute chain, or None if it is not an import (or names
-        something under a module `replace_module` was told of)."""
+        something under a module `replace_modules` was told of)."""
         imported = self.imported_name(node)
         return standard_name(imported) if imported and not imported.startswith(self._replaced) else None
 
