@@ -253,7 +253,6 @@ def analyse(tree: ast.Module, text: str, path: str = "", policy: Policy = DEFAUL
     for scope, owner in scopes:
         if id(scope) not in walked_ids and owner in member_lines and _spans_any(scope, member_lines[owner], text):
             walk(scope, owner)
-    by_name = {node.name: node for node in index.classes}
     for cls, items in stored.items():
         if not (_neutral_bases(cls, by_name, imports, set()) or takes_teardown_over(cls)):
             continue
