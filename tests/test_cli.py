@@ -257,6 +257,10 @@ POLICY_CASES = {
     "tests.py": (  # Django's name for a module of tests
         "import socket\n\ndef test_reply(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'hi')\n    conn.close()\n"
     ),
+    "test_echo.py": (  # a test module by its class's base alone: no function is named test*
+        "import socket, unittest\n\nclass Echo(unittest.TestCase):\n    def check_reply(self, srv):\n"
+        "        conn, _ = srv.accept()\n        conn.sendall(b'hi')\n        conn.close()\n"
+    ),
     "log_first.py": (
         "import socket\n\ndef f(addr, log):\n    s = socket.create_connection(addr)\n    audit(addr)\n    s.close()\n"
     ),
@@ -290,6 +294,7 @@ POLICY_CASES = {
         ('quiet-in-tests = ["CL102"]', "test_server.py", ["CL102", "CL201"], ["CL201"]),
         ('quiet-in-tests = ["CL2", "CL1"]', "test_server.py", ["CL102", "CL201"], []),
         ('quiet-in-tests = ["CL102"]', "tests.py", ["CL102", "CL201"], ["CL201"]),
+        ('quiet-in-tests = ["CL2"]', "test_echo.py", ["CL102", "CL201"], ["CL102"]),
         ('raising-calls = "any"', "log_first.py", [], ["CL102"]),
         ('raising-calls = "any"', "record_first.py", [], ["CL102"]),
         ("teardown-requires-send = false", "bare.py", [], ["CL202"]),
