@@ -14,8 +14,8 @@ from fixture_markers import FIXTURES, fixture_files
 
 from closelint.cli import main
 from closelint.config import Settings
-from closelint.fixer import fix_text, line_edits, selected
-from closelint.model import Applicability
+from closelint.fixer import _identity, fix_text, line_edits, selected
+from closelint.model import Applicability, Violation
 from closelint.registry import all_rules
 from closelint.rule import Rule
 
@@ -424,3 +424,12 @@ def test_no_fix_rewrites_a_unix_or_datagram_socket_named_through_constants(unsaf
 
     assert selected(lint_source(text, path.name, Settings()).violations, unsafe) == []
     assert fix_text(text, path.name, Settings(), unsafe=unsafe).fixed == text
+
+
+@pytest.mark.parametrize("line", [1, 2, 3])
+def test_a_finding_is_known_across_rewrites_by_the_text_of_its_own_line(line: int) -> None:
+    # rewrites move lines, so the fix engine tells a finding that is still there by code, message and the
+    # stripped text of its line, never by its line number: the first and the last line included
+    lines = ["import socket", "    s.close()", "s.close()  # last"]
+    finding = Violation("f.py", line, 4, "CL201", "m")
+    assert _identity(finding, lines) == ("CL201", "m", lines[line - 1].strip())

@@ -8,7 +8,7 @@ import textwrap
 
 from closelint.analysis.module import analyse
 
-MODULE = '''\
+MODULE = """\
 import socket
 
 
@@ -37,7 +37,7 @@ class Client:
 class Plain:
     def conn(self):
         return 1
-'''
+"""
 
 
 def walked(source: str) -> list[str]:

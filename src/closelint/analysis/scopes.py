@@ -206,7 +206,7 @@ def index_module(tree: ast.Module) -> ModuleIndex:
                 elif role == _FUNCTION:
                     functions.append((child, owner))
                     stack.append((child, None))
-                else:
+                elif role == _CLASS:
                     classes.append(child)
                     stack.append((child, child))
     return index
