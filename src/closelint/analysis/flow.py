@@ -367,7 +367,7 @@ class ScopeWalker:
         if handler is not None:
             result: State | None = handler(stmt, state, exits)
             return result
-        return self.evaluate(stmt, state, exits, sink=False)
+        return self.evaluate(stmt, state, exits)
 
     def stmt_Return(self, stmt: ast.Return, state: State, exits: Exits) -> None:
         if stmt.value is not None:
@@ -375,7 +375,7 @@ class ScopeWalker:
         exits.ret.append(state)
 
     def stmt_Raise(self, stmt: ast.Raise, state: State, exits: Exits) -> None:
-        state = self.evaluate(stmt, state, exits, sink=False)
+        state = self.evaluate(stmt, state, exits)
         raised = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
         if raised is None or self.imports.qualname(raised) != "builtins.SystemExit":
             exits.raise_from(state.update(state.facts, to_raised))
@@ -390,7 +390,7 @@ class ScopeWalker:
         if isinstance(stmt.value, ast.Call) and self._ends_path(stmt.value):
             return None  # the process ends, or the test fails, here: nothing is left to leak
         temporary = self._temporary(stmt.value, state, exits)
-        return temporary if temporary is not None else self.evaluate(stmt, state, exits, sink=False)
+        return temporary if temporary is not None else self.evaluate(stmt, state, exits)
 
     def _temporary(self, value: ast.expr, state: State, exits: Exits) -> State | None:
         """A socket created and dropped in one expression (`srv.accept()`, `create_connection(a).send(b)`)."""
@@ -441,7 +441,7 @@ class ScopeWalker:
         return state
 
     def stmt_If(self, stmt: ast.If, state: State, exits: Exits) -> State | None:
-        state = self.evaluate(stmt.test, state, exits, sink=False)
+        state = self.evaluate(stmt.test, state, exits)
         branches = []
         self.exhaustive.update(_enum_chain_end(stmt))
         eof = self.tracker.emptiness(stmt.test) if self.loops else None
@@ -485,12 +485,12 @@ class ScopeWalker:
         return isinstance(test.ops[0], ast.IsNot)
 
     def stmt_Match(self, stmt: ast.Match, state: State, exits: Exits) -> State | None:
-        state = self.evaluate(stmt.subject, state, exits, sink=False)
+        state = self.evaluate(stmt.subject, state, exits)
         ends = [self.block(case.body, state, exits) for case in stmt.cases]
         return merge([*ends, state])
 
     def stmt_While(self, stmt: ast.While, state: State, exits: Exits) -> State | None:
-        state = self.evaluate(stmt.test, state, exits, sink=False)
+        state = self.evaluate(stmt.test, state, exits)
         forever = isinstance(stmt.test, ast.Constant) and bool(stmt.test.value)
         eof = self.tracker.emptiness(stmt.test)
         framed = self.tracker.framed_loop(stmt)
@@ -500,7 +500,7 @@ class ScopeWalker:
         )
 
     def stmt_For(self, stmt: ast.For | ast.AsyncFor, state: State, exits: Exits) -> State | None:
-        state = self.evaluate(stmt.iter, state, exits, sink=False)
+        state = self.evaluate(stmt.iter, state, exits)
         target = stmt.target
         if isinstance(target, ast.Name):
             elements = stmt.iter.elts if isinstance(stmt.iter, (ast.Tuple, ast.List, ast.Set)) else []
@@ -751,7 +751,7 @@ class ScopeWalker:
             return list(state.rids(inner.id)), target or inner.id, state
         if item.optional_vars is not None:
             self.tracker.note_assignment(item.optional_vars, expr)
-        state = self.evaluate(expr, state, exits, sink=False)
+        state = self.evaluate(expr, state, exits)
         if item.optional_vars is not None:
             state = self._unbind(item.optional_vars, state)
         return [], "", state
@@ -795,7 +795,7 @@ class ScopeWalker:
         passed = self._passed_through(value, state) if len(targets) == 1 else None
         if passed is not None:  # `sock = configure(sock)`: the call may raise, the result is `sock`
             self._passing = passed
-            state = self.evaluate(value, state, exits, sink=False)
+            state = self.evaluate(value, state, exits)
             self._passing = None
             value = passed
         made = self.tracker.makefile(value)
@@ -821,7 +821,7 @@ class ScopeWalker:
                 exits.raise_from(state)
         if len(targets) == 1 and isinstance(targets[0], ast.Name) and source and state.rids(source.id):
             if value is not source and source is not wrapped:  # `s = tls.unwrap()`: the call may raise
-                state = self.evaluate(value, state, exits, sink=False)
+                state = self.evaluate(value, state, exits)
             name = targets[0].id
             state = state.alias(name, [source.id])
             return state.update_name(name, to_escaped) if self._shared(name) else state
@@ -1103,10 +1103,10 @@ class ScopeWalker:
         return state, rids
 
     # ------------------------------------------------------------------ expressions
-    def evaluate(self, node: ast.AST, state: State, exits: Exits, sink: bool) -> State:
+    def evaluate(self, node: ast.AST, state: State, exits: Exits, sink: bool = False) -> State:
         """Apply what evaluating `node` does to owned sockets; record the exception edge if it may raise."""
         events: list[tuple[str, str, ast.AST]] = []
-        self._scan(node, sink, events)
+        self._scan(node, events, sink)
         if self._may_raise(node, state):  # what is handed off is gone even if the call then raises
             escaping = state
             call = node.value if isinstance(node, ast.Expr) else None
@@ -1272,7 +1272,7 @@ class ScopeWalker:
             if normal and rid in self.by_rid:
                 self.facts.record_close(CloseSite(self.by_rid[rid], node, normal, statement, handle, previous))
 
-    def _scan(self, node: ast.AST, sink: bool, events: list[tuple[str, str, ast.AST]]) -> None:
+    def _scan(self, node: ast.AST, events: list[tuple[str, str, ast.AST]], sink: bool = False) -> None:
         """Collect, in evaluation order, method calls on names, closes, and names that escape."""
         if isinstance(node, ast.Name):
             if sink and isinstance(node.ctx, ast.Load):
@@ -1287,7 +1287,7 @@ class ScopeWalker:
             held = self._held_attribute(node) if sink else None
             if held:
                 events.append(("escape", held, node))
-            self._scan(node.value, False, events)
+            self._scan(node.value, events)
             return
         if isinstance(node, ast.Call):
             duplicated = _duplicated(node, self.self_name) if sink else None
@@ -1308,7 +1308,7 @@ class ScopeWalker:
         elif isinstance(node, ast.Dict):
             children, keep = [*(k for k in node.keys if k), *node.values], sink
         elif isinstance(node, ast.IfExp):
-            self._scan(node.test, False, events)
+            self._scan(node.test, events)
             children, keep = [node.body, node.orelse], sink
         elif isinstance(node, (ast.Yield, ast.YieldFrom)):
             children, keep = ast.iter_child_nodes(node), True
@@ -1317,7 +1317,7 @@ class ScopeWalker:
         else:
             children, keep = ast.iter_child_nodes(node), False
         for child in children:
-            self._scan(child, keep, events)
+            self._scan(child, events, keep)
 
     def _scan_call(self, call: ast.Call, events: list[tuple[str, str, ast.AST]]) -> None:
         func = call.func
@@ -1329,7 +1329,7 @@ class ScopeWalker:
         elif isinstance(func, ast.Name) and func.id in self.closers and not arguments:
             events.append(("closed_by", self.closers[func.id], call))  # `close()` after `close = s.close`
         else:
-            self._scan(func, False, events)
+            self._scan(func, events)
         drained = self.tracker.reads_to_end(call)
         if drained:
             events.append(("drain", drained, call))
@@ -1365,7 +1365,7 @@ class ScopeWalker:
             if lent and isinstance(argument, ast.Name):
                 events.append(("lent", argument.id, argument))  # `Client(sock)`, `cls(sock=sock)`
             else:
-                self._scan(argument, keeps, events)
+                self._scan(argument, events, keeps)
 
     def _summarised(self, call: ast.Call) -> tuple[Summary, list[tuple[ast.expr, ParameterUse]]] | None:
         """For a call of a function of the module, its summary and the arguments it closes or only uses (not
