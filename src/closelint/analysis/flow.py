@@ -290,7 +290,7 @@ class ScopeWalker:
             walker.borrowable |= lent_names(helper)
             state = EMPTY
             for name in sorted(walker.tracker.read_receivers(helper) & (walker.borrowable | self._attributes(helper))):
-                state = walker._born(state, helper, name, SOCKET, False)
+                state = walker._born(state, helper, name)
             exits = Exits()
             ends = [s for s in [walker.block(helper.body, state, exits), *exits.ret] if s is not None]
             found = self._drains[helper] = frozenset(
@@ -1226,9 +1226,9 @@ class ScopeWalker:
         if not self._borrowable(name) or state.rids(name):
             return state
         attribute = name.split(".", 1)[1] if "." in name else ""
-        return self._born(state, node, name, WRITER if attribute in self.streams.attributes else SOCKET, False)
+        return self._born(state, node, name, WRITER if attribute in self.streams.attributes else SOCKET)
 
-    def _born(self, state: State, node: ast.AST, name: str, kind: str, owned: bool) -> State:
+    def _born(self, state: State, node: ast.AST, name: str, kind: str = SOCKET, owned: bool = False) -> State:
         """Start following a socket or writer the scope did not create here (a parameter, an attribute)."""
         rid = next(self.ids)
         loop = self.loops[-1] if self.loops else None
