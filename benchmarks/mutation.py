@@ -49,11 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=40, help="mutants to run (default: 40)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the draw (default: from the clock)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default: 2)")
-    parser.add_argument("--min-score", type=float, default=90.0, help="percent killed needed for exit 0")
+    parser.add_argument(
+        "--min-score", type=float, default=90.0, help="percent killed needed for exit status 0 (default: 90)"
+    )
     parser.add_argument(
         "--warm-up",
         default="closelint_graceful.x__require__mutmut_*",
-        help="mutants run while generating and tracing (a glob over mutant names)",
+        help=(
+            "mutmut generates every mutant and traces which tests cover which function only as part of a run, "
+            "so a first run is made over these few mutants (a glob over mutant names; default: the small "
+            "argument check of the graceful-close helper), whose results count only where the draw picks them"
+        ),
     )
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it (default: a temporary one)")
     args = parser.parse_args(argv)

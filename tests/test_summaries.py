@@ -128,9 +128,20 @@ def test_parameters_closed_borrowed_or_kept() -> None:
 
         async def settle(w):
             await w.wait_closed()
+
+        def echo_and_close(c):
+            with c:
+                c.sendall(c.recv(64))
+
+        def echo_through_alias(c):
+            with c as conn:
+                conn.sendall(b"x")
         """
     )
     assert found["close_it"].use("c").use is Use.CLOSED
+    # `with c:` closes it when the block ends; `with c as conn:` gives it another name, not followed
+    assert found["echo_and_close"].use("c").use is Use.GRACEFUL and found["echo_and_close"].use("c").sends
+    assert found["echo_through_alias"].use("c").use is Use.KEPT
     assert found["shut_it"].use("c").use is Use.SHUT
     assert found["through"].use("c").use is Use.CLOSED
     assert found["frame"].use("c").sends is Sends.STREAM and found["frame"].use("c").use is Use.BORROWED

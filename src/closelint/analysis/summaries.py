@@ -404,6 +404,9 @@ class _Reader:
                 raises |= use.raises
                 reads |= use.reads
                 continue
+            if isinstance(parent, ast.withitem) and parent.optional_vars is None:
+                closes |= not self._in_handler(node)  # `with sock:` closes it when the block ends
+                continue
             if returned and isinstance(parent, ast.Return):
                 continue
             if not isinstance(parent, _LOOKING) or self._returned(parent):

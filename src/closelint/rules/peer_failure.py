@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import bisect
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from closelint.analysis.eventloops import selecting_loops, unguarded_dispatch
 from closelint.analysis.factories import NON_KEEPING_CALLS, NON_KEEPING_METHODS, SUPPRESSING_CONTEXTS
@@ -12,6 +12,7 @@ from closelint.analysis.module import ModuleFacts, mention_lines, walk_mentionin
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, WRITE_METHODS
 from closelint.analysis.scopes import NESTED_SCOPES
+from closelint.analysis.summaries import Function, ModuleSummaries, Use
 from closelint.model import Invalid, Valid
 from closelint.rule import Report, Rule
 
@@ -48,8 +49,11 @@ class UnhandledPeerReset(Rule):
         "Checks for an accept/serve loop (`while`/`for` around `srv.accept()`) in which I/O on the accepted "
         "connection (`recv`, `send`, `sendall`, `makefile()` reads and writes) is not inside a `try` within "
         "the loop that catches `ConnectionResetError`/`BrokenPipeError` or a base class (`ConnectionError`, "
-        "`OSError`, `socket.error`, `Exception`, a bare `except`, …). A connection passed to any call (a "
-        "thread, a pool, a handler) is handed off and not judged here; `accept()`'s own errors are out of "
+        "`OSError`, `socket.error`, `Exception`, a bare `except`, …). A connection given to a function or "
+        "method of the module that keeps nothing (`handle(conn)`, `self.respond(conn)`, followed up to three "
+        "calls deep) is still the loop's: I/O there counts unless a handler around the call or in the "
+        "function catches the reset. A connection passed to a call that may keep it (a thread, a pool, a "
+        "function of another module) is handed off and not judged here; `accept()`'s own errors are out of "
         "scope. Event-loop servers too: a `select`/`selectors` loop that accepts and does connection I/O "
         "(also in functions and methods of the module it calls) with no handler inside the loop; reported "
         "at the `accept()`, or at the loop's call that leads to the I/O when the accept is in a helper."
@@ -111,12 +115,14 @@ def serve(port):
     def check(self, facts: ModuleFacts) -> Iterator[Report]:
         if "accept" not in facts.text:
             return
+        scopes = _loop_scopes(facts.summaries)
         for loop in _loops(facts.tree, facts.text):
+            handlers = _Handlers(facts.summaries, facts.imports, scopes.get(id(loop), facts.tree))
             for accept, conn in _accepted(loop.body):
                 names = {conn} | _makefiles(loop.body, conn)
-                if _handed_off(loop.body, conn, facts.imports):
+                if _handed_off(loop.body, conn, facts.imports, handlers.lent(loop.body, names)):
                     continue
-                if _unprotected_io(loop.body, names, facts.imports, protected=False):
+                if _unprotected_io(loop.body, names, facts.imports, protected=False, through=handlers.io):
                     yield self.report(accept, conn=conn)
         yield from self._event_loops(facts)
 
@@ -139,6 +145,69 @@ def serve(port):
                 io, site = found.io[0]
                 assert isinstance(io.func, ast.Attribute)
                 yield self.report(direct[0] if direct else site, conn=ast.unparse(io.func.value))
+
+
+def _loop_scopes(summaries: ModuleSummaries | None) -> dict[int, ast.AST]:
+    """The function or method each loop of the module belongs to, by the loop's id (module-level loops are
+    left out): what a call in the loop resolves against (`self.handle(conn)`)."""
+    found: dict[int, ast.AST] = {}
+    for function in summaries.functions if summaries is not None else ():
+        found.update((id(node), function) for node in _own(function.body) if isinstance(node, LOOPS))
+    return found
+
+
+class _Handlers:
+    """Functions and methods of the module an accept loop gives its connection to without keeping it
+    (`handle(conn)`, `self.handle(conn)`): their I/O on it runs inside the loop (a call that only uses its
+    argument is no hand-off), followed `DEPTH` calls deep."""
+
+    DEPTH = 3
+
+    def __init__(self, summaries: ModuleSummaries | None, imports: ImportTable, scope: ast.AST) -> None:
+        self.summaries, self.imports, self.scope = summaries, imports, scope
+
+    def _borrowers(self, call: ast.Call, names: set[str], scope: ast.AST) -> list[tuple[ast.expr, Function, str]]:
+        """(argument, function, parameter) for each of `names` that `call` lends to a function of the module."""
+        if self.summaries is None:
+            return []
+        bound = self.summaries.of_call(call, scope)
+        callee = self.summaries.callee(call, scope)
+        if bound is None or callee is None:
+            return []
+        summary, arguments = bound
+        return [
+            (argument, callee[0], parameter)
+            for argument, parameter in arguments
+            if isinstance(argument, ast.Name) and argument.id in names and summary.use(parameter).use is not Use.KEPT
+        ]
+
+    def lent(self, body: list[ast.stmt], names: set[str]) -> set[int]:
+        """The ids of the arguments in `body` that lend one of `names` to a function of the module."""
+        return {
+            id(argument)
+            for node in _own(body)
+            if isinstance(node, ast.Call)
+            for argument, _, _ in self._borrowers(node, names, self.scope)
+        }
+
+    def io(self, call: ast.Call, names: set[str]) -> bool:
+        """Whether `call` lends one of `names` to a function of the module whose I/O on it can raise a reset
+        that the function does not catch."""
+        return self._io(call, names, self.scope, 0, frozenset())
+
+    def _io(self, call: ast.Call, names: set[str], scope: ast.AST, depth: int, seen: frozenset[int]) -> bool:
+        for _, function, parameter in self._borrowers(call, names, scope):
+            if depth >= self.DEPTH or id(function) in seen:
+                continue
+            inner = {parameter} | _makefiles(function.body, parameter)
+            deeper = frozenset(seen | {id(function)})
+
+            def through(c: ast.Call, n: set[str], f: ast.AST = function, s: frozenset[int] = deeper) -> bool:
+                return self._io(c, n, f, depth + 1, s)
+
+            if _unprotected_io(function.body, inner, self.imports, protected=False, through=through):
+                return True
+        return False
 
 
 def _loops(tree: ast.Module, text: str) -> Iterator[ast.While | ast.For | ast.AsyncFor]:
@@ -210,14 +279,15 @@ def _makefiles(body: list[ast.stmt], conn: str) -> set[str]:
     return names
 
 
-def _handed_off(body: list[ast.stmt], conn: str, imports: ImportTable) -> bool:
+def _handed_off(body: list[ast.stmt], conn: str, imports: ImportTable, lent: set[int]) -> bool:
     """Whether `conn` is passed to a call, stored, returned or captured: someone else handles its errors.
 
-    Inert uses: `conn.method()`, comparisons, `with conn:`, `if conn:`, and logging or printing it."""
+    Inert uses: `conn.method()`, comparisons, `with conn:`, `if conn:`, logging or printing it, and the
+    arguments in `lent` (given to a function of the module that keeps nothing: its I/O is the loop's)."""
     for node in ast.walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(node, NESTED_SCOPES) and any(isinstance(n, ast.Name) and n.id == conn for n in ast.walk(node)):
             return True
-    inert: set[int] = set()
+    inert = set(lent)
     for node in _own(body):
         if isinstance(node, ast.Attribute):
             inert.add(id(node.value))
@@ -253,17 +323,24 @@ def _looks_only(call: ast.Call, imports: ImportTable) -> bool:
     )
 
 
-def _unprotected_io(body: list[ast.stmt], names: set[str], imports: ImportTable, protected: bool) -> bool:
-    """Whether some connection I/O in `body` can raise a reset that no handler inside the loop catches."""
+def _unprotected_io(
+    body: list[ast.stmt],
+    names: set[str],
+    imports: ImportTable,
+    protected: bool,
+    through: Callable[[ast.Call, set[str]], bool],
+) -> bool:
+    """Whether some connection I/O in `body` can raise a reset that no handler inside the loop catches;
+    `through(call, names)` tells whether a call does such I/O in a function it lends the connection to."""
     for stmt in body:
         if isinstance(stmt, NESTED_SCOPES):
             continue
         if isinstance(stmt, TRY_STATEMENTS):
             catches = protected or any(_catches_reset(h, imports) for h in stmt.handlers)
-            if _unprotected_io(stmt.body, names, imports, catches):
+            if _unprotected_io(stmt.body, names, imports, catches, through):
                 return True
             blocks = [*(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
-            if any(_unprotected_io(block, names, imports, protected) for block in blocks):
+            if any(_unprotected_io(block, names, imports, protected, through) for block in blocks):
                 return True
             continue
         inner = protected
@@ -276,15 +353,17 @@ def _unprotected_io(body: list[ast.stmt], names: set[str], imports: ImportTable,
         nested += [case.body for case in getattr(stmt, "cases", [])]
         if not any(nested):
             headers = [stmt]
-        if not protected and any(_does_io(h, names) for h in headers):
+        if not protected and any(_does_io(h, names, through) for h in headers):
             return True
-        if any(_unprotected_io(block, names, imports, inner) for block in nested):
+        if any(_unprotected_io(block, names, imports, inner, through) for block in nested):
             return True
     return False
 
 
-def _does_io(node: ast.AST, names: set[str]) -> bool:
+def _does_io(node: ast.AST, names: set[str], through: Callable[[ast.Call, set[str]], bool]) -> bool:
     for child in _own([node]):
+        if isinstance(child, ast.Call) and through(child, names):
+            return True
         if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
             receiver = child.func.value
             if isinstance(receiver, ast.Name) and receiver.id in names and child.func.attr in SOCKET_IO | FILE_IO:
