@@ -40,36 +40,84 @@ def selecting_loops(function: ast.AST) -> Iterator[ast.While | ast.For]:
             yield node
 
 
+def registered_callbacks(tree: ast.Module, summaries: ModuleSummaries) -> list[ast.AST]:
+    """Functions of the module given as the `data` of a selector registration, `sel.register(sock, events,
+    accept)` or `sel.modify(conn, events, data=read)`: what a loop calling `key.data(...)` dispatches to (the
+    `selectors` documentation's echo server)."""
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _method(node) in ("register", "modify"):
+            data = [*node.args[2:3], *(k.value for k in node.keywords if k.arg == "data")]
+            found += [c[0] for c in (summaries.callee(_bare_call(d), tree) for d in data) if c is not None]
+    return found
+
+
 def unguarded_dispatch(
     loop: ast.While | ast.For,
     scope: ast.AST,
     summaries: ModuleSummaries,
     catches: Callable[[ast.ExceptHandler], bool],
+    callbacks: Sequence[ast.AST] = (),
 ) -> Dispatch:
-    """The accept() calls and connection I/O a pass of `loop` runs outside any handler catching resets."""
+    """The accept() calls and connection I/O a pass of `loop` runs outside any handler catching resets;
+    a call of a key's `data` (`key.data(key.fileobj)`, or through `callback = key.data`) runs `callbacks`."""
     found = Dispatch()
-    _walk(loop.body, scope, summaries, catches, found, site=None, depth=0, seen=set())
+    data = {
+        target.id
+        for node in _own(loop.body)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute) and node.value.attr == "data"
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    dispatch = _Dispatch(summaries, catches, found, callbacks, frozenset(data))
+    _walk(loop.body, scope, dispatch, site=None, depth=0, seen=set())
     return found
+
+
+@dataclass(frozen=True)
+class _Dispatch:
+    """What the walk of one loop reads and fills."""
+
+    summaries: ModuleSummaries
+    catches: Callable[[ast.ExceptHandler], bool]
+    found: Dispatch
+    callbacks: Sequence[ast.AST]
+    data_names: frozenset[str]  # locals bound to a key's `data` in the loop
+
+    def callees(self, call: ast.Call, scope: ast.AST) -> list[ast.AST]:
+        """The functions of the module `call` may run: the one it names, or every registered callback."""
+        callee = self.summaries.callee(call, scope)
+        if callee is not None:
+            return [callee[0]]
+        func = call.func
+        is_data = (isinstance(func, ast.Attribute) and func.attr == "data") or (
+            isinstance(func, ast.Name) and func.id in self.data_names
+        )
+        return list(self.callbacks) if is_data else []
+
+
+def _bare_call(func: ast.expr) -> ast.Call:
+    """A call of `func` with no arguments: what `callee` resolves a function named as a value through."""
+    return ast.Call(func=func, args=[], keywords=[])
 
 
 def _walk(
     body: list[ast.stmt],
     scope: ast.AST,
-    summaries: ModuleSummaries,
-    catches: Callable[[ast.ExceptHandler], bool],
-    found: Dispatch,
+    dispatch: _Dispatch,
     site: ast.AST | None,
     depth: int,
     seen: set[int],
 ) -> None:
+    found = dispatch.found
     for stmt in body:
         if isinstance(stmt, NESTED_SCOPES):
             continue
         if isinstance(stmt, TRY):
-            if not any(catches(h) for h in stmt.handlers):
-                _walk(stmt.body, scope, summaries, catches, found, site, depth, seen)
+            if not any(dispatch.catches(h) for h in stmt.handlers):
+                _walk(stmt.body, scope, dispatch, site, depth, seen)
             for block in (*(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody):
-                _walk(block, scope, summaries, catches, found, site, depth, seen)
+                _walk(block, scope, dispatch, site, depth, seen)
             continue
         blocks = [getattr(stmt, f) for f in ("body", "orelse") if isinstance(getattr(stmt, f, None), list)]
         blocks += [case.body for case in getattr(stmt, "cases", [])]
@@ -84,12 +132,12 @@ def _walk(
                 elif method in IO_METHODS:
                     found.io.append((call, here))
                 elif depth < DEPTH:
-                    callee = summaries.callee(call, scope)
-                    if callee is not None and id(callee[0]) not in seen:
-                        helper = callee[0]
-                        _walk(helper.body, helper, summaries, catches, found, here, depth + 1, seen | {id(helper)})
+                    for helper in dispatch.callees(call, scope):
+                        if id(helper) not in seen:
+                            assert isinstance(helper, (ast.FunctionDef, ast.AsyncFunctionDef))
+                            _walk(helper.body, helper, dispatch, here, depth + 1, seen | {id(helper)})
         for block in blocks:
-            _walk(block, scope, summaries, catches, found, site, depth, seen)
+            _walk(block, scope, dispatch, site, depth, seen)
 
 
 def _method(call: ast.Call) -> str:

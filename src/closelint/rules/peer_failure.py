@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 import bisect
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
-from closelint.analysis.eventloops import selecting_loops, unguarded_dispatch
+from closelint.analysis.eventloops import registered_callbacks, selecting_loops, unguarded_dispatch
 from closelint.analysis.factories import NON_KEEPING_CALLS, NON_KEEPING_METHODS, SUPPRESSING_CONTEXTS
 from closelint.analysis.module import ModuleFacts, mention_lines, walk_mentioning
 from closelint.analysis.names import ImportTable
@@ -55,8 +56,9 @@ class UnhandledPeerReset(Rule):
         "function catches the reset. A connection passed to a call that may keep it (a thread, a pool, a "
         "function of another module) is handed off and not judged here; `accept()`'s own errors are out of "
         "scope. Event-loop servers too: a `select`/`selectors` loop that accepts and does connection I/O "
-        "(also in functions and methods of the module it calls) with no handler inside the loop; reported "
-        "at the `accept()`, or at the loop's call that leads to the I/O when the accept is in a helper."
+        "(also in functions and methods of the module it calls, and in the callbacks registered as a key's "
+        "`data` when the loop calls `key.data(...)`) with no handler inside the loop; reported at the "
+        "`accept()`, or at the loop's call that leads to the I/O when the accept is in a helper."
     )
     rationale = (
         "Peers hang up early all the time: a browser tab closes, a client times out, a load balancer probes "
@@ -133,12 +135,14 @@ def serve(port):
         lines = mention_lines(facts.text, ("select", "poll"))
         if summaries is None or not lines:
             return
-        for function in summaries.functions:
-            end = function.end_lineno or function.lineno
-            if bisect.bisect_left(lines, function.lineno) == bisect.bisect_right(lines, end):
+        callbacks = registered_callbacks(facts.tree, summaries) if "register" in facts.text else []
+        for function in (facts.tree, *summaries.functions):
+            start, end = getattr(function, "lineno", 1), getattr(function, "end_lineno", None) or len(facts.text)
+            if bisect.bisect_left(lines, start) == bisect.bisect_right(lines, end):
                 continue
             for loop in selecting_loops(function):
-                found = unguarded_dispatch(loop, function, summaries, lambda h: _catches_reset(h, facts.imports))
+                catches = partial(_catches_reset, imports=facts.imports)
+                found = unguarded_dispatch(loop, function, summaries, catches, callbacks)
                 if not (found.accepts and found.io):
                     continue
                 direct = [call for call, site in found.accepts if call is site]
