@@ -799,8 +799,8 @@ class ScopeWalker:
             self._passing = None
             value = passed
         made = self.tracker.makefile(value)
-        if made and any(isinstance(t, ast.Name) and t.id == made[0] for t in targets):
-            state = state.update_name(made[0], to_escaped)  # `conn = conn.makefile()`: the file now owns it
+        if made and any(isinstance(t, ast.Name) and t.id == made for t in targets):
+            state = state.update_name(made, to_escaped)  # `conn = conn.makefile()`: the file now owns it
         holder = self._held_attribute(targets[0]) if len(targets) == 1 else None
         if holder and isinstance(value, ast.Name) and state.owns(value.id):
             self._note_attribute_store(targets, value, state)
@@ -1170,8 +1170,8 @@ class ScopeWalker:
         if method in READ_METHODS and _any_answered(state):  # the last read after the last send decides
             state = state.update_name(self.tracker.socket_of(name), to_unanswered)
         if name in self.tracker.files:
-            sock, writable = self.tracker.files[name]
-            return state.update_name(sock, to_sent) if writable and method in WRITE_METHODS else state
+            sock = self.tracker.files[name]
+            return state.update_name(sock, to_sent) if method in WRITE_METHODS else state
         if method in _SOCKET_METHODS:
             state = self._ensure(state, name, call)
         if method == "close":

@@ -74,12 +74,12 @@ class ReadTracker:
     self_name: str | None
     imports: ImportTable = field(default_factory=lambda: ImportTable(()))
     reads: dict[str, str] = field(default_factory=dict)  # variable -> socket name
-    files: dict[str, tuple[str, bool]] = field(default_factory=dict)  # file name -> (socket name, writable)
+    files: dict[str, str] = field(default_factory=dict)  # makefile() object's name -> its socket's name
     unbuffered: set[str] = field(default_factory=set)  # makefile(..., buffering=0) objects: read(n) is one recv
 
     def socket_of(self, name: str) -> str:
         """The socket behind a name: itself, or the socket a makefile() object wraps."""
-        return self.files[name][0] if name in self.files else name
+        return self.files.get(name, name)
 
     def read_source(self, expr: ast.expr) -> str | None:
         """The socket `expr` reads from: `s.recv(n)`, `f.read(n)`, `(v := …)`, or a variable holding a read;
@@ -113,8 +113,9 @@ class ReadTracker:
             if isinstance(buffering, ast.Constant) and buffering.value == 0:
                 self.unbuffered.add(target.id)
 
-    def makefile(self, value: ast.expr) -> tuple[str, bool] | None:
-        """(socket name, writable) when `value` is `s.makefile(mode)`."""
+    def makefile(self, value: ast.expr) -> str | None:
+        """The socket's name when `value` is `s.makefile(...)` (whatever the mode: a write to a file opened
+        for reading only raises `io.UnsupportedOperation`, so every write there is a send)."""
         if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
             return None
         if value.func.attr != "makefile":
@@ -122,9 +123,7 @@ class ReadTracker:
         name = receiver_name(value.func.value, self.self_name)
         if name is None:
             return None
-        mode = value.args[0] if value.args else _keyword(value, "mode")
-        text = mode.value if isinstance(mode, ast.Constant) and isinstance(mode.value, str) else "r"
-        return name, any(c in text for c in "wa+")
+        return name
 
     def read_receivers(self, node: ast.AST) -> set[str]:
         """The names of everything `node` reads from with a read method (`s.recv(n)`, `self.sock.recv(n)`)."""
@@ -153,7 +152,7 @@ class ReadTracker:
             waits = "MSG_WAITALL" in named and "MSG_PEEK" not in named
             return self.socket_of(name) if waits else None
         if func.attr == "read" and name in self.files and call.args and not _unbounded(call):
-            return self.files[name][0] if name not in self.unbuffered else None
+            return self.files[name] if name not in self.unbuffered else None
         return None
 
     def _constant_name(self, node: ast.AST) -> str:
@@ -239,10 +238,10 @@ class ReadTracker:
     def eof_iterable(self, expr: ast.expr) -> str | None:
         """The socket an iterable exhausts: `iter(partial(s.recv, n), b"")`, a makefile() object."""
         if isinstance(expr, ast.Name) and expr.id in self.files:
-            return self.files[expr.id][0]
+            return self.files[expr.id]
         made = self.makefile(expr)
         if made:
-            return made[0]
+            return made
         if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "iter"):
             return None
         if len(expr.args) != 2 or not (isinstance(expr.args[1], ast.Constant) and expr.args[1].value in _EMPTY):
@@ -263,9 +262,8 @@ class ReadTracker:
         if isinstance(func, ast.Attribute) and func.attr in READ_ALL_METHODS and _unbounded(call):
             name = receiver_name(func.value, self.self_name)
             if name in self.files:
-                return self.files[name][0]
-            made = self.makefile(func.value)
-            return made[0] if made else None
+                return self.files[name]
+            return self.makefile(func.value)
         if isinstance(func, ast.Attribute) and func.attr == "join" and call.args:
             return self.eof_iterable(call.args[0])
         return None

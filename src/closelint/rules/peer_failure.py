@@ -359,6 +359,9 @@ def _unprotected_io(
             headers = [stmt]
         if not protected and any(_does_io(h, names, through) for h in headers):
             return True
+        iterated = stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else None
+        if not protected and isinstance(iterated, ast.Name) and iterated.id in names:
+            return True  # iterating a makefile() object reads from the connection
         if any(_unprotected_io(block, names, imports, inner, through) for block in nested):
             return True
     return False
@@ -372,8 +375,6 @@ def _does_io(node: ast.AST, names: set[str], through: Callable[[ast.Call, set[st
             receiver = child.func.value
             if isinstance(receiver, ast.Name) and receiver.id in names and child.func.attr in SOCKET_IO | FILE_IO:
                 return True
-        if isinstance(child, (ast.For, ast.AsyncFor)) and isinstance(child.iter, ast.Name) and child.iter.id in names:
-            return True  # iterating a makefile() object reads from the connection
     return False
 
 
