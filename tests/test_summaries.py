@@ -392,3 +392,39 @@ def test_a_close_in_an_except_only_is_no_close_helper() -> None:
     failing = found["on_failure"].use("c")
     assert failing.use is Use.BORROWED and failing.raises and failing.sends is Sends.STREAM
     assert found["always"].use("c").use is Use.CLOSED
+
+
+def test_a_function_reading_a_whole_reply_of_known_length_answers_its_parameter() -> None:
+    found = summaries(
+        """
+        def exactly(s, n):
+            buf = b""
+            while len(buf) < n:
+                part = s.recv(n - len(buf))
+                if not part:
+                    raise EOFError
+                buf += part
+            return buf
+
+        def framed(s):
+            size = int.from_bytes(exactly(s, 4), "big")
+            return exactly(s, size)
+
+        def waitall(s):
+            return s.recv(8, socket.MSG_WAITALL)
+
+        def looped(s, n):
+            for _ in range(n):
+                exactly(s, 4)
+
+        def through_file(s, n):
+            f = s.makefile("rb")
+            head = exactly(s, n)
+            return head, f.read(16)
+
+        def bounded(s):
+            return s.recv(512)
+        """
+    )
+    assert [name for name, summary in found.items() if summary.use("s").answers] == ["exactly", "framed", "waitall"]
+    assert found["bounded"].use("s").reads and found["looped"].use("s").reads

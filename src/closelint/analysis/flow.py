@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 
 from closelint.analysis import factories as F
 from closelint.analysis.bindings import Bindings
@@ -169,18 +169,18 @@ _SHUT_NAMES = {0: "SHUT_RD", 1: "SHUT_WR", 2: "SHUT_RDWR"}
 _CLOSING_USES = (Use.CLOSED, Use.SHUT, Use.GRACEFUL)
 
 
-def _use_events(use: Use, sends: Sends, waits: bool) -> tuple[str, ...]:
+@cache
+def _use_events(use: ParameterUse) -> tuple[str, ...]:
     """The walk events of passing a socket to a module function that closes or uses it. A function that
-    sends and then closes is judged where it closes; here the socket is only closed."""
-    if use is Use.BORROWED:
-        sent = {Sends.NO: (), Sends.MAYBE: ("sent_on_stream",), Sends.STREAM: ("sent",)}[sends]
-        return sent + ("waited",) * waits
-    if use is Use.GRACEFUL or sends or waits:
+    sends and then closes is judged where it closes; here the socket is only closed. One that only uses it
+    sends first, then reads: a complete reply (answered) or maybe not all of one (read)."""
+    if use.use is Use.BORROWED:
+        sent = {Sends.NO: (), Sends.MAYBE: ("sent_on_stream",), Sends.STREAM: ("sent",)}[use.sends]
+        read = ("answered",) if use.answers else ("read",) if use.reads else ()
+        return sent + read + ("waited",) * use.waits
+    if use.use is Use.GRACEFUL or use.sends or use.waits:
         return ("close",)
-    return ("shut_by",) if use is Use.SHUT else ("closed_by",)
-
-
-_USE_EVENTS = {(u, s, w): _use_events(u, s, w) for u in Use for s in Sends for w in (False, True)}
+    return ("shut_by",) if use.use is Use.SHUT else ("closed_by",)
 
 
 class ScopeWalker:
@@ -1141,6 +1141,8 @@ class ScopeWalker:
                 state = state.update_name(name, to_duplicated)
             elif kind == "answered":
                 state = state.update_name(name, to_answered)
+            elif kind == "read" and _any_answered(state):  # a module function's read after the reply
+                state = state.update_name(name, to_unanswered)
             elif kind == "waited":
                 state = state.update_name(name, _waited)
             elif kind in ("closed_by", "shut_by"):  # a function of the module closes it: the call is the close
@@ -1355,7 +1357,7 @@ class ScopeWalker:
         for argument, use in uses or ():
             name = receiver_name(argument, self.self_name)
             if name is not None:
-                events.extend((kind, name, call) for kind in _USE_EVENTS[use.use, use.sends, use.waits])
+                events.extend((kind, name, call) for kind in _use_events(use))
                 arguments = [a for a in arguments if a is not argument]
         keeps = uses is not None or not (
             qualname in F.NON_KEEPING_CALLS or (isinstance(func, ast.Attribute) and func.attr in F.NON_KEEPING_METHODS)

@@ -37,6 +37,7 @@ from closelint.analysis.bindings import Bindings
 from closelint.analysis.kinds import named_kind
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, partial_sends
+from closelint.analysis.replies import completes_reply
 from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children, free_names
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -69,6 +70,9 @@ class ParameterUse:
     #: a call of one of its methods that may fail, or a hand to a call that may (SPEC §2, CL102)
     raises: bool = True
     reads: bool = False  # `recv`, `read`, ... on it
+    #: its last read, on every normal return and after its last send, completes a reply of a length known in
+    #: advance (`replies.completes_reply`): the caller has read the peer's answer (CL201)
+    answers: bool = False
 
 
 KEPT = ParameterUse(Use.KEPT)
@@ -378,6 +382,10 @@ class _Reader:
             return KEPT
         closes, shut, graceful, reads, waits, raises = False, False, False, False, False, False
         sends = Sends.NO
+        reading: list[ast.Call] = []  # the calls that read it, send on it, and complete a reply from it
+        sending: list[ast.Call] = []
+        answering: list[ast.Call] = []
+        filed = False  # a makefile() of it, whose reads are not followed here
         for node in self.loads.get(name, []):
             parent = self._parent(node)
             if isinstance(parent, ast.Attribute):
@@ -389,6 +397,11 @@ class _Reader:
                 shut |= called and method == _SHUTDOWN
                 sends = max(sends, self._send_level(parent) if called else Sends.NO)
                 reads |= called and method in READ_METHODS
+                filed |= method == "makefile"
+                call = self.parents[parent]
+                if called and isinstance(call, ast.Call):
+                    reading += [call] if method in READ_METHODS else []
+                    sending += [call] if method in _SENDS else []
                 waits |= method == "wait_closed" and called  # awaited here, or by a task or wait_for
                 raises |= called and method not in F.NON_RAISING_METHODS
                 continue
@@ -403,6 +416,9 @@ class _Reader:
                 waits |= use.waits
                 raises |= use.raises
                 reads |= use.reads
+                reading += [parent] if use.reads else []
+                sending += [parent] if use.sends else []
+                answering += [parent] if use.answers else []
                 continue
             if isinstance(parent, ast.withitem) and parent.optional_vars is None:
                 closes |= not self._in_handler(node)  # `with sock:` closes it when the block ends
@@ -412,7 +428,11 @@ class _Reader:
             if not isinstance(parent, _LOOKING) or self._returned(parent):
                 return KEPT
         if not closes:
-            return ParameterUse(Use.BORROWED, sends, waits, raises, reads)
+            answers = reads and not filed
+            answers = answers and completes_reply(
+                self.function, name, self.parents, self.imports, reading, sending, answering
+            )
+            return ParameterUse(Use.BORROWED, sends, waits, raises, reads, answers)
         closing = Use.GRACEFUL if graceful or reads else Use.SHUT if shut else Use.CLOSED
         return ParameterUse(closing, sends, waits, raises, reads)
 

@@ -138,6 +138,9 @@ def ssh_banner(host):
                 yield self.report(resource.node, what=describe(resource))
 
 
+#: how CL102 says to close a socket the scope is done with when it returns, and one it stores on `self`
+_SCOPED = "use `with` or close it in `finally`"
+_KEPT = "close it in an `except` block that re-raises"
 #: how CL102 names the failure when the socket leaks only on cancellation
 _CANCELLED = "the task is cancelled at an await (except OSError does not catch CancelledError)"
 
@@ -145,7 +148,7 @@ _CANCELLED = "the task is cancelled at an await (except OSError does not catch C
 class SocketLeakedOnError(Rule):
     code = "CL102"
     name = "socket-leaked-on-error"
-    message = "{what} leaks if {failure} before it is closed; use `with` or close it in `finally`"
+    message = "{what} leaks if {failure} before it is closed; {remedy}"
     summary = (
         "Checks for sockets that are closed on every normal path, but not when an exception is raised "
         "between their creation and `close()`: the close is not in `finally`, not under `with`, and no "
@@ -174,7 +177,9 @@ class SocketLeakedOnError(Rule):
         "code, not CL101. A constructor or connect method that stores the socket on `self` keeps it until it "
         "returns; outside `__init__`, `self.sock` of a subclass of a standard-library connection "
         "(`http.client.HTTPConnection`, `smtplib.SMTP`, `ftplib.FTP`, `poplib.POP3`) is the object's: the "
-        "caller holds it, and the base class's `close()` closes `self.sock`."
+        "caller holds it, and the base class's `close()` closes `self.sock`. `{remedy}` is "
+        f"`{_SCOPED}`, or for a socket the method stores on `self` (which neither a `with` nor a `finally` "
+        f"may close on success) `{_KEPT}`."
     )
     rationale = (
         "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "
@@ -232,8 +237,13 @@ def read_greeting(addr):
                 failure = (
                     _CANCELLED if resource.rid not in scope.leaks_beyond_cancellation else "an exception is raised"
                 )
+                kept = any(stored.rid == resource.rid for _, stored in scope.stored_on_self)
                 yield self.report(
-                    resource.node, with_statement_fix(resource, scope), what=describe(resource), failure=failure
+                    resource.node,
+                    with_statement_fix(resource, scope),
+                    what=describe(resource),
+                    failure=failure,
+                    remedy=_KEPT if kept else _SCOPED,
                 )
 
 
