@@ -382,7 +382,7 @@ class ModuleClasses:
             return Member(type=F.SockType.STREAM, role=F.Role.PAIRED if paired else F.Role.CONNECTED, accepted=True)
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         made = self.summaries.made(value, reading.method) if name in self.summaries.factory_names else None
-        made = made or self.summaries.injected(value)
+        made = made or self.summaries.injected(value, reading.method)
         if made is None or made.slots:
             return None
         return Member(made.family, made.type, made.role)

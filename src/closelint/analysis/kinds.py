@@ -22,20 +22,30 @@ _MAX_DEPTH = 3
 
 
 def named_kind(
-    call: ast.Call, first: int, imports: ImportTable, bindings: Callable[[], Bindings] | None
+    call: ast.Call,
+    first: int,
+    imports: ImportTable,
+    bindings: Callable[[], Bindings] | None,
+    module: ast.expr | None = None,
 ) -> tuple[F.Family | None, F.SockType | None]:
     """The family and type `call` names, positionally from argument `first` (`F.KIND_ARGUMENTS`:
     `fromfd(fd, family, type)`) or as `family=` / `type=`; None for one it leaves to the factory's
     default, UNKNOWN for one it names by an expression that is not (bound to) a constant. `bindings` gives
-    the module's name bindings, asked for only when a name must be resolved (None: names stay unknown)."""
+    the module's name bindings, asked for only when a name must be resolved (None: names stay unknown).
+    `module` is the object an injected socket module is called through (`self.socket_module`): a constant
+    read through the same object (`self.socket_module.AF_UNIX`) names the socket module's constant."""
     keywords = {k.arg: k.value for k in call.keywords}
     args: list[ast.expr | None] = [*call.args[first : first + 2], None, None]
     family_arg, type_arg = args[0] or keywords.get("family"), args[1] or keywords.get("type")
     family = (
-        None if family_arg is None else _constant(family_arg, F.FAMILY_CONSTANTS, F.Family.UNKNOWN, imports, bindings)
+        None
+        if family_arg is None
+        else _constant(family_arg, F.FAMILY_CONSTANTS, F.Family.UNKNOWN, imports, bindings, module)
     )
     sock_type = (
-        None if type_arg is None else _constant(type_arg, F.TYPE_CONSTANTS, F.SockType.UNKNOWN, imports, bindings)
+        None
+        if type_arg is None
+        else _constant(type_arg, F.TYPE_CONSTANTS, F.SockType.UNKNOWN, imports, bindings, module)
     )
     return family, sock_type
 
@@ -46,15 +56,25 @@ def _constant(
     unknown: _Kind,
     imports: ImportTable,
     bindings: Callable[[], Bindings] | None,
+    module: ast.expr | None,
     depth: int = 0,
 ) -> _Kind:
     """The kind in `table` that `expr` names, or `unknown` when it names none or its bindings disagree."""
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):  # SOCK_STREAM | SOCK_NONBLOCK
-        left = _constant(expr.left, table, unknown, imports, bindings, depth)
-        return left if left is not unknown else _constant(expr.right, table, unknown, imports, bindings, depth)
-    known = table.get(imports.qualname(expr) or "")
+        left = _constant(expr.left, table, unknown, imports, bindings, module, depth)
+        if left is not unknown:
+            return left
+        return _constant(expr.right, table, unknown, imports, bindings, module, depth)
+    known = table.get(imports.qualname(expr) or _read_through(expr, module))
     if known is not None or not isinstance(expr, ast.Name) or depth > _MAX_DEPTH or bindings is None:
         return unknown if known is None else known
     values = bindings().values(expr)
-    found = {_constant(value, table, unknown, imports, bindings, depth + 1) for value in values}
+    found = {_constant(value, table, unknown, imports, bindings, module, depth + 1) for value in values}
     return found.pop() if len(found) == 1 else unknown
+
+
+def _read_through(expr: ast.expr, module: ast.expr | None) -> str:
+    """`socket.<NAME>` for `<module>.<NAME>` read through the injected module object `module`, else ""."""
+    if module is None or not isinstance(expr, ast.Attribute) or ast.dump(expr.value) != ast.dump(module):
+        return ""
+    return f"socket.{expr.attr}"

@@ -714,42 +714,86 @@ def _released_attributes(
     admits: Callable[[ast.expr], bool] | None,
 ) -> set[str]:
     """Which of the attribute names `wanted` the code of `roots` closes or hands off (`x.attr.close()`,
-    `f(x.attr)`, …), counting an `x.attr` only when `admits(x)` (always when `admits` is None); a class
-    nested in a root is a class of its own and left out. A module's attribute is none
-    (`trio.socket.socket()` does not release `self.socket`).
+    `f(x.attr)`, `getattr(x, "attr", None).close()`, …), counting an `x.attr` only when `admits(x)` (always
+    when `admits` is None); a class nested in a root is a class of its own and left out. A module's attribute
+    is none (`trio.socket.socket()` does not release `self.socket`).
 
     An `x.attr` node ends with the `attr` token, so every statement holding one spans a line that mentions
     `attr`: statements that span none are skipped whole (decorators count as part of their `def`/`class`).
+    A `getattr` call names it in a string literal, as a whole word too.
+
+    A local alias (`conn = self.conn`) releases the attribute only if one of its uses in the function would
+    release `x.attr` itself: an alias that is only sent on, read from or tested hands nothing off.
     """
     lines = mention_lines(text, wanted)
     released: set[str] = set()
     if not lines:
         return released
-    stack: list[tuple[ast.AST, ast.AST | None, ast.AST | None]] = [(root, None, None) for root in roots]
+    stack: list[tuple[ast.AST, ast.AST | None, ast.AST | None, ast.AST | None]] = [
+        (root, None, None, None) for root in roots
+    ]
     while stack:
-        node, parent, grandparent = stack.pop()  # node, parent, grandparent
+        node, parent, grandparent, function = stack.pop()  # function: the innermost def or lambda holding node
         if isinstance(node, (ast.stmt, ast.ExceptHandler)):
             if not _spans(node, lines) or (isinstance(node, ast.ClassDef) and parent is not None):
                 continue
-        elif (
-            type(node) is ast.Attribute
-            and node.attr in wanted
-            and not isinstance(node.ctx, ast.Store)
-            and _releases(node, parent, grandparent)
-            and imports.qualname(node) is None
-            and (admits is None or admits(node.value))
-        ):
-            released.add(node.attr)
+        else:
+            read = _attribute_read(node, imports) if type(node) in (ast.Attribute, ast.Call) else None
+            if (
+                read is not None
+                and read[0] in wanted
+                and imports.qualname(read[1]) is None
+                and _releases(node, parent, grandparent)
+                and (admits is None or admits(read[1]))
+                and _alias_releases(node, parent, function)
+            ):
+                released.add(read[0])
+        inner = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else function
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, list):
-                stack.extend((item, node, parent) for item in value if isinstance(item, ast.AST))
+                stack.extend((item, node, parent, inner) for item in value if isinstance(item, ast.AST))
             elif isinstance(value, ast.AST):
-                stack.append((value, node, parent))
+                stack.append((value, node, parent, inner))
     return released
 
 
-def _releases(node: ast.Attribute, parent: ast.AST | None, grandparent: ast.AST | None) -> bool:
+def _attribute_read(node: ast.AST, imports: ImportTable) -> tuple[str, ast.expr] | None:
+    """The attribute name `node` reads and the object it reads it from: `x.attr` (not stored to), or
+    `getattr(x, "attr")` / `getattr(x, "attr", default)` with the name a literal; None for anything else."""
+    if isinstance(node, ast.Attribute):
+        return None if isinstance(node.ctx, ast.Store) else (node.attr, node.value)
+    if not (isinstance(node, ast.Call) and len(node.args) in (2, 3) and not node.keywords):
+        return None
+    holder, name = node.args[0], node.args[1]
+    if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+        return None
+    return (name.value, holder) if imports.call_name(node) == "builtins.getattr" else None
+
+
+def _alias_releases(value: ast.AST, parent: ast.AST | None, function: ast.AST | None) -> bool:
+    """For `value` assigned to a local name alone (`conn = self.conn`) in `function`: whether some use of
+    that name releases what it holds (`_releases`); any other `value` is released by its parent already."""
+    if not (
+        function is not None
+        and isinstance(parent, ast.Assign)
+        and parent.value is value
+        and len(parent.targets) == 1
+        and isinstance(parent.targets[0], ast.Name)
+    ):
+        return True
+    alias = parent.targets[0].id
+    stack: list[tuple[ast.AST, ast.AST | None, ast.AST | None]] = [(function, None, None)]
+    while stack:
+        node, up, above = stack.pop()
+        loaded = isinstance(node, ast.Name) and node.id == alias and isinstance(node.ctx, ast.Load)
+        if loaded and _releases(node, up, above):
+            return True
+        stack.extend((child, node, up) for child in ast.iter_child_nodes(node))
+    return False
+
+
+def _releases(node: ast.AST, parent: ast.AST | None, grandparent: ast.AST | None) -> bool:
     if isinstance(parent, ast.Attribute):
         method = parent.attr
         called = isinstance(grandparent, ast.Call) and grandparent.func is parent

@@ -124,6 +124,26 @@ def _positional(function: Function) -> list[str]:
     return [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
 
 
+def _defaults(function: Function) -> dict[str, ast.expr]:
+    """Each parameter of `function` that has a default, with it."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaulted = positional[len(positional) - len(arguments.defaults) :]
+    found = {a.arg: d for a, d in zip(defaulted, arguments.defaults, strict=True)}
+    found.update((a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if d is not None)
+    return found
+
+
+def _is_self_attribute(target: ast.expr, self_name: str, attr: str) -> bool:
+    """Whether `target` is `<self_name>.<attr>`."""
+    return (
+        isinstance(target, ast.Attribute)
+        and target.attr == attr
+        and isinstance(target.value, ast.Name)
+        and target.value.id == self_name
+    )
+
+
 def is_static(function: Function) -> bool:
     """Whether `function` is decorated `@staticmethod`: its first parameter is no instance."""
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in function.decorator_list)
@@ -232,7 +252,7 @@ class ModuleSummaries:
         if not isinstance(call, ast.Call):
             return None
         if not awaited:
-            injected = self.injected(call)
+            injected = self.injected(call, scope)
             if injected is not None:
                 return injected
         found = self.callee(call, scope)
@@ -240,16 +260,56 @@ class ModuleSummaries:
             return None
         return self.summary(found[0]).returns
 
-    def injected(self, call: ast.Call) -> Made | None:
+    def injected(self, call: ast.Call, scope: ast.AST) -> Made | None:
         """`<object>.socket(AF_INET, SOCK_STREAM)` on an object that is not an import: a socket module
-        passed in (for tests) creates a socket just as the module does."""
+        passed in (for tests) creates a socket just as the module does. Its constants may be read through
+        the same object (`self.socket_module.AF_UNIX`); an object the class binds to the socket module
+        (`_binds_socket_module`) creates one with any arguments, none meaning AF_INET and SOCK_STREAM
+        (Python docs, `socket.socket`)."""
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "socket") or self.imports.qualname(func.value):
             return None
-        family, sock_type = named_kind(call, 0, self.imports, self.bindings)
-        if family is None or family is F.Family.UNKNOWN:
+        family, sock_type = named_kind(call, 0, self.imports, self.bindings, func.value)
+        if family in (None, F.Family.UNKNOWN) and not self._binds_socket_module(func.value, scope):
             return None
-        return Made(family, sock_type or F.SockType.STREAM, F.Role.UNKNOWN)
+        return Made(family or F.Family.INET, sock_type or F.SockType.STREAM, F.Role.UNKNOWN)
+
+    def _binds_socket_module(self, expr: ast.expr, scope: ast.AST) -> bool:
+        """Whether `expr` is `self.<attr>` in a method of a class that binds `<attr>` to the socket module
+        and to nothing else: as a class attribute (`socket_module = socket`), or in its methods
+        (`self.socket_module = socket`, or a parameter defaulting to it: `socket_module=socket`)."""
+        cls = self.owner.get(scope)
+        if cls is None or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)) or is_static(scope):
+            return False
+        positional = _positional(scope)
+        if not (isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and positional):
+            return False
+        if expr.value.id != positional[0]:
+            return False
+        bound = [
+            self._socket_module(s.value, None)
+            for s in cls.body
+            if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == expr.attr for t in s.targets)
+        ]
+        for method in self._methods.get(cls, {}).values():
+            names = _positional(method)
+            for node in ast.walk(method):
+                if (
+                    isinstance(node, ast.Assign)
+                    and names
+                    and any(_is_self_attribute(t, names[0], expr.attr) for t in node.targets)
+                ):
+                    bound.append(self._socket_module(node.value, method))
+        return bool(bound) and all(bound)
+
+    def _socket_module(self, value: ast.expr, function: Function | None) -> bool:
+        """Whether `value` is the socket module, or a parameter of `function` that defaults to it."""
+        if self.imports.qualname(value) == "socket":
+            return True
+        if function is None or not isinstance(value, ast.Name):
+            return False
+        default = _defaults(function).get(value.id)
+        return default is not None and self.imports.qualname(default) == "socket"
 
     # ------------------------------------------------------------------ summaries
     def summary(self, function: Function) -> Summary:
