@@ -261,6 +261,9 @@ POLICY_CASES = {
         "import socket, unittest\n\nclass Echo(unittest.TestCase):\n    def check_reply(self, srv):\n"
         "        conn, _ = srv.accept()\n        conn.sendall(b'hi')\n        conn.close()\n"
     ),
+    "conftest.py": (  # pytest's fixtures module: tests by its name alone, whatever its functions are called
+        "import socket\n\ndef served(srv):\n    conn, _ = srv.accept()\n    conn.sendall(b'hi')\n    conn.close()\n"
+    ),
     "log_first.py": (
         "import socket\n\ndef f(addr, log):\n    s = socket.create_connection(addr)\n    audit(addr)\n    s.close()\n"
     ),
@@ -295,6 +298,7 @@ POLICY_CASES = {
         ('quiet-in-tests = ["CL2", "CL1"]', "test_server.py", ["CL102", "CL201"], []),
         ('quiet-in-tests = ["CL102"]', "tests.py", ["CL102", "CL201"], ["CL201"]),
         ('quiet-in-tests = ["CL2"]', "test_echo.py", ["CL102", "CL201"], ["CL102"]),
+        ('quiet-in-tests = ["CL2"]', "conftest.py", ["CL102", "CL201"], ["CL102"]),
         ('raising-calls = "any"', "log_first.py", [], ["CL102"]),
         ('raising-calls = "any"', "record_first.py", [], ["CL102"]),
         ("teardown-requires-send = false", "bare.py", [], ["CL202"]),
