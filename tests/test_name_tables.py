@@ -469,7 +469,7 @@ RECORDED: dict[str, set[str]] = {
     "SOCKET_IO": words("recv recv_into recvfrom recvmsg send sendall sendto sendmsg sendfile"),
     "FILE_IO": words("recv recv_into read read1 readinto readline readlines write writelines flush"),
     "RESET_CATCHERS": words(
-        "ConnectionResetError BrokenPipeError ConnectionError OSError IOError EnvironmentError Exception BaseException",
+        "ConnectionResetError ConnectionError OSError IOError EnvironmentError Exception BaseException",
         "builtins.",
     )
     | {"socket.error", "select.error"},

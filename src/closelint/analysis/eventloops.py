@@ -45,10 +45,11 @@ def registered_callbacks(tree: ast.Module, summaries: ModuleSummaries) -> list[a
     accept)` or `sel.modify(conn, events, data=read)`: what a loop calling `key.data(...)` dispatches to (the
     `selectors` documentation's echo server)."""
     found: list[ast.AST] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _method(node) in ("register", "modify"):
-            data = [*node.args[2:3], *(k.value for k in node.keywords if k.arg == "data")]
-            found += [c[0] for c in (summaries.callee(_bare_call(d), tree) for d in data) if c is not None]
+    for scope in (tree, *summaries.functions):  # `self.on_read` resolves in the method that registers it
+        for node in _own([scope], enter=True):
+            if isinstance(node, ast.Call) and _method(node) in ("register", "modify"):
+                data = [*node.args[2:3], *(k.value for k in node.keywords if k.arg == "data")]
+                found += [c[0] for c in (summaries.callee(_bare_call(d), scope) for d in data) if c is not None]
     return found
 
 

@@ -17,11 +17,11 @@ from closelint.analysis.summaries import Function, ModuleSummaries, Use
 from closelint.model import Invalid, Valid
 from closelint.rule import Report, Rule
 
-#: exception classes whose handler catches ConnectionResetError and BrokenPipeError
+#: exception classes whose handler catches ConnectionResetError and BrokenPipeError (BrokenPipeError alone
+#: misses the reset a recv() raises)
 RESET_CATCHERS = frozenset(
     {
         "builtins.ConnectionResetError",
-        "builtins.BrokenPipeError",
         "builtins.ConnectionError",
         "builtins.OSError",
         "builtins.IOError",
@@ -49,8 +49,9 @@ class UnhandledPeerReset(Rule):
     summary = (
         "Checks for an accept/serve loop (`while`/`for` around `srv.accept()`) in which I/O on the accepted "
         "connection (`recv`, `send`, `sendall`, `makefile()` reads and writes) is not inside a `try` within "
-        "the loop that catches `ConnectionResetError`/`BrokenPipeError` or a base class (`ConnectionError`, "
-        "`OSError`, `socket.error`, `Exception`, a bare `except`, …). A connection given to a function or "
+        "the loop that catches `ConnectionResetError` or a base class (`ConnectionError`, `OSError`, "
+        "`socket.error`, `Exception`, a bare `except`, …; `BrokenPipeError` alone misses the reset a `recv()` "
+        "raises). A connection given to a plain (not `async`) function or "
         "method of the module that keeps nothing (`handle(conn)`, `self.respond(conn)`, followed up to three "
         "calls deep) is still the loop's: I/O there counts unless a handler around the call or in the "
         "function catches the reset. A connection passed to a call that may keep it (a thread, a pool, a "
@@ -177,6 +178,8 @@ class _Handlers:
         bound = self.summaries.of_call(call, scope)
         callee = self.summaries.callee(call, scope)
         if bound is None or callee is None:
+            return []
+        if not isinstance(callee[0], ast.FunctionDef):  # an `async def`: the call only makes a coroutine
             return []
         summary, arguments = bound
         return [
