@@ -14,7 +14,8 @@ from fixture_markers import FIXTURES, fixture_files
 
 from closelint.cli import main
 from closelint.config import Settings
-from closelint.fixer import _identity, fix_text, line_edits, selected
+from closelint.engine import lint_path
+from closelint.fixer import _identity, fix_files, fix_text, line_edits, selected
 from closelint.model import Applicability, Violation
 from closelint.registry import all_rules
 from closelint.rule import Rule
@@ -433,3 +434,20 @@ def test_a_finding_is_known_across_rewrites_by_the_text_of_its_own_line(line: in
     lines = ["import socket", "    s.close()", "s.close()  # last"]
     finding = Violation("f.py", line, 4, "CL201", "m")
     assert _identity(finding, lines) == ("CL201", "m", lines[line - 1].strip())
+
+
+def test_a_file_unreadable_at_its_fix_is_reported_and_the_next_file_is_still_fixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    text = "import socket\n\n\ndef reply(conn):\n    conn.sendall(b'x')\n    conn.close()\n"
+    first, second = tmp_path / "a.py", tmp_path / "b.py"
+    first.write_text(text)
+    second.write_text(text)
+    settings = Settings(select=("CL201",))
+    results = [lint_path(path, settings)[0] for path in (first, second)]
+    assert all(result.violations for result in results)
+    first.write_bytes(b"caf\xe9 = 1\n")  # rewritten under the run, between its lint and its fix: not UTF-8
+    run = fix_files(results, settings, unsafe=True, write=True, roots=(tmp_path,))
+    assert [w for w in run.warnings if "cannot read it again" in w and "a.py" in w]
+    assert "graceful_close(conn)" in second.read_text()
