@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from closelint.analysis.flow import ScopeFacts
 from closelint.analysis.module import ModuleFacts
+from closelint.analysis.scopes import own_nodes
 from closelint.analysis.state import SOCKET, Resource
 from closelint.model import Applicability, Fix, FixKey, Invalid, Valid
 from closelint.rule import Report, Rule
@@ -178,8 +179,8 @@ class SocketLeakedOnError(Rule):
         "returns; outside `__init__`, `self.sock` of a subclass of a standard-library connection "
         "(`http.client.HTTPConnection`, `smtplib.SMTP`, `ftplib.FTP`, `poplib.POP3`) is the object's: the "
         "caller holds it, and the base class's `close()` closes `self.sock`. `{remedy}` is "
-        f"`{_SCOPED}`, or for a socket the method stores on `self` (which neither a `with` nor a `finally` "
-        f"may close on success) `{_KEPT}`."
+        f"`{_SCOPED}`, or for a socket the method stores on `self` or returns (which neither a `with` nor a "
+        f"`finally` may close on success) `{_KEPT}`."
     )
     rationale = (
         "Network calls fail: `connect`, `sendall` and `recv` raise `OSError` subclasses whenever a peer "
@@ -237,7 +238,9 @@ def read_greeting(addr):
                 failure = (
                     _CANCELLED if resource.rid not in scope.leaks_beyond_cancellation else "an exception is raised"
                 )
-                kept = any(stored.rid == resource.rid for _, stored in scope.stored_on_self)
+                kept = any(stored.rid == resource.rid for _, stored in scope.stored_on_self) or _returned(
+                    scope.node, resource.name
+                )
                 yield self.report(
                     resource.node,
                     with_statement_fix(resource, scope),
@@ -245,6 +248,18 @@ def read_greeting(addr):
                     failure=failure,
                     remedy=_KEPT if kept else _SCOPED,
                 )
+
+
+def _returned(function: ast.AST, name: str) -> bool:
+    """Whether a `return` of the function hands `name` to its caller: `return s`, `return s, addr`,
+    `return cls(s)`, `return wrap(s)` (the caller then holds it, as a `with` or `finally` here cannot);
+    not `return s.recv(64)`, which hands over what was read."""
+    for node in own_nodes(getattr(function, "body", [])):
+        if isinstance(node, ast.Return) and node.value is not None:
+            receivers = {id(n.value) for n in ast.walk(node.value) if isinstance(n, ast.Attribute)}
+            if any(isinstance(n, ast.Name) and n.id == name and id(n) not in receivers for n in ast.walk(node.value)):
+                return True
+    return False
 
 
 class SocketAttributeNeverClosed(Rule):
