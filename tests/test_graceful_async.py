@@ -188,6 +188,27 @@ def test_peer_that_resets() -> None:
     assert outcome.error is not None and outcome.error.startswith("ConnectionResetError")
 
 
+def test_a_reset_during_the_drain_reports_what_was_drained() -> None:
+    """The peer uploads, waits for our FIN, then resets instead of closing: the drain has read the upload
+    when the read fails, and the outcome counts it."""
+
+    async def respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> CloseOutcome:
+        return await timed_aclose(writer, reader, timeout=IO_TIMEOUT)
+
+    def uploader(address: tuple[str, int]) -> None:
+        peer = socket.create_connection(address, timeout=IO_TIMEOUT)
+        peer.sendall(b"u" * UPLOAD_SIZE)
+        reset_after_eof(peer)
+
+    async def scenario() -> CloseOutcome:
+        async with one_connection(respond) as (address, result):
+            await asyncio.to_thread(uploader, address)
+            return await asyncio.wait_for(result, IO_TIMEOUT)
+
+    outcome = run(scenario())
+    assert (outcome.status, outcome.drained) == (CloseStatus.RESET, UPLOAD_SIZE)
+
+
 def test_a_reset_while_the_close_flushes_keeps_what_was_drained() -> None:
     """The peer uploads and half-closes (the drain ends at its EOF) but reads nothing; once our close has
     begun to flush a response too big for the socket buffers, it resets: ``wait_closed()`` raises, and the
