@@ -36,7 +36,7 @@ from closelint.analysis import factories as F
 from closelint.analysis.bindings import Bindings
 from closelint.analysis.kinds import named_kind
 from closelint.analysis.names import ImportTable
-from closelint.analysis.reads import READ_METHODS, partial_sends
+from closelint.analysis.reads import READ_METHODS, partial_sends, receiver_name
 from closelint.analysis.replies import completes_reply
 from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children, free_names
 
@@ -132,16 +132,6 @@ def _defaults(function: Function) -> dict[str, ast.expr]:
     found = {a.arg: d for a, d in zip(defaulted, arguments.defaults, strict=True)}
     found.update((a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if d is not None)
     return found
-
-
-def _is_self_attribute(target: ast.expr, self_name: str, attr: str) -> bool:
-    """Whether `target` is `<self_name>.<attr>`."""
-    return (
-        isinstance(target, ast.Attribute)
-        and target.attr == attr
-        and isinstance(target.value, ast.Name)
-        and target.value.id == self_name
-    )
 
 
 def is_static(function: Function) -> bool:
@@ -297,7 +287,7 @@ class ModuleSummaries:
                 if (
                     isinstance(node, ast.Assign)
                     and names
-                    and any(_is_self_attribute(t, names[0], expr.attr) for t in node.targets)
+                    and any(receiver_name(t, names[0]) == f"{names[0]}.{expr.attr}" for t in node.targets)
                 ):
                     bound.append(self._socket_module(node.value, method))
         return bool(bound) and all(bound)

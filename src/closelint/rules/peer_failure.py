@@ -7,7 +7,7 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 
-from closelint.analysis.eventloops import registered_callbacks, selecting_loops, unguarded_dispatch
+from closelint.analysis.eventloops import DEPTH, registered_callbacks, selecting_loops, unguarded_dispatch
 from closelint.analysis.factories import NON_KEEPING_CALLS, NON_KEEPING_METHODS, SUPPRESSING_CONTEXTS
 from closelint.analysis.module import ModuleFacts, mention_lines, walk_mentioning
 from closelint.analysis.names import ImportTable
@@ -137,12 +137,12 @@ def serve(port):
         if summaries is None or not lines:
             return
         callbacks = registered_callbacks(facts.tree, summaries) if "register" in facts.text else []
+        catches = partial(_catches_reset, imports=facts.imports)
         for function in (facts.tree, *summaries.functions):
             start, end = getattr(function, "lineno", 1), getattr(function, "end_lineno", None) or len(facts.text)
             if bisect.bisect_left(lines, start) == bisect.bisect_right(lines, end):
                 continue
             for loop in selecting_loops(function):
-                catches = partial(_catches_reset, imports=facts.imports)
                 found = unguarded_dispatch(loop, function, summaries, catches, callbacks)
                 if not (found.accepts and found.io):
                     continue
@@ -164,27 +164,22 @@ def _loop_scopes(summaries: ModuleSummaries | None) -> dict[int, ast.AST]:
 class _Handlers:
     """Functions and methods of the module an accept loop gives its connection to without keeping it
     (`handle(conn)`, `self.handle(conn)`): their I/O on it runs inside the loop (a call that only uses its
-    argument is no hand-off), followed `DEPTH` calls deep."""
-
-    DEPTH = 3
+    argument is no hand-off), followed `DEPTH` calls deep, as event loops are."""
 
     def __init__(self, summaries: ModuleSummaries | None, imports: ImportTable, scope: ast.AST) -> None:
         self.summaries, self.imports, self.scope = summaries, imports, scope
 
     def _borrowers(self, call: ast.Call, names: set[str], scope: ast.AST) -> list[tuple[ast.expr, Function, str]]:
         """(argument, function, parameter) for each of `names` that `call` lends to a function of the module."""
-        if self.summaries is None:
-            return []
-        bound = self.summaries.of_call(call, scope)
-        callee = self.summaries.callee(call, scope)
-        if bound is None or callee is None:
-            return []
-        if not isinstance(callee[0], ast.FunctionDef):  # an `async def`: the call only makes a coroutine
-            return []
-        summary, arguments = bound
+        summaries = self.summaries
+        callee = summaries.callee(call, scope) if summaries is not None else None
+        if summaries is None or callee is None or not isinstance(callee[0], ast.FunctionDef):
+            return []  # not a function of the module; or an `async def`, whose call only makes a coroutine
+        function, parameters = callee
+        summary = summaries.summary(function)
         return [
-            (argument, callee[0], parameter)
-            for argument, parameter in arguments
+            (argument, function, parameter)
+            for argument, parameter in summaries.bind(call, parameters)
             if isinstance(argument, ast.Name) and argument.id in names and summary.use(parameter).use is not Use.KEPT
         ]
 
@@ -204,7 +199,7 @@ class _Handlers:
 
     def _io(self, call: ast.Call, names: set[str], scope: ast.AST, depth: int, seen: frozenset[int]) -> bool:
         for _, function, parameter in self._borrowers(call, names, scope):
-            if depth >= self.DEPTH or id(function) in seen:
+            if depth >= DEPTH or id(function) in seen:
                 continue
             inner = {parameter} | _makefiles(function.body, parameter)
             deeper = frozenset(seen | {id(function)})
