@@ -172,6 +172,18 @@ def test_a_close_that_cannot_flush_in_time_is_aborted() -> None:
     assert outcome == CloseOutcome(CloseStatus.TIMEOUT)
 
 
+def with_peer(respond: Handler, peer: Callable[[tuple[str, int]], None]) -> Any:
+    """Serve ``respond`` on loopback, run the blocking ``peer`` against its address in a thread, and return
+    what ``respond`` returned."""
+
+    async def scenario() -> Any:
+        async with one_connection(respond) as (address, result):
+            await asyncio.to_thread(peer, address)
+            return await asyncio.wait_for(result, IO_TIMEOUT)
+
+    return run(scenario())
+
+
 def test_peer_that_resets() -> None:
     async def respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> CloseOutcome:
         writer.write(b"hello")
@@ -200,12 +212,7 @@ def test_a_reset_during_the_drain_reports_what_was_drained() -> None:
         peer.sendall(b"u" * UPLOAD_SIZE)
         reset_after_eof(peer)
 
-    async def scenario() -> CloseOutcome:
-        async with one_connection(respond) as (address, result):
-            await asyncio.to_thread(uploader, address)
-            return await asyncio.wait_for(result, IO_TIMEOUT)
-
-    outcome = run(scenario())
+    outcome = with_peer(respond, uploader)
     assert (outcome.status, outcome.drained) == (CloseStatus.RESET, UPLOAD_SIZE)
 
 
@@ -234,12 +241,7 @@ def test_a_reset_while_the_close_flushes_keeps_what_was_drained() -> None:
         assert closing.wait(IO_TIMEOUT), "the close did not begin"
         abort(peer)
 
-    async def scenario() -> CloseOutcome:
-        async with one_connection(respond) as (address, result):
-            await asyncio.to_thread(uploader_that_resets, address)
-            return await asyncio.wait_for(result, IO_TIMEOUT)
-
-    outcome = run(scenario())
+    outcome = with_peer(respond, uploader_that_resets)
     assert (outcome.status, outcome.drained) == (CloseStatus.RESET, UPLOAD_SIZE)
     assert outcome.error is not None
 
