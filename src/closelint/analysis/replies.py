@@ -23,9 +23,8 @@ from collections.abc import Mapping, Sequence
 
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import ReadTracker
-from closelint.analysis.scopes import own_nodes
+from closelint.analysis.scopes import Function, own_nodes
 
-Function = ast.FunctionDef | ast.AsyncFunctionDef
 #: parents under which a node may be skipped on a normal run of the function
 _CONDITIONAL = (
     ast.If,

@@ -38,9 +38,7 @@ from closelint.analysis.kinds import named_kind
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, partial_sends, receiver_name
 from closelint.analysis.replies import completes_reply
-from closelint.analysis.scopes import NESTED_SCOPES, ModuleIndex, children, free_names
-
-Function = ast.FunctionDef | ast.AsyncFunctionDef
+from closelint.analysis.scopes import NESTED_SCOPES, Function, ModuleIndex, children, free_names
 
 
 class Use(enum.Enum):

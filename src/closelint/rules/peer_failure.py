@@ -12,8 +12,8 @@ from closelint.analysis.factories import NON_KEEPING_CALLS, NON_KEEPING_METHODS,
 from closelint.analysis.module import ModuleFacts, mention_lines, walk_mentioning
 from closelint.analysis.names import ImportTable
 from closelint.analysis.reads import READ_METHODS, WRITE_METHODS
-from closelint.analysis.scopes import NESTED_SCOPES
-from closelint.analysis.summaries import Function, ModuleSummaries, Use
+from closelint.analysis.scopes import NESTED_SCOPES, Function
+from closelint.analysis.summaries import ModuleSummaries, Use
 from closelint.model import Invalid, Valid
 from closelint.rule import Report, Rule
 
